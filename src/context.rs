@@ -1,0 +1,248 @@
+//! `Context`: the opened adapter (or none), the routing policy and the
+//! tuning table. Cheap to clone; shared state lives behind an `Arc`.
+
+use std::sync::Arc;
+
+use crate::dispatch::Tuning;
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+
+/// Where a call runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// The dispatcher decides per call from op, shape, batch and adapter.
+    Auto,
+    /// nalgebra on the host.
+    Cpu,
+    /// WGSL kernels through wgpu.
+    Gpu,
+}
+
+impl Route {
+    pub(crate) fn from_env() -> Option<Route> {
+        match std::env::var("WGPU_LINALG_ROUTE").ok()?.trim().to_ascii_lowercase().as_str() {
+            "cpu" => Some(Route::Cpu),
+            "gpu" => Some(Route::Gpu),
+            "auto" => Some(Route::Auto),
+            other => {
+                log::warn!(target: "wgpu_linalg", "WGPU_LINALG_ROUTE={other} is not cpu|gpu|auto; ignored");
+                None
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Auto => "auto",
+            Route::Cpu => "cpu",
+            Route::Gpu => "gpu",
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) gpu: Option<Gpu>,
+    pub(crate) tuning: Tuning,
+}
+
+/// The entry point of the library: an opened adapter (or a CPU-only
+/// fallback), a routing policy and the tuning table for the adapter.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) route: Route,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("adapter", &self.adapter_info().map(|i| i.name))
+            .field("route", &self.route)
+            .finish()
+    }
+}
+
+/// Options for [`Context::builder`].
+#[derive(Debug, Clone)]
+pub struct ContextBuilder {
+    backends: wgpu::Backends,
+    route: Option<Route>,
+    require_gpu: Option<bool>,
+    tuning_path: Option<std::path::PathBuf>,
+}
+
+impl Default for ContextBuilder {
+    fn default() -> Self {
+        ContextBuilder {
+            backends: wgpu::Backends::all(),
+            route: None,
+            require_gpu: None,
+            tuning_path: None,
+        }
+    }
+}
+
+impl ContextBuilder {
+    /// Backends to consider (default: all compiled in).
+    pub fn backends(mut self, b: wgpu::Backends) -> Self {
+        self.backends = b;
+        self
+    }
+    /// Routing policy; without it, `WGPU_LINALG_ROUTE` or `Auto`.
+    pub fn route(mut self, r: Route) -> Self {
+        self.route = Some(r);
+        self
+    }
+    /// Fail with `Error::NoGpu` instead of becoming CPU-only; without it,
+    /// `WGPU_LINALG_REQUIRE_GPU=1` decides.
+    pub fn require_gpu(mut self, yes: bool) -> Self {
+        self.require_gpu = Some(yes);
+        self
+    }
+    /// A tuning table to use instead of the shipped one (as
+    /// `WGPU_LINALG_TUNING` does).
+    pub fn tuning_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tuning_path = Some(path.into());
+        self
+    }
+
+    pub fn build(self) -> Result<Context> {
+        let route = self.route.or_else(Route::from_env).unwrap_or(Route::Auto);
+        let require = self
+            .require_gpu
+            .unwrap_or_else(|| std::env::var("WGPU_LINALG_REQUIRE_GPU").is_ok_and(|v| v.trim() == "1"));
+        let gpu = match open_gpu(self.backends) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                if require || route == Route::Gpu {
+                    log::error!(target: "wgpu_linalg", "no GPU: {e}");
+                    return Err(Error::NoGpu);
+                }
+                log::info!(target: "wgpu_linalg", "no GPU ({e}); CPU-only context");
+                None
+            }
+        };
+        let name = gpu.as_ref().map(|g| g.info.name.clone());
+        let tuning = Tuning::load(self.tuning_path.as_deref(), name.as_deref(), gpu.as_ref().map(|g| g.info.device_type))?;
+        Ok(Context {
+            shared: Arc::new(Shared { gpu, tuning }),
+            route,
+        })
+    }
+}
+
+/// Features the library uses where the adapter offers them.
+fn wanted_features() -> wgpu::Features {
+    wgpu::Features::SUBGROUP
+        | wgpu::Features::SHADER_F16
+        | wgpu::Features::TIMESTAMP_QUERY
+        | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
+}
+
+fn open_gpu(backends: wgpu::Backends) -> std::result::Result<Gpu, String> {
+    if backends.is_empty() {
+        return Err("no backend selected".into());
+    }
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends;
+    let instance = wgpu::Instance::new(desc);
+    let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        force_fallback_adapter: false,
+        compatible_surface: None,
+        apply_limit_buckets: false,
+    }))
+    .map_err(|e| e.to_string())?;
+    let info = adapter.get_info();
+    let features = adapter.features() & wanted_features();
+    let experimental = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+        // SAFETY: cooperative-matrix kernels are used only through the
+        // validated entry points of this crate, with tiles staged in
+        // workgroup memory and literal strides.
+        unsafe { wgpu::ExperimentalFeatures::enabled() }
+    } else {
+        wgpu::ExperimentalFeatures::disabled()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("wgpu-linalg"),
+        required_features: features,
+        required_limits: adapter.limits(),
+        experimental_features: experimental,
+        memory_hints: wgpu::MemoryHints::Performance,
+        trace: wgpu::Trace::Off,
+    }))
+    .map_err(|e| e.to_string())?;
+    log::info!(target: "wgpu_linalg", "opened {} ({:?}, {:?})", info.name, info.backend, info.device_type);
+    Ok(Gpu::new(device, queue, info))
+}
+
+impl Context {
+    /// The best adapter, or a CPU-only context if none opens (unless
+    /// `WGPU_LINALG_REQUIRE_GPU=1`, then `Error::NoGpu`).
+    pub fn new() -> Result<Context> {
+        ContextBuilder::default().build()
+    }
+
+    pub fn builder() -> ContextBuilder {
+        ContextBuilder::default()
+    }
+
+    /// The opened adapter; `None` for a CPU-only context.
+    pub fn adapter_info(&self) -> Option<wgpu::AdapterInfo> {
+        self.gpu().map(|g| g.info.clone())
+    }
+
+    /// Device limits as granted (the adapter's real limits).
+    pub fn limits(&self) -> Option<wgpu::Limits> {
+        self.gpu().map(|g| g.limits.clone())
+    }
+
+    /// Optional features enabled on the device.
+    pub fn features(&self) -> wgpu::Features {
+        self.gpu().map(|g| g.features).unwrap_or(wgpu::Features::empty())
+    }
+
+    /// A clone that forces `route`.
+    pub fn with_route(&self, route: Route) -> Context {
+        Context {
+            shared: self.shared.clone(),
+            route,
+        }
+    }
+
+    pub fn route(&self) -> Route {
+        self.route
+    }
+
+    pub fn has_gpu(&self) -> bool {
+        self.shared.gpu.is_some()
+    }
+
+    pub(crate) fn gpu(&self) -> Option<&Gpu> {
+        self.shared.gpu.as_ref()
+    }
+
+    pub(crate) fn gpu_or_err(&self) -> Result<&Gpu> {
+        self.gpu().ok_or(Error::NoGpu)
+    }
+
+    pub(crate) fn same_gpu(&self, other: &Context) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Waits until all submitted GPU work has finished (for timing).
+    pub fn synchronize(&self) -> Result<()> {
+        if let Some(g) = self.gpu() {
+            g.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| Error::Gpu(format!("poll: {e}")))?;
+            g.check_health()?;
+        }
+        Ok(())
+    }
+
+    /// The tuning table in force for this context's adapter.
+    pub fn tuning(&self) -> &Tuning {
+        &self.shared.tuning
+    }
+}

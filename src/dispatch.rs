@@ -1,0 +1,206 @@
+//! The dispatcher: picks the CPU or the GPU route per call.
+//!
+//! Order of authority: a forced route (`Route::Cpu`/`Route::Gpu` on the
+//! context, or `WGPU_LINALG_ROUTE`) > a per-op threshold from the environment
+//! (`WGPU_LINALG_THRESHOLD_<OP>=flops`, e.g. `WGPU_LINALG_THRESHOLD_MATMUL`)
+//! > the tuning table (shipped `src/tuning.json`, or `WGPU_LINALG_TUNING`)
+//! > a built-in heuristic by adapter type.
+//!
+//! A threshold is the nominal flop count of a call (batch included) from
+//! which the GPU is faster; `null` in the table means the GPU never wins on
+//! that adapter. Each decision is logged at debug level under the target
+//! `wgpu_linalg::dispatch`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::context::{Context, Route};
+use crate::error::{Error, Result};
+
+/// The tuning table shipped in the crate.
+pub const SHIPPED_TABLE: &str = include_str!("tuning.json");
+
+/// A tuning table file: entries keyed by adapter-name pattern.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TuningFile {
+    pub version: u32,
+    pub entries: Vec<TuningEntry>,
+}
+
+/// The thresholds of one adapter family, with how they were produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TuningEntry {
+    /// Case-insensitive pattern on the adapter name; `*` matches any run.
+    pub adapter: String,
+    /// The command that produced the entry (or "reasoned default").
+    pub produced_by: String,
+    /// When it was produced.
+    pub date: String,
+    /// The adapter the measurement ran on, where measured.
+    #[serde(default)]
+    pub measured_on: Option<String>,
+    /// Per-op GPU thresholds in flops; `None` (null) means never the GPU.
+    pub thresholds: BTreeMap<String, Option<f64>>,
+}
+
+/// The thresholds in force for one context.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// The entry's pattern, or "heuristic".
+    pub source: String,
+    pub thresholds: BTreeMap<String, Option<f64>>,
+    heuristic: Option<f64>,
+}
+
+/// Case-insensitive glob with `*` only.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    let n = name.to_ascii_lowercase();
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == n;
+    }
+    let mut rest = n.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(pos) => rest = &rest[pos + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+impl TuningFile {
+    pub fn parse(text: &str) -> Result<TuningFile> {
+        serde_json::from_str(text).map_err(|e| Error::Config(format!("tuning table: {e}")))
+    }
+
+    /// The first entry whose pattern matches `adapter`.
+    pub fn find(&self, adapter: &str) -> Option<&TuningEntry> {
+        self.entries.iter().find(|e| pattern_matches(&e.adapter, adapter))
+    }
+}
+
+impl Tuning {
+    pub(crate) fn load(path: Option<&Path>, adapter: Option<&str>, kind: Option<wgpu::DeviceType>) -> Result<Tuning> {
+        let env_path = std::env::var_os("WGPU_LINALG_TUNING").map(std::path::PathBuf::from);
+        let text = match path.map(Path::to_path_buf).or(env_path) {
+            Some(p) => std::fs::read_to_string(&p)
+                .map_err(|e| Error::Config(format!("tuning table {}: {e}", p.display())))?,
+            None => SHIPPED_TABLE.to_string(),
+        };
+        let file = TuningFile::parse(&text)?;
+        let heuristic = kind.and_then(heuristic_threshold);
+        let entry = adapter.and_then(|a| file.find(a));
+        Ok(match entry {
+            Some(e) => Tuning {
+                source: e.adapter.clone(),
+                thresholds: e.thresholds.clone(),
+                heuristic,
+            },
+            None => Tuning {
+                source: "heuristic".into(),
+                thresholds: BTreeMap::new(),
+                heuristic,
+            },
+        })
+    }
+
+    /// The flop count from which `op` goes to the GPU (`None`: never).
+    pub fn threshold(&self, op: &str) -> Option<f64> {
+        let var = format!("WGPU_LINALG_THRESHOLD_{}", op.to_ascii_uppercase());
+        if let Ok(v) = std::env::var(&var) {
+            match v.trim() {
+                "never" | "none" => return None,
+                t => match t.parse::<f64>() {
+                    Ok(x) => return Some(x),
+                    Err(_) => log::warn!(target: "wgpu_linalg::dispatch", "{var}={v} is not a number; ignored"),
+                },
+            }
+        }
+        match self.thresholds.get(op) {
+            Some(t) => *t,
+            None => self.heuristic,
+        }
+    }
+}
+
+/// Built-in guess when the table has no entry: a software adapter never
+/// beats nalgebra; discrete GPUs win from about 10 MFLOP (a 170³ GEMM),
+/// integrated ones from about 20 MFLOP.
+fn heuristic_threshold(kind: wgpu::DeviceType) -> Option<f64> {
+    match kind {
+        wgpu::DeviceType::Cpu => None,
+        wgpu::DeviceType::DiscreteGpu => Some(1e7),
+        wgpu::DeviceType::IntegratedGpu => Some(2e7),
+        _ => Some(1e8),
+    }
+}
+
+/// Decides where `op` with nominal cost `flops` (batch included) runs.
+pub(crate) fn decide(ctx: &Context, op: &'static str, flops: f64, batch: usize) -> Result<Route> {
+    let route = match ctx.route {
+        Route::Cpu => Route::Cpu,
+        Route::Gpu => {
+            ctx.gpu_or_err()?;
+            Route::Gpu
+        }
+        Route::Auto => {
+            if !ctx.has_gpu() {
+                Route::Cpu
+            } else {
+                match ctx.tuning().threshold(op) {
+                    Some(t) if flops >= t => Route::Gpu,
+                    _ => Route::Cpu,
+                }
+            }
+        }
+    };
+    log::debug!(
+        target: "wgpu_linalg::dispatch",
+        "{op}: flops={flops:.3e} batch={batch} policy={:?} table={} -> {}",
+        ctx.route,
+        ctx.tuning().source,
+        route.as_str()
+    );
+    Ok(route)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(pattern_matches("NVIDIA*", "NVIDIA H200"));
+        assert!(pattern_matches("*llvmpipe*", "llvmpipe (LLVM 15.0.6, 256 bits)"));
+        assert!(pattern_matches("apple m*", "Apple M2 Max"));
+        assert!(!pattern_matches("apple m*", "AMD Radeon"));
+        assert!(pattern_matches("exact", "EXACT"));
+        assert!(!pattern_matches("a*b*c", "abd"));
+    }
+
+    #[test]
+    fn shipped_table_parses_and_records_provenance() {
+        let t = TuningFile::parse(SHIPPED_TABLE).unwrap();
+        assert!(!t.entries.is_empty());
+        for e in &t.entries {
+            assert!(!e.produced_by.is_empty() && !e.date.is_empty(), "{e:?}");
+            assert!(e.thresholds.contains_key("matmul"), "{e:?}");
+        }
+        assert!(t.find("llvmpipe (LLVM 15.0.6, 256 bits)").is_some());
+        assert!(t.find("NVIDIA H100 80GB HBM3").is_some());
+        assert!(t.find("Apple M3 Pro").is_some());
+    }
+}

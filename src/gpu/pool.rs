@@ -1,0 +1,119 @@
+//! Buffer pool: storage buffers are reused by size bucket and usage, so a
+//! chain of ops does not allocate device memory on every call. Staging
+//! (map-read) buffers are pooled separately because their usage differs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Idle bytes kept for reuse; beyond this, returned buffers are dropped.
+const MAX_IDLE_BYTES: u64 = 1 << 30;
+
+/// Rounds a request up to a bucket: powers of two and 1.5× powers of two, at
+/// least 256 bytes, so at most a third of a buffer is slack.
+pub(crate) fn bucket(bytes: u64) -> u64 {
+    let b = bytes.max(256);
+    let p = b.next_power_of_two();
+    let three_quarters = p / 4 * 3;
+    if b <= three_quarters {
+        three_quarters
+    } else {
+        p
+    }
+}
+
+#[derive(Default)]
+struct Idle {
+    free: HashMap<(u64, wgpu::BufferUsages), Vec<wgpu::Buffer>>,
+    bytes: u64,
+}
+
+/// The pool itself; shared by every [`PooledBuffer`] it hands out.
+#[derive(Clone, Default)]
+pub(crate) struct Pool {
+    idle: Arc<Mutex<Idle>>,
+}
+
+/// A buffer on loan from the pool; it goes back when dropped.
+pub(crate) struct PooledBuffer {
+    buffer: Option<wgpu::Buffer>,
+    pool: Pool,
+}
+
+impl PooledBuffer {
+    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+        self.buffer.as_ref().expect("buffer present until drop")
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buffer.take() {
+            self.pool.give_back(buf);
+        }
+    }
+}
+
+impl Pool {
+    pub(crate) fn take(
+        &self,
+        device: &wgpu::Device,
+        bytes: u64,
+        usage: wgpu::BufferUsages,
+        label: &str,
+    ) -> PooledBuffer {
+        let size = bucket(bytes);
+        let reused = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let hit = idle.free.get_mut(&(size, usage)).and_then(Vec::pop);
+            if hit.is_some() {
+                idle.bytes -= size;
+            }
+            hit
+        };
+        let buffer = reused.unwrap_or_else(|| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        });
+        PooledBuffer {
+            buffer: Some(buffer),
+            pool: self.clone(),
+        }
+    }
+
+    fn give_back(&self, buf: wgpu::Buffer) {
+        let size = buf.size();
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.bytes + size > MAX_IDLE_BYTES {
+            return; // dropped: wgpu frees it once the GPU is done with it
+        }
+        idle.bytes += size;
+        idle.free.entry((size, buf.usage())).or_default().push(buf);
+    }
+
+    /// Drops every idle buffer (used after an out-of-memory error).
+    pub(crate) fn trim(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.free.clear();
+        idle.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bucket;
+
+    #[test]
+    fn buckets_cover_requests_with_bounded_slack() {
+        for bytes in [1u64, 255, 256, 257, 1000, 4096, 4097, 6144, 6145, 1 << 20, (1 << 20) + 1] {
+            let b = bucket(bytes);
+            assert!(b >= bytes, "{bytes} -> {b}");
+            assert!(b < 256 || (b as f64) <= (bytes.max(256) as f64) * 1.5 + 1.0, "{bytes} -> {b}");
+        }
+        assert_eq!(bucket(6144), 6144);
+        assert_eq!(bucket(6145), 8192);
+    }
+}

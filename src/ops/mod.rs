@@ -1,0 +1,5 @@
+//! Public operations: each module holds the host-level call (dispatcher,
+//! CPU route, GPU route) and its GPU launch sequence.
+
+pub(crate) mod blas1;
+pub(crate) mod matmul;
