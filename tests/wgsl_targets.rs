@@ -1,0 +1,138 @@
+//! Every WGSL kernel parses, validates and translates through naga to MSL
+//! (Metal, our first target, which cannot run here), SPIR-V and HLSL, for
+//! every entry point and every combination of its boolean `override`
+//! constants. Also enforces the Apple limits: at most 1024 invocations and
+//! 32 KiB of workgroup memory per workgroup, and no f64 anywhere.
+
+use std::collections::BTreeSet;
+
+use naga::back::{hlsl, msl, spv};
+use naga::valid::{Capabilities, ValidationFlags, Validator};
+
+const MAX_INVOCATIONS: u32 = 1024;
+const MAX_WORKGROUP_BYTES: u32 = 32 * 1024;
+
+fn validate(module: &naga::Module) -> naga::valid::ModuleInfo {
+    // Everything but FLOAT64: Metal has no f64, so no kernel may use it.
+    let caps = Capabilities::all() - Capabilities::FLOAT64;
+    Validator::new(ValidationFlags::all(), caps)
+        .validate(module)
+        .unwrap_or_else(|e| panic!("validation: {e:?}"))
+}
+
+/// All assignments of true/false to the module's boolean overrides.
+fn override_sets(module: &naga::Module) -> Vec<naga::back::PipelineConstants> {
+    let names: Vec<String> = module
+        .overrides
+        .iter()
+        .filter(|(_, o)| matches!(module.types[o.ty].inner, naga::TypeInner::Scalar(s) if s.kind == naga::ScalarKind::Bool))
+        .filter_map(|(_, o)| o.name.clone())
+        .collect();
+    (0..1u32 << names.len())
+        .map(|bits| {
+            let mut c = naga::back::PipelineConstants::default();
+            for (i, n) in names.iter().enumerate() {
+                c.insert(n.clone(), ((bits >> i) & 1) as f64);
+            }
+            c
+        })
+        .collect()
+}
+
+#[test]
+fn every_kernel_translates_to_msl_spirv_and_hlsl() {
+    let mut checked = 0;
+    for (kernel, files, source) in wgpu_linalg::kernel_sources() {
+        let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{kernel:?} ({files:?}): {}", e.emit_to_string(&source)));
+        let info = validate(&module);
+        assert!(!module.entry_points.is_empty(), "{kernel:?} has no entry point");
+
+        // Apple limits, per entry point.
+        let layouter_ctx = module.to_ctx();
+        let wg_bytes: u32 = module
+            .global_variables
+            .iter()
+            .filter(|(_, v)| v.space == naga::AddressSpace::WorkGroup)
+            .map(|(_, v)| module.types[v.ty].inner.size(layouter_ctx))
+            .sum();
+        assert!(wg_bytes <= MAX_WORKGROUP_BYTES, "{kernel:?}: {wg_bytes} bytes of workgroup memory");
+        for ep in &module.entry_points {
+            let inv: u32 = ep.workgroup_size.iter().product();
+            assert!(inv <= MAX_INVOCATIONS, "{kernel:?}::{}: {inv} invocations", ep.name);
+        }
+        // No f64 type anywhere.
+        for (_, ty) in module.types.iter() {
+            if let naga::TypeInner::Scalar(s) | naga::TypeInner::Vector { scalar: s, .. } = ty.inner {
+                assert!(!(s.kind == naga::ScalarKind::Float && s.width == 8), "{kernel:?} uses f64");
+            }
+        }
+
+        for constants in override_sets(&module) {
+            for ep in &module.entry_points {
+                let stage_ep = Some((naga::ShaderStage::Compute, ep.name.as_str()));
+                let (m, i) = naga::back::pipeline_constants::process_overrides(&module, &info, stage_ep, &constants)
+                    .unwrap_or_else(|e| panic!("{kernel:?}::{} overrides {constants:?}: {e:?}", ep.name));
+
+                let msl_opts = msl::Options {
+                    lang_version: (2, 4),
+                    ..Default::default()
+                };
+                let msl_pipe = msl::PipelineOptions {
+                    entry_point: Some((naga::ShaderStage::Compute, ep.name.clone())),
+                    ..Default::default()
+                };
+                let (msl_src, _) = msl::write_string(&m, &i, &msl_opts, &msl_pipe)
+                    .unwrap_or_else(|e| panic!("{kernel:?}::{} → MSL: {e:?}", ep.name));
+                assert!(msl_src.contains("kernel"), "{kernel:?}::{}: MSL has no kernel", ep.name);
+
+                let spv_pipe = spv::PipelineOptions {
+                    shader_stage: naga::ShaderStage::Compute,
+                    entry_point: ep.name.clone(),
+                };
+                let words = spv::write_vec(&m, &i, &spv::Options::default(), Some(&spv_pipe))
+                    .unwrap_or_else(|e| panic!("{kernel:?}::{} → SPIR-V: {e:?}", ep.name));
+                assert_eq!(words.first(), Some(&0x0723_0203), "SPIR-V magic");
+
+                let hlsl_opts = hlsl::Options {
+                    shader_model: hlsl::ShaderModel::V6_2, // 16-bit types need 6.2
+                    ..Default::default()
+                };
+                let hlsl_pipe = hlsl::PipelineOptions {
+                    entry_point: Some((naga::ShaderStage::Compute, ep.name.clone())),
+                };
+                let mut hlsl_src = String::new();
+                hlsl::Writer::new(&mut hlsl_src, &hlsl_opts, &hlsl_pipe)
+                    .write(&m, &i, None)
+                    .unwrap_or_else(|e| panic!("{kernel:?}::{} → HLSL: {e:?}", ep.name));
+                assert!(hlsl_src.contains("numthreads"), "{kernel:?}::{}: HLSL has no compute entry", ep.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 12, "only {checked} translations checked");
+}
+
+#[test]
+fn every_wgsl_file_belongs_to_a_kernel() {
+    let used: BTreeSet<String> = wgpu_linalg::kernel_sources()
+        .into_iter()
+        .flat_map(|(_, files, _)| files.into_iter().map(String::from))
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wgsl");
+    let mut found = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "wgsl") {
+                found.push(p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    assert!(!found.is_empty());
+    for f in found {
+        assert!(used.contains(&f), "wgsl/{f} is not part of any kernel, so nothing validates it");
+    }
+}
