@@ -241,6 +241,12 @@ impl Context {
         Ok(())
     }
 
+    /// The route the dispatcher would take for `op` (a tuning-table key
+    /// such as `"matmul"`) at a nominal cost of `flops` (batch included).
+    pub fn plan_route(&self, op: &'static str, flops: f64, batch: usize) -> Result<Route> {
+        crate::dispatch::decide(self, op, flops, batch)
+    }
+
     /// The tuning table in force for this context's adapter.
     pub fn tuning(&self) -> &Tuning {
         &self.shared.tuning
