@@ -241,6 +241,16 @@ impl Context {
         Ok(())
     }
 
+    /// Runs `f` and returns the GPU time (ms) of the compute passes it
+    /// recorded, measured with timestamp queries, after waiting for them;
+    /// `None` for a CPU-only context or an adapter without timestamps.
+    pub fn gpu_timed<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<(T, Option<f64>)> {
+        match self.gpu() {
+            Some(g) => g.timed(f),
+            None => Ok((f()?, None)),
+        }
+    }
+
     /// The route the dispatcher would take for `op` (a tuning-table key
     /// such as `"matmul"`) at a nominal cost of `flops` (batch included).
     pub fn plan_route(&self, op: &'static str, flops: f64, batch: usize) -> Result<Route> {

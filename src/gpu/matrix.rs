@@ -23,11 +23,15 @@ pub struct GpuMatrix {
     pub(crate) rows: usize,
     pub(crate) cols: usize,
     pub(crate) batch: usize,
+    /// Elements stored as f16 (from `upload_f16`); only `matmul`/`matmul_t`
+    /// and `download` accept such a matrix.
+    pub(crate) half: bool,
 }
 
 impl std::fmt::Debug for GpuMatrix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "GpuMatrix({}×{}×{})", self.batch, self.rows, self.cols)
+        let ty = if self.half { "f16" } else { "f32" };
+        write!(f, "GpuMatrix<{ty}>({}×{}×{})", self.batch, self.rows, self.cols)
     }
 }
 
@@ -58,14 +62,24 @@ impl GpuMatrix {
 
     /// Copies the first (or only) matrix back to the host.
     pub fn download(&self) -> Result<DMatrix<f32>> {
-        let data = self.gpu().read_f32(self.buffer(), 0, self.len1() as u64)?;
+        let data = self.read_values(self.len1())?;
         Ok(DMatrix::from_vec(self.rows, self.cols, data))
+    }
+
+    /// The first `count` elements as f32 (f16 storage widened exactly).
+    fn read_values(&self, count: usize) -> Result<Vec<f32>> {
+        if !self.half {
+            return self.gpu().read_f32(self.buffer(), 0, count as u64);
+        }
+        let bytes = self.gpu().read_bytes(self.buffer(), 0, (count as u64 * 2).next_multiple_of(4))?;
+        let bits: Vec<u16> = bytemuck::pod_collect_to_vec(&bytes);
+        Ok(bits[..count].iter().map(|b| half::f16::from_bits(*b).to_f32()).collect())
     }
 
     /// Copies every matrix of the batch back to the host.
     pub fn download_batch(&self) -> Result<Vec<DMatrix<f32>>> {
         let n = self.len1();
-        let data = self.gpu().read_f32(self.buffer(), 0, (n * self.batch) as u64)?;
+        let data = self.read_values(n * self.batch)?;
         Ok((0..self.batch)
             .map(|b| DMatrix::from_column_slice(self.rows, self.cols, &data[b * n..(b + 1) * n]))
             .collect())
@@ -83,7 +97,17 @@ impl GpuMatrix {
             rows,
             cols,
             batch,
+            half: false,
         })
+    }
+
+    /// Fails unless `self` holds f32 elements (every op but GEMM needs it).
+    pub(crate) fn need_f32(&self, op: &'static str) -> Result<()> {
+        if self.half {
+            Err(Error::shape(op, "an f32 matrix", "an f16 matrix"))
+        } else {
+            Ok(())
+        }
     }
 
     /// Fails unless `other` lives on the same device as `self`.
@@ -125,6 +149,31 @@ impl Context {
             rows,
             cols,
             batch: mats.len(),
+            half: false,
+        })
+    }
+
+    /// Uploads an f16 matrix, kept in f16 on the device (needs the
+    /// adapter's `SHADER_F16`); `GpuMatrix::matmul` of two such matrices
+    /// runs the f16-storage kernel with f32 accumulation and returns f32.
+    pub fn upload_f16(&self, a: &DMatrix<half::f16>) -> Result<GpuMatrix> {
+        let gpu = self.gpu().ok_or(Error::NoGpu)?;
+        if !gpu.features.contains(wgpu::Features::SHADER_F16) {
+            return Err(Error::Gpu("the adapter has no SHADER_F16 feature".into()));
+        }
+        let mut bits: Vec<u16> = a.as_slice().iter().map(|v| v.to_bits()).collect();
+        if bits.len() % 2 == 1 {
+            bits.push(0);
+        }
+        let label = format!("upload f16 {}x{}", a.nrows(), a.ncols());
+        let buf = gpu.scoped(|| gpu.storage_from("upload_f16", bytemuck::cast_slice(&bits), &label))?;
+        Ok(GpuMatrix {
+            ctx: self.clone(),
+            buf: Arc::new(buf),
+            rows: a.nrows(),
+            cols: a.ncols(),
+            batch: 1,
+            half: true,
         })
     }
 }

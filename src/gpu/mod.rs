@@ -34,6 +34,15 @@ pub(crate) struct Gpu {
     uncaptured: Arc<Mutex<Vec<String>>>,
     /// Set by the device-lost callback.
     lost: Arc<Mutex<Option<String>>>,
+    /// Timestamp queries around every compute pass, while profiling.
+    profiler: Mutex<Option<Profiler>>,
+}
+
+/// Timestamp query slots handed to compute passes while profiling.
+struct Profiler {
+    set: wgpu::QuerySet,
+    next: u32,
+    cap: u32,
 }
 
 impl Gpu {
@@ -65,6 +74,7 @@ impl Gpu {
             pool: Pool::default(),
             uncaptured,
             lost,
+            profiler: Mutex::new(None),
         }
     }
 
@@ -182,13 +192,58 @@ impl Gpu {
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
+        let mut profiler = self.profiler.lock().unwrap_or_else(|p| p.into_inner());
+        let timestamp_writes = profiler.as_mut().filter(|p| p.next + 2 <= p.cap).map(|p| {
+            p.next += 2;
+            wgpu::ComputePassTimestampWrites {
+                query_set: &p.set,
+                beginning_of_pass_write_index: Some(p.next - 2),
+                end_of_pass_write_index: Some(p.next - 1),
+            }
+        });
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some(label),
-            timestamp_writes: None,
+            timestamp_writes,
         });
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+    }
+
+    /// Runs `f` with a timestamp query around every compute pass it records
+    /// and returns the summed GPU time of those passes in milliseconds
+    /// (`None` where the adapter has no timestamp queries).
+    pub(crate) fn timed<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<(T, Option<f64>)> {
+        if !self.features.contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return Ok((f()?, None));
+        }
+        let cap = 4096u32;
+        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("profiler"),
+            ty: wgpu::QueryType::Timestamp,
+            count: cap,
+        });
+        *self.profiler.lock().unwrap_or_else(|p| p.into_inner()) = Some(Profiler { set, next: 0, cap });
+        let out = f();
+        let prof = self.profiler.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let out = out?;
+        let Some(prof) = prof.filter(|p| p.next > 0) else {
+            return Ok((out, Some(0.0)));
+        };
+        let bytes = prof.next as u64 * 8;
+        let resolved = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("profiler resolve"),
+            size: bytes,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.encoder("profiler resolve");
+        enc.resolve_query_set(&prof.set, 0..prof.next, &resolved, 0);
+        self.submit(enc);
+        let raw: Vec<u64> = bytemuck::pod_collect_to_vec(&self.read_bytes(&resolved, 0, bytes)?);
+        let period = self.queue.get_timestamp_period() as f64;
+        let ns: f64 = raw.chunks(2).map(|p| p[1].saturating_sub(p[0]) as f64 * period).sum();
+        Ok((out, Some(ns / 1e6)))
     }
 
     /// Most workgroups one dispatch dimension may have.

@@ -178,6 +178,7 @@ impl GpuMatrix {
 
     /// The transpose of every matrix of the batch.
     pub fn transpose(&self) -> Result<GpuMatrix> {
+        self.need_f32("transpose")?;
         let gpu = self.gpu();
         gpu.scoped(|| {
             let out = GpuMatrix::alloc(&self.ctx, "transpose", self.cols, self.rows, self.batch)?;
@@ -217,6 +218,7 @@ impl GpuMatrix {
 
     /// `alpha·self`.
     pub fn scale(&self, alpha: f32) -> Result<GpuMatrix> {
+        self.need_f32("scale")?;
         let gpu = self.gpu();
         gpu.scoped(|| {
             let n = self.total();
@@ -236,6 +238,8 @@ impl GpuMatrix {
     /// `alpha·x + self` (`x` of the same shape and batch).
     pub fn axpy(&self, alpha: f32, x: &GpuMatrix) -> Result<GpuMatrix> {
         self.same_device("axpy", x)?;
+        self.need_f32("axpy")?;
+        x.need_f32("axpy")?;
         if x.shape() != self.shape() || x.batch != self.batch {
             return Err(Error::shape(
                 "axpy",
@@ -272,6 +276,7 @@ impl GpuMatrix {
     /// order, rows r and `ipiv[r]` are swapped (0-based, `ipiv.len() ≤ rows`).
     /// For a batch, `ipiv` holds one pivot vector per matrix, back to back.
     pub fn swap_rows(&self, ipiv: &[u32]) -> Result<GpuMatrix> {
+        self.need_f32("swap_rows")?;
         let per = if self.batch == 0 { 0 } else { ipiv.len() / self.batch };
         if per * self.batch != ipiv.len() || per > self.rows {
             return Err(Error::shape(
@@ -319,6 +324,8 @@ impl GpuMatrix {
     /// compensated accumulation.
     pub fn dot(&self, other: &GpuMatrix) -> Result<f32> {
         self.same_device("dot", other)?;
+        self.need_f32("dot")?;
+        other.need_f32("dot")?;
         if other.total() != self.total() {
             return Err(Error::shape("dot", format!("{} elements", self.total()), format!("{} elements", other.total())));
         }
@@ -335,6 +342,7 @@ impl GpuMatrix {
     /// Frobenius norm over all elements (whole batch), scaled and
     /// compensated.
     pub fn norm_fro(&self) -> Result<f32> {
+        self.need_f32("norm")?;
         let gpu = self.gpu();
         gpu.scoped(|| {
             let r = Reduction::new(gpu, "norm")?;
@@ -348,6 +356,7 @@ impl GpuMatrix {
     /// Largest |element| and its first column-major index (whole batch);
     /// `None` for an empty matrix.
     pub fn max_abs(&self) -> Result<Option<(f32, usize)>> {
+        self.need_f32("max_abs")?;
         let n = self.total();
         if n == 0 {
             return Ok(None);

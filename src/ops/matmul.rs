@@ -277,37 +277,9 @@ impl Context {
         let gpu = self.gpu();
         match (route, gpu) {
             (Route::Gpu, Some(gpu)) if gpu.features.contains(wgpu::Features::SHADER_F16) => gpu.scoped(|| {
-                let up = |x: &DMatrix<f16>, label: &str| {
-                    let mut bits: Vec<u16> = x.as_slice().iter().map(|v| v.to_bits()).collect();
-                    if bits.len() % 2 == 1 {
-                        bits.push(0);
-                    }
-                    gpu.storage_from("matmul_f16", bytemuck::cast_slice(&bits), label)
-                };
-                let ba = up(a, "matmul_f16 A")?;
-                let bb = up(b, "matmul_f16 B")?;
-                let out = GpuMatrix::alloc(self, "matmul_f16", m, n, 1)?;
-                let mut enc = gpu.encoder("matmul_f16");
-                encode_gemm(
-                    gpu,
-                    &mut enc,
-                    &Gemm {
-                        m,
-                        n,
-                        k,
-                        batch: 1,
-                        a: Operand { buf: ba.buffer(), off: 0, ld: m, stride: 0 },
-                        ta: false,
-                        b: Operand { buf: bb.buffer(), off: 0, ld: k, stride: 0 },
-                        tb: false,
-                        c: Operand { buf: out.buffer(), off: 0, ld: m, stride: 0 },
-                        alpha: 1.0,
-                        beta: 0.0,
-                        half: true,
-                    },
-                )?;
-                gpu.submit(enc);
-                out.download()
+                let ga = self.upload_f16(a)?;
+                let gb = self.upload_f16(b)?;
+                ga.matmul(&gb)?.download()
             }),
             _ => {
                 let a32 = a.map(f32::from);
@@ -385,6 +357,9 @@ impl GpuMatrix {
     ) -> Result<GpuMatrix> {
         let op = "matmul";
         self.same_device(op, b)?;
+        if self.half != b.half {
+            return Err(Error::shape(op, "operands of one element type", "an f16 and an f32 operand"));
+        }
         let sa = op_shape(self.shape(), ta);
         let sb = op_shape(b.shape(), tb);
         check_inner(op, sa, sb)?;
@@ -397,6 +372,7 @@ impl GpuMatrix {
         };
         if let Some(c) = c {
             self.same_device(op, c)?;
+            c.need_f32(op)?;
             if c.shape() != (m, n) || (c.batch != batch && c.batch != 1) {
                 return Err(Error::shape(
                     op,
@@ -440,7 +416,7 @@ impl GpuMatrix {
                     c: Operand { buf: out.buffer(), off: 0, ld: m, stride: m * n },
                     alpha,
                     beta: c_src,
-                    half: false,
+                    half: self.half,
                 },
             )?;
             gpu.submit(enc);

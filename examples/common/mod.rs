@@ -1,0 +1,91 @@
+//! Timing and input helpers shared by the `bench` and `tune` examples.
+#![allow(dead_code)]
+
+use std::time::Instant;
+
+use nalgebra::DMatrix;
+
+/// A small seeded generator (examples need no `rand` dependency).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+    pub fn matrix(&mut self, m: usize, n: usize) -> DMatrix<f32> {
+        DMatrix::from_fn(m, n, |_, _| self.next())
+    }
+}
+
+/// Median wall time in ms of one call of `f`. Runs `f` twice to warm up;
+/// when one call takes under 1 ms, each sample runs it repeatedly (up to
+/// 64 times, about 2 ms) and divides, as the PyTorch peer script does.
+/// `sync` is called after each sample's calls (GPU work is asynchronous).
+pub fn median_ms(reps: usize, mut f: impl FnMut(), mut sync: impl FnMut()) -> f64 {
+    f();
+    sync();
+    let t = Instant::now();
+    f();
+    sync();
+    let warm = t.elapsed().as_secs_f64() * 1e3;
+    let inner = if warm < 1.0 { ((2.0 / warm.max(1e-3)).ceil() as usize).clamp(1, 64) } else { 1 };
+    let mut samples: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..inner {
+                f();
+            }
+            sync();
+            t.elapsed().as_secs_f64() * 1e3 / inner as f64
+        })
+        .collect();
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+/// Repetitions for a case whose single run takes about `est_ms`.
+pub fn reps_for(est_ms: f64, quick: bool) -> usize {
+    let r: usize = if est_ms > 1000.0 {
+        3
+    } else if est_ms > 100.0 {
+        5
+    } else {
+        15
+    };
+    if quick {
+        r.div_ceil(2).max(3)
+    } else {
+        r
+    }
+}
+
+/// Today's date (UTC) from the system clock, as YYYY-MM-DD.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    // civil-from-days (H. Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The value following `--name` on the command line.
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+pub fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}

@@ -1,0 +1,119 @@
+//! Measures the CPU/GPU crossover of each routed op on the adapter at hand
+//! and writes it into a tuning table (the format `src/tuning.json` ships).
+//!
+//! ```text
+//! cargo run --release --example tune -- [--table src/tuning.json] [--out PATH]
+//!     [--pattern 'nvidia*'] [--max-dim 1024] [--quick]
+//! ```
+//! For each op it times host-level calls (nalgebra in and out, as `Auto`
+//! routes them) on both routes over a ladder of sizes, and sets the
+//! threshold to the flop count of the smallest size from which the GPU wins
+//! at every larger size measured (`null`: the GPU never won). The entry for
+//! `--pattern` (default: derived from the adapter name) is replaced or
+//! added, stamped with the date and this command, and the table is written
+//! to `--out` (default: `--table`).
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::*;
+use half::f16;
+use wgpu_linalg::dispatch::{TuningEntry, TuningFile, SHIPPED_TABLE};
+use wgpu_linalg::{Context, Route};
+
+fn default_pattern(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    for (key, pat) in [("llvmpipe", "llvmpipe*"), ("nvidia", "nvidia*"), ("apple", "apple m*"), ("amd", "amd*"), ("radeon", "*radeon*"), ("intel", "intel*")] {
+        if lower.contains(key) {
+            return pat.to_string();
+        }
+    }
+    name.to_string()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let ctx = Context::builder().route(Route::Auto).build()?;
+    let Some(info) = ctx.adapter_info() else {
+        return Err("no GPU adapter: nothing to tune".into());
+    };
+    let quick = flag("--quick");
+    let max_dim: usize = arg("--max-dim").and_then(|s| s.parse().ok()).unwrap_or(1024);
+    let table_path = arg("--table").unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/src/tuning.json").into());
+    let out = arg("--out").unwrap_or_else(|| table_path.clone());
+    let pattern = arg("--pattern").unwrap_or_else(|| default_pattern(&info.name));
+    let command = format!("cargo run --release --example tune -- {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+    eprintln!("tuning on {} ({:?}); entry '{pattern}'", info.name, info.backend);
+
+    let cpu = ctx.with_route(Route::Cpu);
+    let gpu = ctx.with_route(Route::Gpu);
+    let mut rng = Lcg(7);
+    let mut thresholds = std::collections::BTreeMap::new();
+    let ladder: Vec<usize> = [8usize, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048]
+        .into_iter()
+        .filter(|&n| n <= max_dim)
+        .collect();
+    let reps = if quick { 5 } else { 11 };
+
+    for op in ["matmul", "matmul_f16", "matmul_batched"] {
+        eprintln!("[{op}]");
+        // (flops, gpu wins)
+        let mut results: Vec<(f64, bool)> = Vec::new();
+        for &n in &ladder {
+            let (batch, dim) = if op == "matmul_batched" { (1000, n.min(128)) } else { (1, n) };
+            if op == "matmul_batched" && n > 128 {
+                break;
+            }
+            let a: Vec<_> = (0..batch).map(|_| rng.matrix(dim, dim)).collect();
+            let b: Vec<_> = (0..batch).map(|_| rng.matrix(dim, dim)).collect();
+            let a16 = a[0].map(f16::from_f32);
+            let b16 = b[0].map(f16::from_f32);
+            let call = |c: &Context| -> wgpu_linalg::Result<()> {
+                match op {
+                    "matmul" => c.matmul(&a[0], &b[0]).map(drop),
+                    "matmul_f16" => c.matmul_f16(&a16, &b16).map(drop),
+                    _ => c.matmul_batched(&a, &b).map(drop),
+                }
+            };
+            let t_cpu = median_ms(reps, || call(&cpu).expect("cpu"), || {});
+            let t_gpu = median_ms(reps, || call(&gpu).expect("gpu"), || {});
+            let flops = 2.0 * (dim as f64).powi(3) * batch as f64;
+            let wins = t_gpu < t_cpu;
+            eprintln!(
+                "  n={dim:<5} batch={batch:<5} cpu {t_cpu:>10.4} ms  gpu {t_gpu:>10.4} ms  -> {}",
+                if wins { "gpu" } else { "cpu" }
+            );
+            results.push((flops, wins));
+        }
+        // smallest size from which the GPU wins at every larger size
+        let mut threshold = None;
+        for i in (0..results.len()).rev() {
+            if results[i].1 {
+                threshold = Some(results[i].0);
+            } else {
+                break;
+            }
+        }
+        match threshold {
+            Some(t) => eprintln!("  threshold {t:.3e} flops"),
+            None => eprintln!("  GPU never faster: CPU always"),
+        }
+        thresholds.insert(op.to_string(), threshold);
+    }
+
+    let text = std::fs::read_to_string(&table_path).unwrap_or_else(|_| SHIPPED_TABLE.to_string());
+    let mut file = TuningFile::parse(&text)?;
+    let entry = TuningEntry {
+        adapter: pattern.clone(),
+        produced_by: command,
+        date: today(),
+        measured_on: Some(format!("{} ({:?}, {})", info.name, info.backend, info.driver)),
+        thresholds,
+    };
+    match file.entries.iter_mut().find(|e| e.adapter == pattern) {
+        Some(e) => *e = entry,
+        None => file.entries.push(entry),
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&file)? + "\n")?;
+    eprintln!("wrote {out}");
+    Ok(())
+}
