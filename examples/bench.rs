@@ -41,18 +41,42 @@ impl Case {
 
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
-    let sq = |op, n| Case { op, m: n, k: n, n, batch: 1 };
+    let sq = |op, n| Case {
+        op,
+        m: n,
+        k: n,
+        n,
+        batch: 1,
+    };
     for n in [64, 128, 256, 512, 1024, 2048, 4096, 8192] {
         v.push(sq("matmul", n));
     }
     for k in [32, 64] {
-        v.push(Case { op: "matmul", m: 8192, k, n: 8192, batch: 1 });
+        v.push(Case {
+            op: "matmul",
+            m: 8192,
+            k,
+            n: 8192,
+            batch: 1,
+        });
     }
     for n in [256, 1024, 4096, 8192] {
         v.push(sq("matmul_f16", n));
     }
-    v.push(Case { op: "matmul_batched", m: 16, k: 16, n: 16, batch: 10000 });
-    v.push(Case { op: "matmul_batched", m: 64, k: 64, n: 64, batch: 1000 });
+    v.push(Case {
+        op: "matmul_batched",
+        m: 16,
+        k: 16,
+        n: 16,
+        batch: 10000,
+    });
+    v.push(Case {
+        op: "matmul_batched",
+        m: 64,
+        k: 64,
+        n: 64,
+        batch: 1000,
+    });
     v
 }
 
@@ -69,7 +93,13 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
 }
 
 /// Host-level call of the case's op on `ctx`.
-fn host_call(ctx: &Context, c: &Case, x: &Inputs, a16: &DMatrix<f16>, b16: &DMatrix<f16>) -> wgpu_linalg::Result<()> {
+fn host_call(
+    ctx: &Context,
+    c: &Case,
+    x: &Inputs,
+    a16: &DMatrix<f16>,
+    b16: &DMatrix<f16>,
+) -> wgpu_linalg::Result<()> {
     match c.op {
         "matmul" => ctx.matmul(&x.a[0], &x.b[0]).map(|_| ()),
         "matmul_f16" => ctx.matmul_f16(a16, b16).map(|_| ()),
@@ -80,7 +110,10 @@ fn host_call(ctx: &Context, c: &Case, x: &Inputs, a16: &DMatrix<f16>, b16: &DMat
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = Context::new()?;
-    let adapter = ctx.adapter_info().map(|i| i.name).unwrap_or_else(|| "none (CPU only)".into());
+    let adapter = ctx
+        .adapter_info()
+        .map(|i| i.name)
+        .unwrap_or_else(|| "none (CPU only)".into());
     let quick = flag("--quick");
     let ops: Option<Vec<String>> = arg("--ops").map(|s| s.split(',').map(String::from).collect());
     let routes: Vec<String> = arg("--routes")
@@ -88,15 +121,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .split(',')
         .map(String::from)
         .collect();
-    let max_dim: usize = arg("--max-dim").and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
-    let host_max_flops = arg("--host-max-gflop").and_then(|s| s.parse::<f64>().ok()).unwrap_or(4.0) * 1e9;
+    let max_dim: usize = arg("--max-dim")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
+    let host_max_flops = arg("--host-max-gflop")
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(4.0)
+        * 1e9;
     let out = arg("--out").unwrap_or_else(|| "bench.json".into());
     eprintln!("adapter: {adapter}");
 
     let mut rows = Vec::new();
     let mut rng = Lcg(2026);
     for c in cases() {
-        if ops.as_ref().is_some_and(|o| !o.iter().any(|x| x == c.op)) || c.m.max(c.n).max(c.k) > max_dim {
+        if ops.as_ref().is_some_and(|o| !o.iter().any(|x| x == c.op))
+            || c.m.max(c.n).max(c.k) > max_dim
+        {
             continue;
         }
         let x = inputs(&c, &mut rng);
@@ -120,7 +160,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     _ => Route::Gpu,
                 };
                 let rc = ctx.with_route(r);
-                let ms = median_ms(reps, || host_call(&rc, &c, &x, &a16, &b16).expect("op"), || {});
+                let ms = median_ms(
+                    reps,
+                    || host_call(&rc, &c, &x, &a16, &b16).expect("op"),
+                    || {},
+                );
                 (ms, None)
             } else {
                 // device resident
@@ -137,7 +181,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (ms, gpu_ms)
             };
             let gflops = c.flops() / (ms * 1e6);
-            eprintln!("{:<15} {:>16} batch {:>6} {:<8} {:>10.3} ms {:>9.1} GFLOP/s", c.op, c.shape(), c.batch, route, ms, gflops);
+            eprintln!(
+                "{:<15} {:>16} batch {:>6} {:<8} {:>10.3} ms {:>9.1} GFLOP/s",
+                c.op,
+                c.shape(),
+                c.batch,
+                route,
+                ms,
+                gflops
+            );
             rows.push(json!({
                 "op": c.op, "shape": c.shape(), "batch": c.batch, "route": route,
                 "median_ms": ms, "gflops": gflops, "gpu_ms": gpu_ms,
@@ -145,19 +197,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     // launch overhead: a 64×64 GEMM round trip and a resident one, vs the CPU
-    if ctx.has_gpu() && ops.as_ref().is_none_or(|o| o.iter().any(|x| x == "overhead")) {
+    if ctx.has_gpu()
+        && ops
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|x| x == "overhead"))
+    {
         let a = rng.matrix(64, 64);
         let b = rng.matrix(64, 64);
         let gpu = ctx.with_route(Route::Gpu);
         let cpu = ctx.with_route(Route::Cpu);
         let rt = median_ms(31, || drop(gpu.matmul(&a, &b).expect("op")), || {});
         let (ga, gb) = (ctx.upload(&a)?, ctx.upload(&b)?);
-        let res = median_ms(31, || drop(ga.matmul(&gb).expect("op")), || ctx.synchronize().expect("sync"));
+        let res = median_ms(
+            31,
+            || drop(ga.matmul(&gb).expect("op")),
+            || ctx.synchronize().expect("sync"),
+        );
         let cp = median_ms(31, || drop(cpu.matmul(&a, &b).expect("op")), || {});
         for (route, ms) in [("gpu-roundtrip", rt), ("gpu-resident", res), ("cpu", cp)] {
             eprintln!("overhead 64x64x64 {route:<14} {ms:.4} ms");
-            rows.push(json!({"op": "matmul_overhead", "shape": "64x64x64", "batch": 1, "route": route,
-                "median_ms": ms, "gflops": 2.0 * 64f64.powi(3) / (ms * 1e6), "gpu_ms": null}));
+            rows.push(
+                json!({"op": "matmul_overhead", "shape": "64x64x64", "batch": 1, "route": route,
+                "median_ms": ms, "gflops": 2.0 * 64f64.powi(3) / (ms * 1e6), "gpu_ms": null}),
+            );
         }
     }
 
@@ -173,7 +235,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r["route"].as_str().unwrap_or(""),
             r["median_ms"].as_f64().unwrap_or(f64::NAN),
             r["gflops"].as_f64().unwrap_or(f64::NAN),
-            r["gpu_ms"].as_f64().map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into()),
+            r["gpu_ms"]
+                .as_f64()
+                .map(|v| format!("{v:.3}"))
+                .unwrap_or_else(|| "—".into()),
         );
     }
     let doc = json!({"device": adapter, "adapter": adapter, "date": today(), "results": rows});

@@ -10,14 +10,19 @@ use nalgebra::DMatrix;
 use wgpu_linalg::{Context, Route};
 
 fn lcg(seed: &mut u64) -> f32 {
-    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = Context::new()?;
     match ctx.adapter_info() {
-        Some(info) => println!("adapter: {} ({:?}, {:?})", info.name, info.backend, info.device_type),
+        Some(info) => println!(
+            "adapter: {} ({:?}, {:?})",
+            info.name, info.backend, info.device_type
+        ),
         None => println!("adapter: none (CPU-only context)"),
     }
     let mut seed = 42u64;
@@ -25,7 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = DMatrix::<f32>::from_fn(m, k, |_, _| lcg(&mut seed));
     let b = DMatrix::<f32>::from_fn(k, n, |_, _| lcg(&mut seed));
     let exact = a.map(f64::from) * b.map(f64::from);
-    let bound = k as f64 * f32::EPSILON as f64 * (a.map(|x| x.abs() as f64) * b.map(|x| x.abs() as f64)).max();
+    let bound = k as f64
+        * f32::EPSILON as f64
+        * (a.map(|x| x.abs() as f64) * b.map(|x| x.abs() as f64)).max();
     let mut routes = vec![Route::Cpu, Route::Auto];
     if ctx.has_gpu() {
         routes.insert(0, Route::Gpu);

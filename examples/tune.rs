@@ -23,7 +23,14 @@ use wgpu_linalg::{Context, Route};
 
 fn default_pattern(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
-    for (key, pat) in [("llvmpipe", "llvmpipe*"), ("nvidia", "nvidia*"), ("apple", "apple m*"), ("amd", "amd*"), ("radeon", "*radeon*"), ("intel", "intel*")] {
+    for (key, pat) in [
+        ("llvmpipe", "llvmpipe*"),
+        ("nvidia", "nvidia*"),
+        ("apple", "apple m*"),
+        ("amd", "amd*"),
+        ("radeon", "*radeon*"),
+        ("intel", "intel*"),
+    ] {
         if lower.contains(key) {
             return pat.to_string();
         }
@@ -37,21 +44,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("no GPU adapter: nothing to tune".into());
     };
     let quick = flag("--quick");
-    let max_dim: usize = arg("--max-dim").and_then(|s| s.parse().ok()).unwrap_or(1024);
-    let table_path = arg("--table").unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/src/tuning.json").into());
+    let max_dim: usize = arg("--max-dim")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1024);
+    let table_path = arg("--table")
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/src/tuning.json").into());
     let out = arg("--out").unwrap_or_else(|| table_path.clone());
     let pattern = arg("--pattern").unwrap_or_else(|| default_pattern(&info.name));
-    let command = format!("cargo run --release --example tune -- {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
-    eprintln!("tuning on {} ({:?}); entry '{pattern}'", info.name, info.backend);
+    let command = format!(
+        "cargo run --release --example tune -- {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    );
+    eprintln!(
+        "tuning on {} ({:?}); entry '{pattern}'",
+        info.name, info.backend
+    );
 
     let cpu = ctx.with_route(Route::Cpu);
     let gpu = ctx.with_route(Route::Gpu);
     let mut rng = Lcg(7);
     let mut thresholds = std::collections::BTreeMap::new();
-    let ladder: Vec<usize> = [8usize, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048]
-        .into_iter()
-        .filter(|&n| n <= max_dim)
-        .collect();
+    let ladder: Vec<usize> = [
+        8usize, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
+    ]
+    .into_iter()
+    .filter(|&n| n <= max_dim)
+    .collect();
     let reps = if quick { 5 } else { 11 };
 
     for op in ["matmul", "matmul_f16", "matmul_batched"] {
@@ -59,7 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // (flops, gpu wins)
         let mut results: Vec<(f64, bool)> = Vec::new();
         for &n in &ladder {
-            let (batch, dim) = if op == "matmul_batched" { (1000, n.min(128)) } else { (1, n) };
+            let (batch, dim) = if op == "matmul_batched" {
+                (1000, n.min(128))
+            } else {
+                (1, n)
+            };
             if op == "matmul_batched" && n > 128 {
                 break;
             }
@@ -106,7 +128,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         adapter: pattern.clone(),
         produced_by: command,
         date: today(),
-        measured_on: Some(format!("{} ({:?}, {})", info.name, info.backend, info.driver)),
+        measured_on: Some(format!(
+            "{} ({:?}, {})",
+            info.name, info.backend, info.driver
+        )),
         thresholds,
     };
     match file.entries.iter_mut().find(|e| e.adapter == pattern) {

@@ -20,7 +20,12 @@ pub enum Route {
 
 impl Route {
     pub(crate) fn from_env() -> Option<Route> {
-        match std::env::var("WGPU_LINALG_ROUTE").ok()?.trim().to_ascii_lowercase().as_str() {
+        match std::env::var("WGPU_LINALG_ROUTE")
+            .ok()?
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "cpu" => Some(Route::Cpu),
             "gpu" => Some(Route::Gpu),
             "auto" => Some(Route::Auto),
@@ -108,9 +113,9 @@ impl ContextBuilder {
 
     pub fn build(self) -> Result<Context> {
         let route = self.route.or_else(Route::from_env).unwrap_or(Route::Auto);
-        let require = self
-            .require_gpu
-            .unwrap_or_else(|| std::env::var("WGPU_LINALG_REQUIRE_GPU").is_ok_and(|v| v.trim() == "1"));
+        let require = self.require_gpu.unwrap_or_else(|| {
+            std::env::var("WGPU_LINALG_REQUIRE_GPU").is_ok_and(|v| v.trim() == "1")
+        });
         let gpu = match open_gpu(self.backends) {
             Ok(g) => Some(g),
             Err(e) => {
@@ -123,7 +128,11 @@ impl ContextBuilder {
             }
         };
         let name = gpu.as_ref().map(|g| g.info.name.clone());
-        let tuning = Tuning::load(self.tuning_path.as_deref(), name.as_deref(), gpu.as_ref().map(|g| g.info.device_type))?;
+        let tuning = Tuning::load(
+            self.tuning_path.as_deref(),
+            name.as_deref(),
+            gpu.as_ref().map(|g| g.info.device_type),
+        )?;
         Ok(Context {
             shared: Arc::new(Shared { gpu, tuning }),
             route,
@@ -199,7 +208,9 @@ impl Context {
 
     /// Optional features enabled on the device.
     pub fn features(&self) -> wgpu::Features {
-        self.gpu().map(|g| g.features).unwrap_or(wgpu::Features::empty())
+        self.gpu()
+            .map(|g| g.features)
+            .unwrap_or(wgpu::Features::empty())
     }
 
     /// A clone that forces `route`.

@@ -88,12 +88,18 @@ impl TuningFile {
 
     /// The first entry whose pattern matches `adapter`.
     pub fn find(&self, adapter: &str) -> Option<&TuningEntry> {
-        self.entries.iter().find(|e| pattern_matches(&e.adapter, adapter))
+        self.entries
+            .iter()
+            .find(|e| pattern_matches(&e.adapter, adapter))
     }
 }
 
 impl Tuning {
-    pub(crate) fn load(path: Option<&Path>, adapter: Option<&str>, kind: Option<wgpu::DeviceType>) -> Result<Tuning> {
+    pub(crate) fn load(
+        path: Option<&Path>,
+        adapter: Option<&str>,
+        kind: Option<wgpu::DeviceType>,
+    ) -> Result<Tuning> {
         let env_path = std::env::var_os("WGPU_LINALG_TUNING").map(std::path::PathBuf::from);
         let text = match path.map(Path::to_path_buf).or(env_path) {
             Some(p) => std::fs::read_to_string(&p)
@@ -125,7 +131,9 @@ impl Tuning {
                 "never" | "none" => return None,
                 t => match t.parse::<f64>() {
                     Ok(x) => return Some(x),
-                    Err(_) => log::warn!(target: "wgpu_linalg::dispatch", "{var}={v} is not a number; ignored"),
+                    Err(_) => {
+                        log::warn!(target: "wgpu_linalg::dispatch", "{var}={v} is not a number; ignored")
+                    }
                 },
             }
         }
@@ -184,7 +192,10 @@ mod tests {
     #[test]
     fn globs() {
         assert!(pattern_matches("NVIDIA*", "NVIDIA H200"));
-        assert!(pattern_matches("*llvmpipe*", "llvmpipe (LLVM 15.0.6, 256 bits)"));
+        assert!(pattern_matches(
+            "*llvmpipe*",
+            "llvmpipe (LLVM 15.0.6, 256 bits)"
+        ));
         assert!(pattern_matches("apple m*", "Apple M2 Max"));
         assert!(!pattern_matches("apple m*", "AMD Radeon"));
         assert!(pattern_matches("exact", "EXACT"));

@@ -47,7 +47,11 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    pub(crate) fn shape(op: &'static str, expected: impl Into<String>, got: impl Into<String>) -> Self {
+    pub(crate) fn shape(
+        op: &'static str,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
         Error::Shape {
             op,
             expected: expected.into(),

@@ -10,7 +10,10 @@ use rand::Rng;
 #[test]
 fn transpose_batched_at_tile_edges() {
     let ctx = ctx();
-    for (case, &(m, n)) in [(1, 1), (7, 33), (16, 16), (17, 129), (129, 31)].iter().enumerate() {
+    for (case, &(m, n)) in [(1, 1), (7, 33), (16, 16), (17, 129), (129, 31)]
+        .iter()
+        .enumerate()
+    {
         let mut r = rng("transpose", case as u64);
         let mats: Vec<_> = (0..3).map(|_| random(&mut r, m, n)).collect();
         let t = ctx.upload_batch(&mats).unwrap().transpose().unwrap();
@@ -45,7 +48,13 @@ fn swap_rows_like_laswp() {
     let (m, n) = (37, 70);
     let a = random(&mut r, m, n);
     let ipiv: Vec<u32> = (0..20).map(|i| r.random_range(i..m as u32)).collect();
-    let got = ctx.upload(&a).unwrap().swap_rows(&ipiv).unwrap().download().unwrap();
+    let got = ctx
+        .upload(&a)
+        .unwrap()
+        .swap_rows(&ipiv)
+        .unwrap()
+        .download()
+        .unwrap();
     let mut want = a.clone();
     for (i, &p) in ipiv.iter().enumerate() {
         want.swap_rows(i, p as usize);
@@ -62,15 +71,32 @@ fn compensated_dot_beats_n_epsilon() {
     let n = 200_003;
     // Terms of both signs and wide magnitude: naive f32 summation loses
     // digits here; the double-float accumulator must not.
-    let x = DMatrix::<f32>::from_fn(n, 1, |_, _| r.random_range(-1.0f32..1.0) * 2f32.powi(r.random_range(-8..8)));
+    let x = DMatrix::<f32>::from_fn(n, 1, |_, _| {
+        r.random_range(-1.0f32..1.0) * 2f32.powi(r.random_range(-8..8))
+    });
     let y = DMatrix::<f32>::from_fn(n, 1, |_, _| r.random_range(-1.0f32..1.0));
-    let exact: f64 = x.iter().zip(y.iter()).map(|(a, b)| *a as f64 * *b as f64).sum();
-    let abs: f64 = x.iter().zip(y.iter()).map(|(a, b)| (*a as f64 * *b as f64).abs()).sum();
-    let got = ctx.upload(&x).unwrap().dot(&ctx.upload(&y).unwrap()).unwrap() as f64;
+    let exact: f64 = x
+        .iter()
+        .zip(y.iter())
+        .map(|(a, b)| *a as f64 * *b as f64)
+        .sum();
+    let abs: f64 = x
+        .iter()
+        .zip(y.iter())
+        .map(|(a, b)| (*a as f64 * *b as f64).abs())
+        .sum();
+    let got = ctx
+        .upload(&x)
+        .unwrap()
+        .dot(&ctx.upload(&y).unwrap())
+        .unwrap() as f64;
     // Compensated: rounding of the result plus an n·ε² term, where plain
     // f32 accumulation is bounded only by n·ε·Σ|xᵢyᵢ|.
     let bound = 2.0 * EPS * exact.abs() + 2.0 * n as f64 * EPS * EPS * abs;
-    assert!((got - exact).abs() <= bound, "dot {got} vs {exact} (bound {bound:.3e})");
+    assert!(
+        (got - exact).abs() <= bound,
+        "dot {got} vs {exact} (bound {bound:.3e})"
+    );
 }
 
 #[test]
@@ -82,7 +108,10 @@ fn frobenius_norm_is_scaled_and_accurate() {
         let exact = to64(&a).norm();
         let got = ctx.upload(&a).unwrap().norm_fro().unwrap() as f64;
         assert!(got.is_finite(), "case {case}: overflow");
-        assert!((got - exact).abs() <= 4.0 * EPS * exact, "case {case}: {got} vs {exact}");
+        assert!(
+            (got - exact).abs() <= 4.0 * EPS * exact,
+            "case {case}: {got} vs {exact}"
+        );
     }
 }
 
@@ -96,5 +125,10 @@ fn max_abs_returns_first_index_of_largest() {
     let (v, i) = ctx.upload(&a).unwrap().max_abs().unwrap().unwrap();
     assert_eq!(v, 7.0);
     assert_eq!(i, 100 + 40 * 513);
-    assert!(ctx.upload(&DMatrix::<f32>::zeros(0, 3)).unwrap().max_abs().unwrap().is_none());
+    assert!(ctx
+        .upload(&DMatrix::<f32>::zeros(0, 3))
+        .unwrap()
+        .max_abs()
+        .unwrap()
+        .is_none());
 }

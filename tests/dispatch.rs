@@ -12,8 +12,18 @@ fn routing_follows_its_order_of_authority() {
     let name = ctx.adapter_info().unwrap().name;
 
     // forced routes
-    assert_eq!(ctx.with_route(Route::Cpu).plan_route("matmul", 1e15, 1).unwrap(), Route::Cpu);
-    assert_eq!(ctx.with_route(Route::Gpu).plan_route("matmul", 1.0, 1).unwrap(), Route::Gpu);
+    assert_eq!(
+        ctx.with_route(Route::Cpu)
+            .plan_route("matmul", 1e15, 1)
+            .unwrap(),
+        Route::Cpu
+    );
+    assert_eq!(
+        ctx.with_route(Route::Gpu)
+            .plan_route("matmul", 1.0, 1)
+            .unwrap(),
+        Route::Gpu
+    );
 
     // the table: the entry matching this adapter decides Auto
     let table = TuningFile::parse(SHIPPED_TABLE).unwrap();
@@ -39,7 +49,14 @@ fn routing_follows_its_order_of_authority() {
     // WGPU_LINALG_ROUTE applies when the builder names no route
     std::env::set_var("WGPU_LINALG_ROUTE", "cpu");
     assert_eq!(Context::new().unwrap().route(), Route::Cpu);
-    assert_eq!(Context::builder().route(Route::Gpu).build().unwrap().route(), Route::Gpu);
+    assert_eq!(
+        Context::builder()
+            .route(Route::Gpu)
+            .build()
+            .unwrap()
+            .route(),
+        Route::Gpu
+    );
     std::env::remove_var("WGPU_LINALG_ROUTE");
 
     // a tuning file from the environment replaces the shipped table

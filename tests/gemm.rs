@@ -28,7 +28,12 @@ fn check_product(c: &DMatrix<f32>, a: &DMatrix<f32>, b: &DMatrix<f32>, what: &st
         for j in 0..c.ncols() {
             let err = (c[(i, j)] as f64 - exact[(i, j)]).abs();
             let bound = 2.0 * k * EPS * absprod[(i, j)] + 1e-30;
-            assert!(err <= bound, "{what}: C[{i},{j}] = {} vs {} (err {err:.3e} > {bound:.3e})", c[(i, j)], exact[(i, j)]);
+            assert!(
+                err <= bound,
+                "{what}: C[{i},{j}] = {} vs {} (err {err:.3e} > {bound:.3e})",
+                c[(i, j)],
+                exact[(i, j)]
+            );
         }
     }
 }
@@ -49,12 +54,28 @@ fn every_transpose_at_tile_edges() {
     ];
     for (case, &(m, k, n)) in shapes.iter().enumerate() {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let mut r = rng("every_transpose_at_tile_edges", case as u64 * 4 + ta as u64 * 2 + tb as u64);
-            let a = if ta { random(&mut r, k, m) } else { random(&mut r, m, k) };
-            let b = if tb { random(&mut r, n, k) } else { random(&mut r, k, n) };
+            let mut r = rng(
+                "every_transpose_at_tile_edges",
+                case as u64 * 4 + ta as u64 * 2 + tb as u64,
+            );
+            let a = if ta {
+                random(&mut r, k, m)
+            } else {
+                random(&mut r, m, k)
+            };
+            let b = if tb {
+                random(&mut r, n, k)
+            } else {
+                random(&mut r, k, n)
+            };
             for (route, ctx) in backends() {
                 let c = ctx.matmul_t(&a, ta, &b, tb).unwrap();
-                check_product(&c, &op(&a, ta), &op(&b, tb), &format!("{route:?} {m}x{k}x{n} ta={ta} tb={tb}"));
+                check_product(
+                    &c,
+                    &op(&a, ta),
+                    &op(&b, tb),
+                    &format!("{route:?} {m}x{k}x{n} ta={ta} tb={tb}"),
+                );
             }
         }
     }
@@ -84,7 +105,10 @@ fn alpha_beta_update() {
         for (route, ctx) in backends() {
             let c = ctx.gemm(alpha, &a, true, &b, false, beta, &c0).unwrap();
             let err = max_diff(&c, &exact);
-            assert!(err <= 2.0 * (k + 2) as f64 * EPS * scale, "{route:?}: err {err:.3e}");
+            assert!(
+                err <= 2.0 * (k + 2) as f64 * EPS * scale,
+                "{route:?}: err {err:.3e}"
+            );
         }
     }
 }
@@ -143,7 +167,15 @@ fn device_resident_chain_reads_back_once() {
     let gb = ctx.upload(&b).unwrap();
     let gx = ctx.upload(&x).unwrap();
     // (A·B)ᵀ scaled by 2, plus 0.5·X, then Aᵀ-free product with A again.
-    let y = ga.matmul(&gb).unwrap().transpose().unwrap().scale(2.0).unwrap().axpy(0.5, &gx).unwrap();
+    let y = ga
+        .matmul(&gb)
+        .unwrap()
+        .transpose()
+        .unwrap()
+        .scale(2.0)
+        .unwrap()
+        .axpy(0.5, &gx)
+        .unwrap();
     let z = y.matmul(&ga).unwrap();
     let yz = z.download().unwrap();
     let y64 = (to64(&a) * to64(&b)).transpose() * 2.0 + to64(&x) * 0.5;
@@ -162,15 +194,24 @@ fn shape_errors_name_both_shapes() {
         match ctx.matmul(&a, &b) {
             Err(Error::Shape { op, expected, got }) => {
                 assert_eq!(op, "matmul");
-                assert!(expected.contains("3×4") && got.contains("5×2"), "{expected} / {got}");
+                assert!(
+                    expected.contains("3×4") && got.contains("5×2"),
+                    "{expected} / {got}"
+                );
             }
             other => panic!("expected a shape error, got {other:?}"),
         }
         let c = random(&mut r, 2, 2);
-        assert!(matches!(ctx.gemm(1.0, &a, false, &random(&mut r, 4, 3), false, 1.0, &c), Err(Error::Shape { .. })));
+        assert!(matches!(
+            ctx.gemm(1.0, &a, false, &random(&mut r, 4, 3), false, 1.0, &c),
+            Err(Error::Shape { .. })
+        ));
         let batch_a = vec![random(&mut r, 2, 3), random(&mut r, 3, 3)];
         let batch_b = vec![random(&mut r, 3, 2), random(&mut r, 3, 2)];
-        assert!(matches!(ctx.matmul_batched(&batch_a, &batch_b), Err(Error::Shape { .. })));
+        assert!(matches!(
+            ctx.matmul_batched(&batch_a, &batch_b),
+            Err(Error::Shape { .. })
+        ));
     }
 }
 
@@ -178,10 +219,14 @@ fn shape_errors_name_both_shapes() {
 fn empty_matrices_follow_nalgebra() {
     let mut r = rng("empty", 0);
     for (_, ctx) in backends() {
-        let c = ctx.matmul(&DMatrix::<f32>::zeros(0, 3), &random(&mut r, 3, 4)).unwrap();
+        let c = ctx
+            .matmul(&DMatrix::<f32>::zeros(0, 3), &random(&mut r, 3, 4))
+            .unwrap();
         assert_eq!(c.shape(), (0, 4));
         // k = 0: the product is an m×n zero matrix, as nalgebra gives.
-        let c = ctx.matmul(&DMatrix::<f32>::zeros(3, 0), &DMatrix::<f32>::zeros(0, 5)).unwrap();
+        let c = ctx
+            .matmul(&DMatrix::<f32>::zeros(3, 0), &DMatrix::<f32>::zeros(0, 5))
+            .unwrap();
         assert_eq!(c, DMatrix::<f32>::zeros(3, 0) * DMatrix::<f32>::zeros(0, 5));
         assert!(ctx.matmul_batched(&[], &[]).unwrap().is_empty());
     }
@@ -200,14 +245,21 @@ fn gpu_route_without_adapter_is_no_gpu() {
     let a = random(&mut r, 4, 4);
     // Auto falls back to the CPU, a forced GPU route is an error.
     assert_eq!(cpu_only.matmul(&a, &a).unwrap().shape(), (4, 4));
-    assert_eq!(cpu_only.with_route(Route::Gpu).matmul(&a, &a), Err(Error::NoGpu));
+    assert_eq!(
+        cpu_only.with_route(Route::Gpu).matmul(&a, &a),
+        Err(Error::NoGpu)
+    );
     assert!(matches!(cpu_only.upload(&a), Err(Error::NoGpu)));
 }
 
 #[test]
 fn too_large_is_an_error_and_the_context_survives() {
     let ctx = ctx().with_route(Route::Gpu);
-    let limit = ctx.limits().unwrap().max_storage_buffer_binding_size.min(ctx.limits().unwrap().max_buffer_size);
+    let limit = ctx
+        .limits()
+        .unwrap()
+        .max_storage_buffer_binding_size
+        .min(ctx.limits().unwrap().max_buffer_size);
     if limit > (1u64 << 30) {
         // Over 1 GiB would not fit this machine's test budget; the check is
         // exercised on adapters with smaller bindings (lavapipe: 128 MiB).
@@ -219,7 +271,11 @@ fn too_large_is_an_error_and_the_context_survives() {
     let rows = (limit / 4 / cols as u64) as usize + 1;
     let big = DMatrix::<f32>::from_element(rows, cols, 1.0);
     match ctx.upload(&big) {
-        Err(Error::TooLarge { op, bytes, limit: l }) => {
+        Err(Error::TooLarge {
+            op,
+            bytes,
+            limit: l,
+        }) => {
             assert_eq!(op, "upload");
             assert!(bytes > l);
         }

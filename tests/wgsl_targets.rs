@@ -43,9 +43,13 @@ fn override_sets(module: &naga::Module) -> Vec<naga::back::PipelineConstants> {
 fn every_kernel_translates_to_msl_spirv_and_hlsl() {
     let mut checked = 0;
     for (kernel, files, source) in wgpu_linalg::kernel_sources() {
-        let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{kernel:?} ({files:?}): {}", e.emit_to_string(&source)));
+        let module = naga::front::wgsl::parse_str(&source)
+            .unwrap_or_else(|e| panic!("{kernel:?} ({files:?}): {}", e.emit_to_string(&source)));
         let info = validate(&module);
-        assert!(!module.entry_points.is_empty(), "{kernel:?} has no entry point");
+        assert!(
+            !module.entry_points.is_empty(),
+            "{kernel:?} has no entry point"
+        );
 
         // Apple limits, per entry point.
         let layouter_ctx = module.to_ctx();
@@ -55,23 +59,38 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
             .filter(|(_, v)| v.space == naga::AddressSpace::WorkGroup)
             .map(|(_, v)| module.types[v.ty].inner.size(layouter_ctx))
             .sum();
-        assert!(wg_bytes <= MAX_WORKGROUP_BYTES, "{kernel:?}: {wg_bytes} bytes of workgroup memory");
+        assert!(
+            wg_bytes <= MAX_WORKGROUP_BYTES,
+            "{kernel:?}: {wg_bytes} bytes of workgroup memory"
+        );
         for ep in &module.entry_points {
             let inv: u32 = ep.workgroup_size.iter().product();
-            assert!(inv <= MAX_INVOCATIONS, "{kernel:?}::{}: {inv} invocations", ep.name);
+            assert!(
+                inv <= MAX_INVOCATIONS,
+                "{kernel:?}::{}: {inv} invocations",
+                ep.name
+            );
         }
         // No f64 type anywhere.
         for (_, ty) in module.types.iter() {
-            if let naga::TypeInner::Scalar(s) | naga::TypeInner::Vector { scalar: s, .. } = ty.inner {
-                assert!(!(s.kind == naga::ScalarKind::Float && s.width == 8), "{kernel:?} uses f64");
+            if let naga::TypeInner::Scalar(s) | naga::TypeInner::Vector { scalar: s, .. } = ty.inner
+            {
+                assert!(
+                    !(s.kind == naga::ScalarKind::Float && s.width == 8),
+                    "{kernel:?} uses f64"
+                );
             }
         }
 
         for constants in override_sets(&module) {
             for ep in &module.entry_points {
                 let stage_ep = Some((naga::ShaderStage::Compute, ep.name.as_str()));
-                let (m, i) = naga::back::pipeline_constants::process_overrides(&module, &info, stage_ep, &constants)
-                    .unwrap_or_else(|e| panic!("{kernel:?}::{} overrides {constants:?}: {e:?}", ep.name));
+                let (m, i) = naga::back::pipeline_constants::process_overrides(
+                    &module, &info, stage_ep, &constants,
+                )
+                .unwrap_or_else(|e| {
+                    panic!("{kernel:?}::{} overrides {constants:?}: {e:?}", ep.name)
+                });
 
                 let msl_opts = msl::Options {
                     lang_version: (2, 4),
@@ -83,7 +102,11 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
                 };
                 let (msl_src, _) = msl::write_string(&m, &i, &msl_opts, &msl_pipe)
                     .unwrap_or_else(|e| panic!("{kernel:?}::{} → MSL: {e:?}", ep.name));
-                assert!(msl_src.contains("kernel"), "{kernel:?}::{}: MSL has no kernel", ep.name);
+                assert!(
+                    msl_src.contains("kernel"),
+                    "{kernel:?}::{}: MSL has no kernel",
+                    ep.name
+                );
 
                 let spv_pipe = spv::PipelineOptions {
                     shader_stage: naga::ShaderStage::Compute,
@@ -104,7 +127,11 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
                 hlsl::Writer::new(&mut hlsl_src, &hlsl_opts, &hlsl_pipe)
                     .write(&m, &i, None)
                     .unwrap_or_else(|e| panic!("{kernel:?}::{} → HLSL: {e:?}", ep.name));
-                assert!(hlsl_src.contains("numthreads"), "{kernel:?}::{}: HLSL has no compute entry", ep.name);
+                assert!(
+                    hlsl_src.contains("numthreads"),
+                    "{kernel:?}::{}: HLSL has no compute entry",
+                    ep.name
+                );
                 checked += 1;
             }
         }
@@ -127,12 +154,20 @@ fn every_wgsl_file_belongs_to_a_kernel() {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "wgsl") {
-                found.push(p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"));
+                found.push(
+                    p.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
             }
         }
     }
     assert!(!found.is_empty());
     for f in found {
-        assert!(used.contains(&f), "wgsl/{f} is not part of any kernel, so nothing validates it");
+        assert!(
+            used.contains(&f),
+            "wgsl/{f} is not part of any kernel, so nothing validates it"
+        );
     }
 }

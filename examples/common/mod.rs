@@ -10,7 +10,10 @@ pub struct Lcg(pub u64);
 
 impl Lcg {
     pub fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
     pub fn matrix(&mut self, m: usize, n: usize) -> DMatrix<f32> {
@@ -29,7 +32,11 @@ pub fn median_ms(reps: usize, mut f: impl FnMut(), mut sync: impl FnMut()) -> f6
     f();
     sync();
     let warm = t.elapsed().as_secs_f64() * 1e3;
-    let inner = if warm < 1.0 { ((2.0 / warm.max(1e-3)).ceil() as usize).clamp(1, 64) } else { 1 };
+    let inner = if warm < 1.0 {
+        ((2.0 / warm.max(1e-3)).ceil() as usize).clamp(1, 64)
+    } else {
+        1
+    };
     let mut samples: Vec<f64> = (0..reps.max(1))
         .map(|_| {
             let t = Instant::now();
@@ -83,7 +90,9 @@ pub fn today() -> String {
 /// The value following `--name` on the command line.
 pub fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 pub fn flag(name: &str) -> bool {

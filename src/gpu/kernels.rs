@@ -44,17 +44,33 @@ impl Kernel {
     /// The files under `wgsl/` that make up this kernel, in order.
     pub fn parts(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Kernel::GemmTiled => &[("gemm/io_f32.wgsl", GEMM_IO_F32), ("gemm/tiled.wgsl", GEMM_TILED)],
-            Kernel::GemmSmall => &[("gemm/io_f32.wgsl", GEMM_IO_F32), ("gemm/small.wgsl", GEMM_SMALL)],
-            Kernel::GemmTiledF16 => &[("gemm/io_f16.wgsl", GEMM_IO_F16), ("gemm/tiled.wgsl", GEMM_TILED)],
+            Kernel::GemmTiled => &[
+                ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/tiled.wgsl", GEMM_TILED),
+            ],
+            Kernel::GemmSmall => &[
+                ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/small.wgsl", GEMM_SMALL),
+            ],
+            Kernel::GemmTiledF16 => &[
+                ("gemm/io_f16.wgsl", GEMM_IO_F16),
+                ("gemm/tiled.wgsl", GEMM_TILED),
+            ],
             Kernel::Elementwise => &[("common/elementwise.wgsl", ELEMENTWISE)],
-            Kernel::Reduce => &[("common/twosum.wgsl", TWOSUM), ("common/reduce.wgsl", REDUCE)],
+            Kernel::Reduce => &[
+                ("common/twosum.wgsl", TWOSUM),
+                ("common/reduce.wgsl", REDUCE),
+            ],
         }
     }
 
     /// The assembled WGSL source.
     pub fn source(self) -> String {
-        self.parts().iter().map(|(_, s)| *s).collect::<Vec<_>>().join("\n")
+        self.parts()
+            .iter()
+            .map(|(_, s)| *s)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Device features the kernel needs.
@@ -103,7 +119,8 @@ impl PipelineCache {
                 // guards. Runtime checks would clamp private-array indices and
                 // keep register tiles out of registers (a 41× loss on NVIDIA).
                 Arc::new(unsafe {
-                    device.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+                    device
+                        .create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
                 })
             })
             .clone()
@@ -117,24 +134,35 @@ impl PipelineCache {
         entry: &'static str,
         constants: &[(&'static str, f64)],
     ) -> Arc<wgpu::ComputePipeline> {
-        let key: PipelineKey = (kernel, entry, constants.iter().map(|(n, v)| (*n, v.to_bits())).collect());
-        if let Some(p) = self.pipelines.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        let key: PipelineKey = (
+            kernel,
+            entry,
+            constants.iter().map(|(n, v)| (*n, v.to_bits())).collect(),
+        );
+        if let Some(p) = self
+            .pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return p.clone();
         }
         let module = self.module(device, kernel);
         let label = format!("{}::{entry}{constants:?}", kernel.label());
-        let pipeline = Arc::new(device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(&label),
-            layout: None,
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants,
-                // Every kernel writes its workgroup memory before reading it.
-                zero_initialize_workgroup_memory: false,
-            },
-            cache: None,
-        }));
+        let pipeline = Arc::new(
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&label),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    // Every kernel writes its workgroup memory before reading it.
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            }),
+        );
         self.pipelines
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -31,7 +31,11 @@ pub struct GpuMatrix {
 impl std::fmt::Debug for GpuMatrix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ty = if self.half { "f16" } else { "f32" };
-        write!(f, "GpuMatrix<{ty}>({}×{}×{})", self.batch, self.rows, self.cols)
+        write!(
+            f,
+            "GpuMatrix<{ty}>({}×{}×{})",
+            self.batch, self.rows, self.cols
+        )
     }
 }
 
@@ -54,7 +58,9 @@ impl GpuMatrix {
         self.rows * self.cols
     }
     pub(crate) fn gpu(&self) -> &Gpu {
-        self.ctx.gpu().expect("a GpuMatrix exists only on a GPU context")
+        self.ctx
+            .gpu()
+            .expect("a GpuMatrix exists only on a GPU context")
     }
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
         self.buf.buffer()
@@ -71,9 +77,14 @@ impl GpuMatrix {
         if !self.half {
             return self.gpu().read_f32(self.buffer(), 0, count as u64);
         }
-        let bytes = self.gpu().read_bytes(self.buffer(), 0, (count as u64 * 2).next_multiple_of(4))?;
+        let bytes =
+            self.gpu()
+                .read_bytes(self.buffer(), 0, (count as u64 * 2).next_multiple_of(4))?;
         let bits: Vec<u16> = bytemuck::pod_collect_to_vec(&bytes);
-        Ok(bits[..count].iter().map(|b| half::f16::from_bits(*b).to_f32()).collect())
+        Ok(bits[..count]
+            .iter()
+            .map(|b| half::f16::from_bits(*b).to_f32())
+            .collect())
     }
 
     /// Copies every matrix of the batch back to the host.
@@ -86,7 +97,13 @@ impl GpuMatrix {
     }
 
     /// A new, unwritten matrix on the same context.
-    pub(crate) fn alloc(ctx: &Context, op: &'static str, rows: usize, cols: usize, batch: usize) -> Result<GpuMatrix> {
+    pub(crate) fn alloc(
+        ctx: &Context,
+        op: &'static str,
+        rows: usize,
+        cols: usize,
+        batch: usize,
+    ) -> Result<GpuMatrix> {
         let gpu = ctx.gpu().ok_or(Error::NoGpu)?;
         let bytes = (rows as u64) * (cols as u64) * (batch as u64) * 4;
         let label = format!("{op} {batch}x{rows}x{cols}");
@@ -115,7 +132,11 @@ impl GpuMatrix {
         if self.ctx.same_gpu(&other.ctx) {
             Ok(())
         } else {
-            Err(Error::shape(op, "operands on one context", "operands on two contexts"))
+            Err(Error::shape(
+                op,
+                "operands on one context",
+                "operands on two contexts",
+            ))
         }
     }
 }
@@ -166,7 +187,8 @@ impl Context {
             bits.push(0);
         }
         let label = format!("upload f16 {}x{}", a.nrows(), a.ncols());
-        let buf = gpu.scoped(|| gpu.storage_from("upload_f16", bytemuck::cast_slice(&bits), &label))?;
+        let buf =
+            gpu.scoped(|| gpu.storage_from("upload_f16", bytemuck::cast_slice(&bits), &label))?;
         Ok(GpuMatrix {
             ctx: self.clone(),
             buf: Arc::new(buf),

@@ -12,8 +12,8 @@ use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 pub use kernels::Kernel;
-pub use matrix::GpuMatrix;
 use kernels::PipelineCache;
+pub use matrix::GpuMatrix;
 use pool::{Pool, PooledBuffer};
 
 /// Storage usage of every matrix buffer.
@@ -46,22 +46,21 @@ struct Profiler {
 }
 
 impl Gpu {
-    pub(crate) fn new(
-        device: wgpu::Device,
-        queue: wgpu::Queue,
-        info: wgpu::AdapterInfo,
-    ) -> Self {
+    pub(crate) fn new(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
         let uncaptured = Arc::new(Mutex::new(Vec::new()));
         let lost = Arc::new(Mutex::new(None));
         {
             let sink = uncaptured.clone();
             device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
                 log::error!(target: "wgpu_linalg", "uncaptured wgpu error: {e}");
-                sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(e.to_string());
             }));
             let flag = lost.clone();
             device.set_device_lost_callback(move |reason, msg| {
-                *flag.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("device lost ({reason:?}): {msg}"));
+                *flag.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(format!("device lost ({reason:?}): {msg}"));
             });
         }
         Gpu {
@@ -115,11 +114,18 @@ impl Gpu {
 
     /// Largest storage binding, in bytes.
     pub(crate) fn max_binding(&self) -> u64 {
-        self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size)
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
     }
 
     /// A storage buffer of at least `bytes`, from the pool.
-    pub(crate) fn storage(&self, op: &'static str, bytes: u64, label: &str) -> Result<PooledBuffer> {
+    pub(crate) fn storage(
+        &self,
+        op: &'static str,
+        bytes: u64,
+        label: &str,
+    ) -> Result<PooledBuffer> {
         let limit = self.max_binding();
         if bytes > limit {
             return Err(Error::TooLarge { op, bytes, limit });
@@ -128,7 +134,12 @@ impl Gpu {
     }
 
     /// A storage buffer holding `data`.
-    pub(crate) fn storage_from(&self, op: &'static str, data: &[u8], label: &str) -> Result<PooledBuffer> {
+    pub(crate) fn storage_from(
+        &self,
+        op: &'static str,
+        data: &[u8],
+        label: &str,
+    ) -> Result<PooledBuffer> {
         let buf = self.storage(op, data.len() as u64, label)?;
         if !data.is_empty() {
             self.queue.write_buffer(buf.buffer(), 0, data);
@@ -172,11 +183,13 @@ impl Gpu {
             return;
         }
         let pipeline = self.pipelines.get(&self.device, kernel, entry, constants);
-        let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: params,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let uniform = self
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: params,
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: uniform.as_entire_binding(),
@@ -223,9 +236,14 @@ impl Gpu {
             ty: wgpu::QueryType::Timestamp,
             count: cap,
         });
-        *self.profiler.lock().unwrap_or_else(|p| p.into_inner()) = Some(Profiler { set, next: 0, cap });
+        *self.profiler.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Profiler { set, next: 0, cap });
         let out = f();
-        let prof = self.profiler.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let prof = self
+            .profiler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let out = out?;
         let Some(prof) = prof.filter(|p| p.next > 0) else {
             return Ok((out, Some(0.0)));
@@ -242,7 +260,10 @@ impl Gpu {
         self.submit(enc);
         let raw: Vec<u64> = bytemuck::pod_collect_to_vec(&self.read_bytes(&resolved, 0, bytes)?);
         let period = self.queue.get_timestamp_period() as f64;
-        let ns: f64 = raw.chunks(2).map(|p| p[1].saturating_sub(p[0]) as f64 * period).sum();
+        let ns: f64 = raw
+            .chunks(2)
+            .map(|p| p[1].saturating_sub(p[0]) as f64 * period)
+            .sum();
         Ok((out, Some(ns / 1e6)))
     }
 
@@ -255,7 +276,7 @@ impl Gpu {
 /// Pads a byte vector of uniform parameters to 16 bytes.
 pub(crate) fn params_bytes<T: bytemuck::Pod>(p: &T) -> Vec<u8> {
     let mut v = bytemuck::bytes_of(p).to_vec();
-    while v.len() % 16 != 0 {
+    while !v.len().is_multiple_of(16) {
         v.push(0);
     }
     v

@@ -108,10 +108,25 @@ mod tests {
 
     #[test]
     fn buckets_cover_requests_with_bounded_slack() {
-        for bytes in [1u64, 255, 256, 257, 1000, 4096, 4097, 6144, 6145, 1 << 20, (1 << 20) + 1] {
+        for bytes in [
+            1u64,
+            255,
+            256,
+            257,
+            1000,
+            4096,
+            4097,
+            6144,
+            6145,
+            1 << 20,
+            (1 << 20) + 1,
+        ] {
             let b = bucket(bytes);
             assert!(b >= bytes, "{bytes} -> {b}");
-            assert!(b < 256 || (b as f64) <= (bytes.max(256) as f64) * 1.5 + 1.0, "{bytes} -> {b}");
+            assert!(
+                b < 256 || (b as f64) <= (bytes.max(256) as f64) * 1.5 + 1.0,
+                "{bytes} -> {b}"
+            );
         }
         assert_eq!(bucket(6144), 6144);
         assert_eq!(bucket(6145), 8192);

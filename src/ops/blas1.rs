@@ -92,7 +92,14 @@ fn parts_for(n: usize) -> usize {
 
 /// Records max |x[off..off+n]| and its first index into `r.res[0]`,
 /// `r.res_idx[0]`.
-pub(crate) fn encode_maxabs(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, x: &wgpu::Buffer, off: usize, n: usize, r: &Reduction) -> Result<()> {
+pub(crate) fn encode_maxabs(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    x: &wgpu::Buffer,
+    off: usize,
+    n: usize,
+    r: &Reduction,
+) -> Result<()> {
     let parts = parts_for(n);
     let u = RedUniform {
         n: checked_u32("max_abs", n)?,
@@ -101,7 +108,16 @@ pub(crate) fn encode_maxabs(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, x: &wgpu:
         ..Default::default()
     };
     let pb = params_bytes(&u);
-    gpu.launch(enc, "maxabs partial", Kernel::Reduce, "maxabs_partial", &[], &pb, &[(1, x), (3, r.part.buffer()), (4, r.part_idx.buffer())], [parts as u32, 1, 1]);
+    gpu.launch(
+        enc,
+        "maxabs partial",
+        Kernel::Reduce,
+        "maxabs_partial",
+        &[],
+        &pb,
+        &[(1, x), (3, r.part.buffer()), (4, r.part_idx.buffer())],
+        [parts as u32, 1, 1],
+    );
     gpu.launch(
         enc,
         "maxabs finish",
@@ -109,14 +125,26 @@ pub(crate) fn encode_maxabs(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, x: &wgpu:
         "maxabs_finish",
         &[],
         &pb,
-        &[(3, r.part.buffer()), (4, r.part_idx.buffer()), (5, r.res.buffer()), (6, r.res_idx.buffer())],
+        &[
+            (3, r.part.buffer()),
+            (4, r.part_idx.buffer()),
+            (5, r.res.buffer()),
+            (6, r.res_idx.buffer()),
+        ],
         [1, 1, 1],
     );
     Ok(())
 }
 
 /// Records ‖x[off..off+n]‖₂ into `r.res[1]` (and max |x| into `r.res[0]`).
-pub(crate) fn encode_norm(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, x: &wgpu::Buffer, off: usize, n: usize, r: &Reduction) -> Result<()> {
+pub(crate) fn encode_norm(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    x: &wgpu::Buffer,
+    off: usize,
+    n: usize,
+    r: &Reduction,
+) -> Result<()> {
     encode_maxabs(gpu, enc, x, off, n, r)?;
     let parts = parts_for(n);
     let u = RedUniform {
@@ -127,8 +155,26 @@ pub(crate) fn encode_norm(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, x: &wgpu::B
         ..Default::default()
     };
     let pb = params_bytes(&u);
-    gpu.launch(enc, "sumsq partial", Kernel::Reduce, "sumsq_partial", &[], &pb, &[(1, x), (3, r.part.buffer()), (5, r.res.buffer())], [parts as u32, 1, 1]);
-    gpu.launch(enc, "norm finish", Kernel::Reduce, "sum_finish", &[], &pb, &[(3, r.part.buffer()), (5, r.res.buffer())], [1, 1, 1]);
+    gpu.launch(
+        enc,
+        "sumsq partial",
+        Kernel::Reduce,
+        "sumsq_partial",
+        &[],
+        &pb,
+        &[(1, x), (3, r.part.buffer()), (5, r.res.buffer())],
+        [parts as u32, 1, 1],
+    );
+    gpu.launch(
+        enc,
+        "norm finish",
+        Kernel::Reduce,
+        "sum_finish",
+        &[],
+        &pb,
+        &[(3, r.part.buffer()), (5, r.res.buffer())],
+        [1, 1, 1],
+    );
     Ok(())
 }
 
@@ -154,8 +200,26 @@ pub(crate) fn encode_dot(
         ..Default::default()
     };
     let pb = params_bytes(&u);
-    gpu.launch(enc, "dot partial", Kernel::Reduce, "dot_partial", &[], &pb, &[(1, x), (2, y), (3, r.part.buffer())], [parts as u32, 1, 1]);
-    gpu.launch(enc, "dot finish", Kernel::Reduce, "sum_finish", &[], &pb, &[(3, r.part.buffer()), (5, r.res.buffer())], [1, 1, 1]);
+    gpu.launch(
+        enc,
+        "dot partial",
+        Kernel::Reduce,
+        "dot_partial",
+        &[],
+        &pb,
+        &[(1, x), (2, y), (3, r.part.buffer())],
+        [parts as u32, 1, 1],
+    );
+    gpu.launch(
+        enc,
+        "dot finish",
+        Kernel::Reduce,
+        "sum_finish",
+        &[],
+        &pb,
+        &[(3, r.part.buffer()), (5, r.res.buffer())],
+        [1, 1, 1],
+    );
     Ok(())
 }
 
@@ -196,7 +260,11 @@ impl GpuMatrix {
                     &[],
                     &params_bytes(&u),
                     &[(1, self.buffer()), (2, out.buffer())],
-                    [self.rows.div_ceil(16) as u32, self.cols.div_ceil(16) as u32, chunk],
+                    [
+                        self.rows.div_ceil(16) as u32,
+                        self.cols.div_ceil(16) as u32,
+                        chunk,
+                    ],
                 );
             });
             gpu.submit(enc);
@@ -229,7 +297,16 @@ impl GpuMatrix {
             }
             let mut u = self.ew("scale", n)?;
             u.alpha = alpha;
-            gpu.launch(&mut enc, "scale", Kernel::Elementwise, "scale", &[], &params_bytes(&u), &[(2, out.buffer())], grid_1d(gpu, n));
+            gpu.launch(
+                &mut enc,
+                "scale",
+                Kernel::Elementwise,
+                "scale",
+                &[],
+                &params_bytes(&u),
+                &[(2, out.buffer())],
+                grid_1d(gpu, n),
+            );
             gpu.submit(enc);
             Ok(out)
         })
@@ -277,7 +354,7 @@ impl GpuMatrix {
     /// For a batch, `ipiv` holds one pivot vector per matrix, back to back.
     pub fn swap_rows(&self, ipiv: &[u32]) -> Result<GpuMatrix> {
         self.need_f32("swap_rows")?;
-        let per = if self.batch == 0 { 0 } else { ipiv.len() / self.batch };
+        let per = ipiv.len().checked_div(self.batch).unwrap_or(0);
         if per * self.batch != ipiv.len() || per > self.rows {
             return Err(Error::shape(
                 "swap_rows",
@@ -286,7 +363,11 @@ impl GpuMatrix {
             ));
         }
         if let Some(bad) = ipiv.iter().find(|&&q| q as usize >= self.rows) {
-            return Err(Error::shape("swap_rows", format!("pivots < {}", self.rows), format!("pivot {bad}")));
+            return Err(Error::shape(
+                "swap_rows",
+                format!("pivots < {}", self.rows),
+                format!("pivot {bad}"),
+            ));
         }
         let gpu = self.gpu();
         gpu.scoped(|| {
@@ -327,13 +408,26 @@ impl GpuMatrix {
         self.need_f32("dot")?;
         other.need_f32("dot")?;
         if other.total() != self.total() {
-            return Err(Error::shape("dot", format!("{} elements", self.total()), format!("{} elements", other.total())));
+            return Err(Error::shape(
+                "dot",
+                format!("{} elements", self.total()),
+                format!("{} elements", other.total()),
+            ));
         }
         let gpu = self.gpu();
         gpu.scoped(|| {
             let r = Reduction::new(gpu, "dot")?;
             let mut enc = gpu.encoder("dot");
-            encode_dot(gpu, &mut enc, self.buffer(), 0, other.buffer(), 0, self.total(), &r)?;
+            encode_dot(
+                gpu,
+                &mut enc,
+                self.buffer(),
+                0,
+                other.buffer(),
+                0,
+                self.total(),
+                &r,
+            )?;
             gpu.submit(enc);
             Ok(gpu.read_f32(r.res.buffer(), 1, 1)?[0])
         })
@@ -369,7 +463,10 @@ impl GpuMatrix {
             gpu.submit(enc);
             let v = gpu.read_f32(r.res.buffer(), 0, 1)?[0];
             let i = gpu.read_bytes(r.res_idx.buffer(), 0, 4)?;
-            Ok(Some((v, u32::from_le_bytes([i[0], i[1], i[2], i[3]]) as usize)))
+            Ok(Some((
+                v,
+                u32::from_le_bytes([i[0], i[1], i[2], i[3]]) as usize,
+            )))
         })
     }
 }

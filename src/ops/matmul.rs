@@ -65,7 +65,9 @@ impl Default for GemmParams {
     fn default() -> Self {
         // One 128×128 tile's worth of output: below that most of a tiled
         // workgroup would idle.
-        GemmParams { tiled_min_elems: 128 * 128 }
+        GemmParams {
+            tiled_min_elems: 128 * 128,
+        }
     }
 }
 
@@ -156,7 +158,10 @@ pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, g: &Gemm<'_
         });
     }
     let constants = [("TA", g.ta as u32 as f64), ("TB", g.tb as u32 as f64)];
-    let label = format!("gemm {}x{}x{} batch {} ta={} tb={} {:?}", g.m, g.k, g.n, g.batch, g.ta, g.tb, variant);
+    let label = format!(
+        "gemm {}x{}x{} batch {} ta={} tb={} {:?}",
+        g.m, g.k, g.n, g.batch, g.ta, g.tb, variant
+    );
     let mut base = 0usize;
     while base < g.batch {
         let chunk = (g.batch - base).min(max);
@@ -189,7 +194,10 @@ fn check_inner(op: &'static str, a: (usize, usize), b: (usize, usize)) -> Result
     if a.1 != b.0 {
         return Err(Error::shape(
             op,
-            format!("op(A) m×k and op(B) k×n with equal k (op(A) is {}×{})", a.0, a.1),
+            format!(
+                "op(A) m×k and op(B) k×n with equal k (op(A) is {}×{})",
+                a.0, a.1
+            ),
             format!("op(B) {}×{}", b.0, b.1),
         ));
     }
@@ -207,7 +215,13 @@ impl Context {
     }
 
     /// `op(A)·op(B)` where `op(X)` is `Xᵀ` when the flag is set.
-    pub fn matmul_t(&self, a: &DMatrix<f32>, ta: bool, b: &DMatrix<f32>, tb: bool) -> Result<DMatrix<f32>> {
+    pub fn matmul_t(
+        &self,
+        a: &DMatrix<f32>,
+        ta: bool,
+        b: &DMatrix<f32>,
+        tb: bool,
+    ) -> Result<DMatrix<f32>> {
         self.gemm_host(1.0, a, ta, b, tb, 0.0, None)
     }
 
@@ -243,7 +257,11 @@ impl Context {
         let (m, k, n) = (sa.0, sa.1, sb.1);
         if let Some(c) = c {
             if c.shape() != (m, n) {
-                return Err(Error::shape("matmul", format!("C {m}×{n}"), format!("C {}×{}", c.nrows(), c.ncols())));
+                return Err(Error::shape(
+                    "matmul",
+                    format!("C {m}×{n}"),
+                    format!("C {}×{}", c.nrows(), c.ncols()),
+                ));
             }
         }
         let c = c.filter(|_| beta != 0.0);
@@ -257,7 +275,8 @@ impl Context {
                     let ga = self.upload(a)?;
                     let gb = self.upload(b)?;
                     let gc = c.map(|c| self.upload(c)).transpose()?;
-                    ga.gemm_into(alpha, ta, &gb, tb, beta, gc.as_ref())?.download()
+                    ga.gemm_into(alpha, ta, &gb, tb, beta, gc.as_ref())?
+                        .download()
                 })
             }
             _ => Ok(cpu::gemm(alpha, a, ta, b, tb, beta, c)),
@@ -276,11 +295,12 @@ impl Context {
         let route = decide(self, "matmul_f16", gemm_flops(m, n, k, 1), 1)?;
         let gpu = self.gpu();
         match (route, gpu) {
-            (Route::Gpu, Some(gpu)) if gpu.features.contains(wgpu::Features::SHADER_F16) => gpu.scoped(|| {
-                let ga = self.upload_f16(a)?;
-                let gb = self.upload_f16(b)?;
-                ga.matmul(&gb)?.download()
-            }),
+            (Route::Gpu, Some(gpu)) if gpu.features.contains(wgpu::Features::SHADER_F16) => gpu
+                .scoped(|| {
+                    let ga = self.upload_f16(a)?;
+                    let gb = self.upload_f16(b)?;
+                    ga.matmul(&gb)?.download()
+                }),
             _ => {
                 let a32 = a.map(f32::from);
                 let b32 = b.map(f32::from);
@@ -293,7 +313,11 @@ impl Context {
     }
 
     /// `A_i·B_i` for each pair, one dispatch for the batch on the GPU.
-    pub fn matmul_batched(&self, a: &[DMatrix<f32>], b: &[DMatrix<f32>]) -> Result<Vec<DMatrix<f32>>> {
+    pub fn matmul_batched(
+        &self,
+        a: &[DMatrix<f32>],
+        b: &[DMatrix<f32>],
+    ) -> Result<Vec<DMatrix<f32>>> {
         if a.len() != b.len() {
             return Err(Error::shape(
                 "matmul_batched",
@@ -309,13 +333,30 @@ impl Context {
             if x.shape() != a0.shape() || y.shape() != b0.shape() {
                 return Err(Error::shape(
                     "matmul_batched",
-                    format!("all A {}×{}, all B {}×{}", a0.nrows(), a0.ncols(), b0.nrows(), b0.ncols()),
-                    format!("A {}×{}, B {}×{}", x.nrows(), x.ncols(), y.nrows(), y.ncols()),
+                    format!(
+                        "all A {}×{}, all B {}×{}",
+                        a0.nrows(),
+                        a0.ncols(),
+                        b0.nrows(),
+                        b0.ncols()
+                    ),
+                    format!(
+                        "A {}×{}, B {}×{}",
+                        x.nrows(),
+                        x.ncols(),
+                        y.nrows(),
+                        y.ncols()
+                    ),
                 ));
             }
         }
         let (m, k, n) = (a0.nrows(), a0.ncols(), b0.ncols());
-        match decide(self, "matmul_batched", gemm_flops(m, n, k, a.len()), a.len())? {
+        match decide(
+            self,
+            "matmul_batched",
+            gemm_flops(m, n, k, a.len()),
+            a.len(),
+        )? {
             Route::Gpu => {
                 let gpu = self.gpu_or_err()?;
                 gpu.scoped(|| {
@@ -342,7 +383,15 @@ impl GpuMatrix {
     }
 
     /// `alpha·op(self)·op(b) + beta·c` into a new matrix (`c` is not changed).
-    pub fn gemm(&self, alpha: f32, ta: bool, b: &GpuMatrix, tb: bool, beta: f32, c: &GpuMatrix) -> Result<GpuMatrix> {
+    pub fn gemm(
+        &self,
+        alpha: f32,
+        ta: bool,
+        b: &GpuMatrix,
+        tb: bool,
+        beta: f32,
+        c: &GpuMatrix,
+    ) -> Result<GpuMatrix> {
         self.gemm_into(alpha, ta, b, tb, beta, Some(c))
     }
 
@@ -358,7 +407,11 @@ impl GpuMatrix {
         let op = "matmul";
         self.same_device(op, b)?;
         if self.half != b.half {
-            return Err(Error::shape(op, "operands of one element type", "an f16 and an f32 operand"));
+            return Err(Error::shape(
+                op,
+                "operands of one element type",
+                "an f16 and an f32 operand",
+            ));
         }
         let sa = op_shape(self.shape(), ta);
         let sb = op_shape(b.shape(), tb);
@@ -368,7 +421,13 @@ impl GpuMatrix {
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            (x, y) => return Err(Error::shape(op, format!("batch {x} (or 1)"), format!("batch {y}"))),
+            (x, y) => {
+                return Err(Error::shape(
+                    op,
+                    format!("batch {x} (or 1)"),
+                    format!("batch {y}"),
+                ))
+            }
         };
         if let Some(c) = c {
             self.same_device(op, c)?;
@@ -390,10 +449,22 @@ impl GpuMatrix {
                     // out = c first (broadcast when c is one matrix), then beta·out.
                     let bytes = (m * n * 4) as u64;
                     if c.batch == batch {
-                        enc.copy_buffer_to_buffer(c.buffer(), 0, out.buffer(), 0, bytes * batch as u64);
+                        enc.copy_buffer_to_buffer(
+                            c.buffer(),
+                            0,
+                            out.buffer(),
+                            0,
+                            bytes * batch as u64,
+                        );
                     } else {
                         for z in 0..batch as u64 {
-                            enc.copy_buffer_to_buffer(c.buffer(), 0, out.buffer(), z * bytes, bytes);
+                            enc.copy_buffer_to_buffer(
+                                c.buffer(),
+                                0,
+                                out.buffer(),
+                                z * bytes,
+                                bytes,
+                            );
                         }
                     }
                     beta
@@ -409,11 +480,26 @@ impl GpuMatrix {
                     n,
                     k,
                     batch,
-                    a: Operand { buf: self.buffer(), off: 0, ld: self.rows, stride: stride(self) },
+                    a: Operand {
+                        buf: self.buffer(),
+                        off: 0,
+                        ld: self.rows,
+                        stride: stride(self),
+                    },
                     ta,
-                    b: Operand { buf: b.buffer(), off: 0, ld: b.rows, stride: stride(b) },
+                    b: Operand {
+                        buf: b.buffer(),
+                        off: 0,
+                        ld: b.rows,
+                        stride: stride(b),
+                    },
                     tb,
-                    c: Operand { buf: out.buffer(), off: 0, ld: m, stride: m * n },
+                    c: Operand {
+                        buf: out.buffer(),
+                        off: 0,
+                        ld: m,
+                        stride: m * n,
+                    },
                     alpha,
                     beta: c_src,
                     half: self.half,

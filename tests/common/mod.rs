@@ -79,7 +79,11 @@ pub fn with_condition(rng: &mut ChaCha8Rng, m: usize, n: usize, cond: f64) -> DM
     let v = orthogonal(rng, n);
     let mut s = DMatrix::<f64>::zeros(m, n);
     for i in 0..r {
-        let t = if r > 1 { i as f64 / (r - 1) as f64 } else { 0.0 };
+        let t = if r > 1 {
+            i as f64 / (r - 1) as f64
+        } else {
+            0.0
+        };
         s[(i, i)] = cond.powf(-t);
     }
     (u * s * v.transpose()).map(|x| x as f32)
