@@ -150,8 +150,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if route != "cpu" && !ctx.has_gpu() {
                 continue;
             }
-            let est_ms = c.flops() / 1e9; // about 1 GFLOP/s, a pessimistic guess
-            let reps = reps_for(est_ms, quick);
             let sync = || ctx.synchronize().expect("synchronize");
             let (ms, gpu_ms) = if host {
                 let r = match route.as_str() {
@@ -161,7 +159,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 let rc = ctx.with_route(r);
                 let ms = median_ms(
-                    reps,
+                    quick,
                     || host_call(&rc, &c, &x, &a16, &b16).expect("op"),
                     || {},
                 );
@@ -172,7 +170,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "matmul_f16" => (ctx.upload_f16(&a16)?, ctx.upload_f16(&b16)?),
                     _ => (ctx.upload_batch(&x.a)?, ctx.upload_batch(&x.b)?),
                 };
-                let ms = median_ms(reps, || drop(ga.matmul(&gb).expect("op")), sync);
+                let ms = median_ms(quick, || drop(ga.matmul(&gb).expect("op")), sync);
                 let (_, gpu_ms) = ctx.gpu_timed(|| {
                     let r = ga.matmul(&gb)?;
                     ctx.synchronize()?;
@@ -206,14 +204,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let b = rng.matrix(64, 64);
         let gpu = ctx.with_route(Route::Gpu);
         let cpu = ctx.with_route(Route::Cpu);
-        let rt = median_ms(31, || drop(gpu.matmul(&a, &b).expect("op")), || {});
+        let rt = median_ms(quick, || drop(gpu.matmul(&a, &b).expect("op")), || {});
         let (ga, gb) = (ctx.upload(&a)?, ctx.upload(&b)?);
         let res = median_ms(
-            31,
+            quick,
             || drop(ga.matmul(&gb).expect("op")),
             || ctx.synchronize().expect("sync"),
         );
-        let cp = median_ms(31, || drop(cpu.matmul(&a, &b).expect("op")), || {});
+        let cp = median_ms(quick, || drop(cpu.matmul(&a, &b).expect("op")), || {});
         for (route, ms) in [("gpu-roundtrip", rt), ("gpu-resident", res), ("cpu", cp)] {
             eprintln!("overhead 64x64x64 {route:<14} {ms:.4} ms");
             rows.push(

@@ -70,7 +70,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .into_iter()
     .filter(|&n| n <= max_dim)
     .collect();
-    let reps = if quick { 5 } else { 11 };
 
     for op in ["matmul", "matmul_f16", "matmul_batched"] {
         eprintln!("[{op}]");
@@ -96,8 +95,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     _ => c.matmul_batched(&a, &b).map(drop),
                 }
             };
-            let t_cpu = median_ms(reps, || call(&cpu).expect("cpu"), || {});
-            let t_gpu = median_ms(reps, || call(&gpu).expect("gpu"), || {});
+            let t_cpu = median_ms(quick, || call(&cpu).expect("cpu"), || {});
+            let t_gpu = median_ms(quick, || call(&gpu).expect("gpu"), || {});
             let flops = 2.0 * (dim as f64).powi(3) * batch as f64;
             let wins = t_gpu < t_cpu;
             eprintln!(

@@ -21,11 +21,13 @@ impl Lcg {
     }
 }
 
-/// Median wall time in ms of one call of `f`. Runs `f` twice to warm up;
-/// when one call takes under 1 ms, each sample runs it repeatedly (up to
-/// 64 times, about 2 ms) and divides, as the PyTorch peer script does.
-/// `sync` is called after each sample's calls (GPU work is asynchronous).
-pub fn median_ms(reps: usize, mut f: impl FnMut(), mut sync: impl FnMut()) -> f64 {
+/// Median wall time in ms of one call of `f`. Runs `f` twice to warm up
+/// (pipeline creation stays out of the numbers), then takes about one
+/// second of samples (5 to 30; `quick` halves). When one call takes under
+/// 1 ms, each sample runs it repeatedly (up to 64 times, about 2 ms) and
+/// divides, as the PyTorch peer script does. `sync` is called after each
+/// sample's calls (GPU work is asynchronous).
+pub fn median_ms(quick: bool, mut f: impl FnMut(), mut sync: impl FnMut()) -> f64 {
     f();
     sync();
     let t = Instant::now();
@@ -37,7 +39,11 @@ pub fn median_ms(reps: usize, mut f: impl FnMut(), mut sync: impl FnMut()) -> f6
     } else {
         1
     };
-    let mut samples: Vec<f64> = (0..reps.max(1))
+    let mut reps = ((1000.0 / (warm * inner as f64).max(1e-3)) as usize).clamp(5, 30);
+    if quick {
+        reps = reps.div_ceil(2).max(3);
+    }
+    let mut samples: Vec<f64> = (0..reps)
         .map(|_| {
             let t = Instant::now();
             for _ in 0..inner {
@@ -49,22 +55,6 @@ pub fn median_ms(reps: usize, mut f: impl FnMut(), mut sync: impl FnMut()) -> f6
         .collect();
     samples.sort_by(|a, b| a.total_cmp(b));
     samples[samples.len() / 2]
-}
-
-/// Repetitions for a case whose single run takes about `est_ms`.
-pub fn reps_for(est_ms: f64, quick: bool) -> usize {
-    let r: usize = if est_ms > 1000.0 {
-        3
-    } else if est_ms > 100.0 {
-        5
-    } else {
-        15
-    };
-    if quick {
-        r.div_ceil(2).max(3)
-    } else {
-        r
-    }
 }
 
 /// Today's date (UTC) from the system clock, as YYYY-MM-DD.
