@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One device-machine run: our bench and the PyTorch peer in the same command
+# on the same GPU, then the ratio table. Expects release binaries in .gpu/
+# and the Vulkan loader packages in .gl/ (see benches/RESULTS.md).
+#   bash benches/gpu_run.sh OUTDIR [bench args...]
+set -uo pipefail
+out=${1:?outdir}; shift
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+if ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
+    export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+    export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+fi
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv > "$out/nvidia-smi.txt" 2>&1
+.gpu/device_info > "$out/device_info.txt" 2>&1 || { cat "$out/device_info.txt"; exit 1; }
+cat "$out/device_info.txt"
+.gpu/quickstart 2>&1 | tee "$out/quickstart.txt"
+.gpu/bench --out "$out/ours.json" "$@" > "$out/ours.md" 2> "$out/ours.log"; echo "bench rc=$?"
+tail -5 "$out/ours.log"
+python3 benches/peers/torch_peers.py --out "$out/peer.json" ${PEER_OPS:+--ops $PEER_OPS} > "$out/peer.log" 2>&1; echo "peer rc=$?"
+python3 benches/compare.py "$out/ours.json" "$out/peer.json" --md "$out/compare.md"
