@@ -2,8 +2,7 @@
 //
 // 128×128 tile of C per workgroup of 16×16 invocations; each invocation
 // owns an 8×8 register block (rows tx*4+{0..3} and 64+tx*4+{0..3}, columns
-// ty*4+{0..3} and 64+ty*4+{0..3}) held as 16 vec4 accumulators with
-// constant indices. The k loop moves through 8-deep slabs staged in
+// ty*4+{0..3} and 64+ty*4+{0..3}) held as 16 named vec4 accumulators. The k loop moves through 8-deep slabs staged in
 // workgroup memory; the next slab is fetched into registers while the
 // current one is multiplied (register double buffering). Every global
 // access is guarded against m, n, k, so any shape works.
@@ -47,16 +46,17 @@ fn fetch_a(base: u32, bi: u32, k0: u32, t: u32) -> vec4<f32> {
         let l = k0 + (t % 2u) * 4u;
         return vec4<f32>(a_at(base, i, l), a_at(base, i, l + 1u), a_at(base, i, l + 2u), a_at(base, i, l + 3u));
     }
-    let i = bi + (t % ROW4) * 4u;
+    // rows t%32 + 32q: each of the four loads is one coalesced 128-byte run
+    let i = bi + (t % ROW4);
     let l = k0 + t / ROW4;
-    return vec4<f32>(a_at(base, i, l), a_at(base, i + 1u, l), a_at(base, i + 2u, l), a_at(base, i + 3u, l));
+    return vec4<f32>(a_at(base, i, l), a_at(base, i + 32u, l), a_at(base, i + 64u, l), a_at(base, i + 96u, l));
 }
 
 fn fetch_b(base: u32, bj: u32, k0: u32, t: u32) -> vec4<f32> {
     if (TB) {
-        let j = bj + (t % ROW4) * 4u;
+        let j = bj + (t % ROW4);
         let l = k0 + t / ROW4;
-        return vec4<f32>(b_at(base, l, j), b_at(base, l, j + 1u), b_at(base, l, j + 2u), b_at(base, l, j + 3u));
+        return vec4<f32>(b_at(base, l, j), b_at(base, l, j + 32u), b_at(base, l, j + 64u), b_at(base, l, j + 96u));
     }
     let j = bj + t / 2u;
     let l = k0 + (t % 2u) * 4u;
@@ -74,13 +74,24 @@ fn stash_a(v: vec4<f32>, t: u32) {
         As[(l + 2u) * ROW4 + slot][lane] = v.z;
         As[(l + 3u) * ROW4 + slot][lane] = v.w;
     } else {
-        As[(t / ROW4) * ROW4 + (t % ROW4)] = v;
+        // rows r = t%32 + 32q of slab row l = t/32
+        let row = (t / ROW4) * ROW4;
+        let r = t % ROW4;
+        As[row + r / 4u][r % 4u] = v.x;
+        As[row + (r + 32u) / 4u][r % 4u] = v.y;
+        As[row + (r + 64u) / 4u][r % 4u] = v.z;
+        As[row + (r + 96u) / 4u][r % 4u] = v.w;
     }
 }
 
 fn stash_b(v: vec4<f32>, t: u32) {
     if (TB) {
-        Bs[(t / ROW4) * ROW4 + (t % ROW4)] = v;
+        let row = (t / ROW4) * ROW4;
+        let r = t % ROW4;
+        Bs[row + r / 4u][r % 4u] = v.x;
+        Bs[row + (r + 32u) / 4u][r % 4u] = v.y;
+        Bs[row + (r + 64u) / 4u][r % 4u] = v.z;
+        Bs[row + (r + 96u) / 4u][r % 4u] = v.w;
     } else {
         let j = t / 2u;
         let l = (t % 2u) * 4u;
@@ -90,6 +101,27 @@ fn stash_b(v: vec4<f32>, t: u32) {
         Bs[(l + 1u) * ROW4 + slot][lane] = v.y;
         Bs[(l + 2u) * ROW4 + slot][lane] = v.z;
         Bs[(l + 3u) * ROW4 + slot][lane] = v.w;
+    }
+}
+
+// Writes one accumulator: rows bi + h·64 + tx·4 + {0..3} of column
+// bj + (cc/4)·64 + ty·4 + cc%4, as alpha·acc + beta·C.
+fn store4(v: vec4<f32>, bi: u32, bj: u32, tx: u32, ty: u32, cc: u32, h: u32, c_base: u32) {
+    let j = bj + (cc / 4u) * 64u + ty * 4u + (cc % 4u);
+    if (j >= p.n) {
+        return;
+    }
+    let i0 = bi + h * 64u + tx * 4u;
+    for (var q = 0u; q < 4u; q++) {
+        let i = i0 + q;
+        if (i < p.m) {
+            let idx = c_base + i + j * p.ldc;
+            var r = p.alpha * v[q];
+            if (p.beta != 0.0) {
+                r = fma(p.beta, c[idx], r);
+            }
+            c[idx] = r;
+        }
     }
 }
 
@@ -108,10 +140,24 @@ fn main(
     let b_base = p.b_off + z * p.stride_b;
     let c_base = p.c_off + z * p.stride_c;
 
-    var acc: array<vec4<f32>, 16>;
-    for (var q = 0u; q < 16u; q++) {
-        acc[q] = vec4<f32>(0.0);
-    }
+    // 16 named vec4 accumulators: no private array, so nothing can spill
+    // through dynamic indexing, checked or not.
+    var c0 = vec4<f32>(0.0);
+    var c1 = vec4<f32>(0.0);
+    var c2 = vec4<f32>(0.0);
+    var c3 = vec4<f32>(0.0);
+    var c4 = vec4<f32>(0.0);
+    var c5 = vec4<f32>(0.0);
+    var c6 = vec4<f32>(0.0);
+    var c7 = vec4<f32>(0.0);
+    var c8 = vec4<f32>(0.0);
+    var c9 = vec4<f32>(0.0);
+    var c10 = vec4<f32>(0.0);
+    var c11 = vec4<f32>(0.0);
+    var c12 = vec4<f32>(0.0);
+    var c13 = vec4<f32>(0.0);
+    var c14 = vec4<f32>(0.0);
+    var c15 = vec4<f32>(0.0);
 
     var ra = fetch_a(a_base, bi, 0u, t);
     var rb = fetch_b(b_base, bj, 0u, t);
@@ -130,44 +176,40 @@ fn main(
             let a1 = As[kk * ROW4 + 16u + tx];
             let b0 = Bs[kk * ROW4 + ty];
             let b1 = Bs[kk * ROW4 + 16u + ty];
-            acc[0] = fma(a0, vec4<f32>(b0.x), acc[0]);
-            acc[1] = fma(a1, vec4<f32>(b0.x), acc[1]);
-            acc[2] = fma(a0, vec4<f32>(b0.y), acc[2]);
-            acc[3] = fma(a1, vec4<f32>(b0.y), acc[3]);
-            acc[4] = fma(a0, vec4<f32>(b0.z), acc[4]);
-            acc[5] = fma(a1, vec4<f32>(b0.z), acc[5]);
-            acc[6] = fma(a0, vec4<f32>(b0.w), acc[6]);
-            acc[7] = fma(a1, vec4<f32>(b0.w), acc[7]);
-            acc[8] = fma(a0, vec4<f32>(b1.x), acc[8]);
-            acc[9] = fma(a1, vec4<f32>(b1.x), acc[9]);
-            acc[10] = fma(a0, vec4<f32>(b1.y), acc[10]);
-            acc[11] = fma(a1, vec4<f32>(b1.y), acc[11]);
-            acc[12] = fma(a0, vec4<f32>(b1.z), acc[12]);
-            acc[13] = fma(a1, vec4<f32>(b1.z), acc[13]);
-            acc[14] = fma(a0, vec4<f32>(b1.w), acc[14]);
-            acc[15] = fma(a1, vec4<f32>(b1.w), acc[15]);
+            c0 = fma(a0, vec4<f32>(b0.x), c0);
+            c1 = fma(a1, vec4<f32>(b0.x), c1);
+            c2 = fma(a0, vec4<f32>(b0.y), c2);
+            c3 = fma(a1, vec4<f32>(b0.y), c3);
+            c4 = fma(a0, vec4<f32>(b0.z), c4);
+            c5 = fma(a1, vec4<f32>(b0.z), c5);
+            c6 = fma(a0, vec4<f32>(b0.w), c6);
+            c7 = fma(a1, vec4<f32>(b0.w), c7);
+            c8 = fma(a0, vec4<f32>(b1.x), c8);
+            c9 = fma(a1, vec4<f32>(b1.x), c9);
+            c10 = fma(a0, vec4<f32>(b1.y), c10);
+            c11 = fma(a1, vec4<f32>(b1.y), c11);
+            c12 = fma(a0, vec4<f32>(b1.z), c12);
+            c13 = fma(a1, vec4<f32>(b1.z), c13);
+            c14 = fma(a0, vec4<f32>(b1.w), c14);
+            c15 = fma(a1, vec4<f32>(b1.w), c15);
         }
     }
 
-    for (var cc = 0u; cc < 8u; cc++) {
-        let j = bj + (cc / 4u) * 64u + ty * 4u + (cc % 4u);
-        if (j >= p.n) {
-            continue;
-        }
-        for (var h = 0u; h < 2u; h++) {
-            let v = acc[cc * 2u + h];
-            let i0 = bi + h * 64u + tx * 4u;
-            for (var q = 0u; q < 4u; q++) {
-                let i = i0 + q;
-                if (i < p.m) {
-                    let idx = c_base + i + j * p.ldc;
-                    var r = p.alpha * v[q];
-                    if (p.beta != 0.0) {
-                        r = fma(p.beta, c[idx], r);
-                    }
-                    c[idx] = r;
-                }
-            }
-        }
-    }
+    // accumulator 2·cc + h holds column cc, row half h
+    store4(c0, bi, bj, tx, ty, 0u, 0u, c_base);
+    store4(c1, bi, bj, tx, ty, 0u, 1u, c_base);
+    store4(c2, bi, bj, tx, ty, 1u, 0u, c_base);
+    store4(c3, bi, bj, tx, ty, 1u, 1u, c_base);
+    store4(c4, bi, bj, tx, ty, 2u, 0u, c_base);
+    store4(c5, bi, bj, tx, ty, 2u, 1u, c_base);
+    store4(c6, bi, bj, tx, ty, 3u, 0u, c_base);
+    store4(c7, bi, bj, tx, ty, 3u, 1u, c_base);
+    store4(c8, bi, bj, tx, ty, 4u, 0u, c_base);
+    store4(c9, bi, bj, tx, ty, 4u, 1u, c_base);
+    store4(c10, bi, bj, tx, ty, 5u, 0u, c_base);
+    store4(c11, bi, bj, tx, ty, 5u, 1u, c_base);
+    store4(c12, bi, bj, tx, ty, 6u, 0u, c_base);
+    store4(c13, bi, bj, tx, ty, 6u, 1u, c_base);
+    store4(c14, bi, bj, tx, ty, 7u, 0u, c_base);
+    store4(c15, bi, bj, tx, ty, 7u, 1u, c_base);
 }
