@@ -19,3 +19,7 @@ cat "$out/device_info.txt"
 tail -5 "$out/ours.log"
 python3 benches/peers/torch_peers.py --out "$out/peer.json" ${PEER_OPS:+--ops $PEER_OPS} > "$out/peer.log" 2>&1; echo "peer rc=$?"
 python3 benches/compare.py "$out/ours.json" "$out/peer.json" --md "$out/compare.md"
+if [ -n "${TUNE:-}" ]; then
+    .gpu/tune --table src/tuning.json --out "$out/tuning.json" --max-dim 1024 > "$out/tune.log" 2>&1; echo "tune rc=$?"
+    tail -30 "$out/tune.log"
+fi
