@@ -11,15 +11,15 @@ if ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2
     export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
 export PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv > "$out/nvidia-smi.txt" 2>&1
-.gpu/device_info > "$out/device_info.txt" 2>&1 || { cat "$out/device_info.txt"; exit 1; }
-cat "$out/device_info.txt"
-.gpu/quickstart 2>&1 | tee "$out/quickstart.txt"
-.gpu/bench --out "$out/ours.json" "$@" > "$out/ours.md" 2> "$out/ours.log"; echo "bench rc=$?"
-tail -5 "$out/ours.log"
-python3 benches/peers/torch_peers.py --out "$out/peer.json" ${PEER_OPS:+--ops $PEER_OPS} > "$out/peer.log" 2>&1; echo "peer rc=$?"
+# At most 8 files come back: env.txt, logs.txt, ours.json, ours.md,
+# peer.json, compare.md, tuning.json.
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv
+  .gpu/device_info; .gpu/quickstart; } > "$out/env.txt" 2>&1 || { cat "$out/env.txt"; exit 1; }
+cat "$out/env.txt"
+.gpu/bench --out "$out/ours.json" "$@" > "$out/ours.md" 2> "$out/logs.txt"; echo "bench rc=$?"
+tail -5 "$out/logs.txt"
+python3 benches/peers/torch_peers.py --out "$out/peer.json" ${PEER_OPS:+--ops $PEER_OPS} >> "$out/logs.txt" 2>&1; echo "peer rc=$?"
 python3 benches/compare.py "$out/ours.json" "$out/peer.json" --md "$out/compare.md"
 if [ -n "${TUNE:-}" ]; then
-    .gpu/tune --table src/tuning.json --out "$out/tuning.json" --max-dim 1024 > "$out/tune.log" 2>&1; echo "tune rc=$?"
-    tail -30 "$out/tune.log"
+    .gpu/tune --table src/tuning.json --out "$out/tuning.json" --max-dim 1024 >> "$out/logs.txt" 2>&1; echo "tune rc=$?"
 fi

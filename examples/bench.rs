@@ -239,6 +239,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_else(|| "—".into()),
         );
     }
+    // Route::Auto against the faster of the two host-level routes
+    let mut auto_rows = Vec::new();
+    for r in rows.iter().filter(|r| r["route"] == "auto") {
+        let same = |route: &str| {
+            rows.iter()
+                .find(|x| x["route"] == route && x["op"] == r["op"] && x["shape"] == r["shape"] && x["batch"] == r["batch"])
+                .and_then(|x| x["median_ms"].as_f64())
+        };
+        if let (Some(cpu), Some(gpu), Some(auto)) = (same("cpu"), same("gpu-host"), r["median_ms"].as_f64()) {
+            auto_rows.push(format!(
+                "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.2} |",
+                r["op"].as_str().unwrap_or(""),
+                r["shape"].as_str().unwrap_or(""),
+                r["batch"],
+                cpu,
+                gpu,
+                auto,
+                auto / cpu.min(gpu)
+            ));
+        }
+    }
+    if !auto_rows.is_empty() {
+        println!("\nRoute::Auto against the faster host-level route (ratio ≤ 1.10 is the goal):\n");
+        println!("| op | shape | batch | cpu (ms) | gpu-host (ms) | auto (ms) | auto ÷ faster |");
+        println!("|---|---|---|---|---|---|---|");
+        for line in auto_rows {
+            println!("{line}");
+        }
+    }
     let doc = json!({"device": adapter, "adapter": adapter, "date": today(), "results": rows});
     std::fs::write(&out, serde_json::to_string_pretty(&doc)?)?;
     eprintln!("wrote {out}");
