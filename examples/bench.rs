@@ -244,10 +244,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for r in rows.iter().filter(|r| r["route"] == "auto") {
         let same = |route: &str| {
             rows.iter()
-                .find(|x| x["route"] == route && x["op"] == r["op"] && x["shape"] == r["shape"] && x["batch"] == r["batch"])
+                .find(|x| {
+                    x["route"] == route
+                        && x["op"] == r["op"]
+                        && x["shape"] == r["shape"]
+                        && x["batch"] == r["batch"]
+                })
                 .and_then(|x| x["median_ms"].as_f64())
         };
-        if let (Some(cpu), Some(gpu), Some(auto)) = (same("cpu"), same("gpu-host"), r["median_ms"].as_f64()) {
+        if let (Some(cpu), Some(gpu), Some(auto)) =
+            (same("cpu"), same("gpu-host"), r["median_ms"].as_f64())
+        {
             auto_rows.push(format!(
                 "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.2} |",
                 r["op"].as_str().unwrap_or(""),

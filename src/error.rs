@@ -35,6 +35,9 @@ pub enum Error {
         bytes: u64,
         limit: u64,
     },
+    /// A batched call failed on one matrix of the batch.
+    #[error("matrix {index} of the batch: {source}")]
+    InBatch { index: usize, source: Box<Error> },
     /// A configuration file or variable could not be used (tuning table).
     #[error("configuration: {0}")]
     Config(String),

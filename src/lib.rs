@@ -27,6 +27,7 @@ pub use context::{Context, ContextBuilder, Route};
 pub use error::{Error, Result};
 pub use gpu::kernels::Kernel;
 pub use gpu::matrix::GpuMatrix;
+pub use ops::lu::Lu;
 pub use ops::matmul::{GemmParams, GemmVariant};
 
 /// The assembled WGSL source of every kernel with the files it is made of,

@@ -21,6 +21,12 @@ pub enum Kernel {
     Elementwise,
     /// Compensated reductions: dot, norm, max-abs with index.
     Reduce,
+    /// Blocked factorizations: diagonal-block Cholesky, triangular solves,
+    /// LU panels (one workgroup each, `workgroupBarrier()` between columns).
+    Factor,
+    /// Small matrices in batches (n ≤ 64): one workgroup per matrix, the
+    /// whole factorization in workgroup memory.
+    Batched,
 }
 
 const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
@@ -30,15 +36,19 @@ const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
 const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
 const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
+const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
+const BATCHED: &str = include_str!("../../wgsl/batched/small.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 5] = [
+    pub const ALL: [Kernel; 7] = [
         Kernel::GemmTiled,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
         Kernel::Elementwise,
         Kernel::Reduce,
+        Kernel::Factor,
+        Kernel::Batched,
     ];
 
     /// The files under `wgsl/` that make up this kernel, in order.
@@ -88,6 +98,8 @@ impl Kernel {
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
             Kernel::Elementwise => "elementwise",
             Kernel::Reduce => "reduce",
+            Kernel::Factor => "factor",
+            Kernel::Batched => "batched",
         }
     }
 }

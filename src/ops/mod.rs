@@ -1,5 +1,7 @@
 //! Public operations: each module holds the host-level call (dispatcher,
 //! CPU route, GPU route) and its GPU launch sequence.
 
+pub(crate) mod batched;
 pub(crate) mod blas1;
+pub mod lu;
 pub(crate) mod matmul;

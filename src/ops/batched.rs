@@ -1,0 +1,1 @@
+//! Batched small-matrix factorizations (n ≤ 64): one workgroup per matrix.
