@@ -71,6 +71,8 @@ impl Kernel {
                 ("common/twosum.wgsl", TWOSUM),
                 ("common/reduce.wgsl", REDUCE),
             ],
+            Kernel::Factor => &[("factor/blocked.wgsl", FACTOR)],
+            Kernel::Batched => &[("batched/small.wgsl", BATCHED)],
         }
     }
 
