@@ -27,6 +27,8 @@ pub use context::{Context, ContextBuilder, Route};
 pub use error::{Error, Result};
 pub use gpu::kernels::Kernel;
 pub use gpu::matrix::GpuMatrix;
+pub use ops::factor::{FactorParams, TriFlags};
+pub use ops::linsolve::GpuLu;
 pub use ops::lu::Lu;
 pub use ops::matmul::{GemmParams, GemmVariant};
 

@@ -1,6 +1,8 @@
 //! The CPU route: nalgebra implementations with the same signatures as the
 //! GPU ops. Also the oracle the tests compare against (in f64).
 
+pub(crate) mod linsolve;
+
 use nalgebra::DMatrix;
 
 /// `alpha·op(A)·op(B) + beta·C` (C not read when absent or `beta == 0`).

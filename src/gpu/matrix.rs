@@ -26,6 +26,38 @@ pub struct GpuMatrix {
     /// Elements stored as f16 (from `upload_f16`); only `matmul`/`matmul_t`
     /// and `download` accept such a matrix.
     pub(crate) half: bool,
+    /// A GPU-side status word of the factorization that produced this
+    /// matrix (e.g. a non-positive Cholesky pivot), read at download.
+    pub(crate) check: Option<Arc<Check>>,
+}
+
+/// What a status word means when it is not zero: column + 1 of a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CheckKind {
+    NotPositiveDefinite,
+    Singular,
+}
+
+/// A u32 status word on the GPU (0 = fine, c + 1 = failed at column c).
+pub(crate) struct Check {
+    pub(crate) word: PooledBuffer,
+    pub(crate) kind: CheckKind,
+}
+
+impl Check {
+    /// Reads the word and turns it into the error it stands for.
+    pub(crate) fn result(&self, gpu: &Gpu) -> Result<()> {
+        let b = gpu.read_bytes(self.word.buffer(), 0, 4)?;
+        let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        if v == 0 {
+            return Ok(());
+        }
+        let column = v as usize - 1;
+        Err(match self.kind {
+            CheckKind::NotPositiveDefinite => Error::NotPositiveDefinite { column },
+            CheckKind::Singular => Error::Singular { column },
+        })
+    }
 }
 
 impl std::fmt::Debug for GpuMatrix {
@@ -66,8 +98,19 @@ impl GpuMatrix {
         self.buf.buffer()
     }
 
-    /// Copies the first (or only) matrix back to the host.
+    /// Fails with the error a GPU-side status word of this matrix records
+    /// (reads 4 bytes back; `Ok` when the matrix carries none).
+    pub fn check(&self) -> Result<()> {
+        match &self.check {
+            Some(c) => c.result(self.gpu()),
+            None => Ok(()),
+        }
+    }
+
+    /// Copies the first (or only) matrix back to the host (after checking
+    /// the status of the factorization that produced it, if any).
     pub fn download(&self) -> Result<DMatrix<f32>> {
+        self.check()?;
         let data = self.read_values(self.len1())?;
         Ok(DMatrix::from_vec(self.rows, self.cols, data))
     }
@@ -89,6 +132,7 @@ impl GpuMatrix {
 
     /// Copies every matrix of the batch back to the host.
     pub fn download_batch(&self) -> Result<Vec<DMatrix<f32>>> {
+        self.check()?;
         let n = self.len1();
         let data = self.read_values(n * self.batch)?;
         Ok((0..self.batch)
@@ -115,6 +159,7 @@ impl GpuMatrix {
             cols,
             batch,
             half: false,
+            check: None,
         })
     }
 
@@ -171,6 +216,7 @@ impl Context {
             cols,
             batch: mats.len(),
             half: false,
+            check: None,
         })
     }
 
@@ -196,6 +242,7 @@ impl Context {
             cols: a.ncols(),
             batch: 1,
             half: true,
+            check: None,
         })
     }
 }

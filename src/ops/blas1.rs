@@ -223,6 +223,90 @@ pub(crate) fn encode_dot(
     Ok(())
 }
 
+/// Records `dst[i + j·ld_dst] = alpha·src[i + j·ld_src]` for a rows × cols
+/// block (offsets in elements).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_copy(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    src: &wgpu::Buffer,
+    src_off: usize,
+    ld_src: usize,
+    dst: &wgpu::Buffer,
+    dst_off: usize,
+    ld_dst: usize,
+    rows: usize,
+    cols: usize,
+    alpha: f32,
+) -> Result<()> {
+    if rows == 0 || cols == 0 {
+        return Ok(());
+    }
+    let op = "copy";
+    let u = EwUniform {
+        rows: checked_u32(op, rows)?,
+        cols: checked_u32(op, cols)?,
+        ld_in: checked_u32(op, ld_src)?,
+        ld_out: checked_u32(op, ld_dst)?,
+        off_in: checked_u32(op, src_off)?,
+        off_out: checked_u32(op, dst_off)?,
+        alpha,
+        ..Default::default()
+    };
+    gpu.launch(
+        enc,
+        "copy block",
+        Kernel::Elementwise,
+        "copy",
+        &[],
+        &params_bytes(&u),
+        &[(1, src), (2, dst)],
+        [rows.div_ceil(16) as u32, cols.div_ceil(16) as u32, 1],
+    );
+    Ok(())
+}
+
+/// Records LAPACK `laswp` on columns `c0 .. c0+cols` of an m-row matrix:
+/// for r in k0..k1, rows r and ipiv[r] are swapped.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_laswp(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    a: &wgpu::Buffer,
+    m: usize,
+    lda: usize,
+    c0: usize,
+    cols: usize,
+    ipiv: &wgpu::Buffer,
+    k0: usize,
+    k1: usize,
+) -> Result<()> {
+    if cols == 0 || k1 <= k0 {
+        return Ok(());
+    }
+    let op = "laswp";
+    let u = EwUniform {
+        rows: checked_u32(op, m)?,
+        cols: checked_u32(op, cols)?,
+        ld_out: checked_u32(op, lda)?,
+        off_out: checked_u32(op, c0 * lda)?,
+        k0: k0 as u32,
+        k1: k1 as u32,
+        ..Default::default()
+    };
+    gpu.launch(
+        enc,
+        "laswp",
+        Kernel::Elementwise,
+        "laswp",
+        &[],
+        &params_bytes(&u),
+        &[(2, a), (3, ipiv)],
+        [cols.div_ceil(64) as u32, 1, 1],
+    );
+    Ok(())
+}
+
 impl GpuMatrix {
     fn total(&self) -> usize {
         self.len1() * self.batch

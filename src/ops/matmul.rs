@@ -107,6 +107,9 @@ pub(crate) struct Gemm<'a> {
     pub beta: f32,
     /// f16 storage for A and B.
     pub half: bool,
+    /// Only C's lower triangle (i ≥ j) is needed: tiles wholly above the
+    /// diagonal are skipped (tiled kernel; the small one computes them).
+    pub lower_only: bool,
 }
 
 fn u32_of(op: &'static str, v: usize) -> Result<u32> {
@@ -157,7 +160,10 @@ pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, g: &Gemm<'_
             limit: (max * tile * max * tile * 4) as u64,
         });
     }
-    let constants = [("TA", g.ta as u32 as f64), ("TB", g.tb as u32 as f64)];
+    let mut constants = vec![("TA", g.ta as u32 as f64), ("TB", g.tb as u32 as f64)];
+    if g.lower_only && tile == 128 {
+        constants.push(("LOWER", 1.0));
+    }
     let label = format!(
         "gemm {}x{}x{} batch {} ta={} tb={} {:?}",
         g.m, g.k, g.n, g.batch, g.ta, g.tb, variant
@@ -503,6 +509,7 @@ impl GpuMatrix {
                     alpha,
                     beta: c_src,
                     half: self.half,
+                    lower_only: false,
                 },
             )?;
             gpu.submit(enc);

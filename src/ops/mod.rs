@@ -3,5 +3,7 @@
 
 pub(crate) mod batched;
 pub(crate) mod blas1;
+pub mod factor;
+pub mod linsolve;
 pub mod lu;
 pub(crate) mod matmul;

@@ -102,3 +102,27 @@ pub fn max_diff(x: &DMatrix<f32>, y: &DMatrix<f64>) -> f64 {
 pub fn fro(x: &DMatrix<f64>) -> f64 {
     x.norm()
 }
+
+/// A symmetric positive definite n×n matrix with condition number `cond`
+/// (eigenvalues geometric between 1 and 1/cond), built in f64.
+pub fn spd(rng: &mut ChaCha8Rng, n: usize, cond: f64) -> DMatrix<f32> {
+    let q = orthogonal(rng, n);
+    let mut d = DMatrix::<f64>::zeros(n, n);
+    for i in 0..n {
+        let t = if n > 1 {
+            i as f64 / (n - 1) as f64
+        } else {
+            0.0
+        };
+        d[(i, i)] = cond.powf(-t);
+    }
+    let a = &q * d * q.transpose();
+    // symmetrize exactly after rounding
+    let a = (a.clone() + a.transpose()) * 0.5;
+    a.map(|x| x as f32)
+}
+
+/// ‖X‖_F in f64 of an f32 matrix.
+pub fn fro32(x: &DMatrix<f32>) -> f64 {
+    to64(x).norm()
+}

@@ -9,6 +9,9 @@
 
 override TA: bool = false;
 override TB: bool = false;
+// Only tiles touching the lower triangle of C (i >= j) are computed, for
+// symmetric rank-k updates such as Cholesky's trailing matrix.
+override LOWER: bool = false;
 
 const BM: u32 = 128u;
 const BK: u32 = 8u;
@@ -135,6 +138,9 @@ fn main(
     let ty = lid.y;
     let bi = wid.x * BM;
     let bj = wid.y * BM;
+    if (LOWER && bj > bi + BM - 1u) {
+        return; // the whole tile is above the diagonal (uniform per workgroup)
+    }
     let z = wid.z + p.batch_base;
     let a_base = p.a_off + z * p.stride_a;
     let b_base = p.b_off + z * p.stride_b;

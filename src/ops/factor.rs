@@ -1,0 +1,484 @@
+//! GPU launch sequences of the blocked factorizations (LAPACK pattern): a
+//! narrow panel factorized inside one workgroup, then a trailing update that
+//! is a GEMM. Everything is recorded into one command encoder; pivots and
+//! failure flags stay in GPU buffers.
+
+use crate::error::{Error, Result};
+use crate::gpu::{params_bytes, Gpu, Kernel};
+use crate::ops::blas1::{encode_copy, encode_laswp};
+use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+
+/// Block sizes of the blocked factorizations, with automatic defaults.
+#[derive(Clone, Copy, Debug)]
+pub struct FactorParams {
+    /// Cholesky block column width (≤ 64: the diagonal block lives in
+    /// workgroup memory).
+    pub chol_nb: usize,
+    /// LU panel width (≤ 64).
+    pub lu_nb: usize,
+    /// Triangular-solve diagonal block (≤ 64).
+    pub trsm_nb: usize,
+}
+
+impl Default for FactorParams {
+    fn default() -> Self {
+        FactorParams {
+            chol_nb: 64,
+            lu_nb: 32,
+            trsm_nb: 64,
+        }
+    }
+}
+
+/// Uniform block of `wgsl/factor/blocked.wgsl` (`FParams`).
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct FUniform {
+    m: u32,
+    n: u32,
+    k0: u32,
+    nb: u32,
+    lda: u32,
+    ldt: u32,
+    t_off: u32,
+    flags: u32,
+    mode: u32,
+    b_off: u32,
+    pad: [u32; 2],
+}
+
+/// Flags of a triangular solve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TriFlags {
+    pub upper: bool,
+    pub trans: bool,
+    pub unit: bool,
+}
+
+impl TriFlags {
+    fn bits(self) -> u32 {
+        self.upper as u32 | (self.trans as u32) << 1 | (self.unit as u32) << 2
+    }
+}
+
+fn u32_of(op: &'static str, v: usize) -> Result<u32> {
+    u32::try_from(v).map_err(|_| Error::TooLarge {
+        op,
+        bytes: v as u64 * 4,
+        limit: u32::MAX as u64,
+    })
+}
+
+/// A 2-D grid of `groups` workgroups within the per-dimension limit.
+fn grid(gpu: &Gpu, groups: usize) -> [u32; 3] {
+    let max = gpu.max_groups() as usize;
+    let groups = groups.max(1);
+    if groups <= max {
+        [groups as u32, 1, 1]
+    } else {
+        [max as u32, groups.div_ceil(max) as u32, 1]
+    }
+}
+
+/// Records the Cholesky factorization of the n×n matrix in `a` (leading
+/// dimension `lda`) in place: L in the lower triangle, exact zeros above.
+/// `info[0]` (zeroed by the caller) receives column + 1 of the first
+/// non-positive pivot.
+pub(crate) fn encode_potrf(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    a: &wgpu::Buffer,
+    n: usize,
+    lda: usize,
+    info: &wgpu::Buffer,
+    scratch: &wgpu::Buffer,
+) -> Result<()> {
+    let op = "cholesky";
+    let nb_max = FactorParams::default().chol_nb;
+    let mut u = FUniform {
+        m: u32_of(op, n)?,
+        n: u32_of(op, n)?,
+        lda: u32_of(op, lda)?,
+        ..Default::default()
+    };
+    let mut k0 = 0;
+    while k0 < n {
+        let nb = nb_max.min(n - k0);
+        u.k0 = k0 as u32;
+        u.nb = nb as u32;
+        let pb = params_bytes(&u);
+        gpu.launch(
+            enc,
+            "potrf diag",
+            Kernel::Factor,
+            "potrf_diag",
+            &[],
+            &pb,
+            &[(2, a), (3, info)],
+            [1, 1, 1],
+        );
+        let k1 = k0 + nb;
+        if k1 < n {
+            let rows = n - k1;
+            gpu.launch(
+                enc,
+                "potrf panel",
+                Kernel::Factor,
+                "trsm_right_lt",
+                &[],
+                &pb,
+                &[(2, a)],
+                grid(gpu, rows.div_ceil(256)),
+            );
+            // trailing A22 -= L21·L21ᵀ (lower triangle), L21 packed first
+            encode_copy(
+                gpu,
+                enc,
+                a,
+                k1 + k0 * lda,
+                lda,
+                scratch,
+                0,
+                rows,
+                rows,
+                nb,
+                1.0,
+            )?;
+            encode_gemm(
+                gpu,
+                enc,
+                &Gemm {
+                    m: rows,
+                    n: rows,
+                    k: nb,
+                    batch: 1,
+                    a: Operand {
+                        buf: scratch,
+                        off: 0,
+                        ld: rows,
+                        stride: 0,
+                    },
+                    ta: false,
+                    b: Operand {
+                        buf: scratch,
+                        off: 0,
+                        ld: rows,
+                        stride: 0,
+                    },
+                    tb: true,
+                    c: Operand {
+                        buf: a,
+                        off: k1 + k1 * lda,
+                        ld: lda,
+                        stride: 0,
+                    },
+                    alpha: -1.0,
+                    beta: 1.0,
+                    half: false,
+                    lower_only: true,
+                },
+            )?;
+        }
+        k0 = k1;
+    }
+    encode_tri_zero(gpu, enc, a, n, n, lda, 0)
+}
+
+/// Records exact zeros in the strict upper (`mode` 0) or lower (1) triangle.
+pub(crate) fn encode_tri_zero(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    a: &wgpu::Buffer,
+    m: usize,
+    n: usize,
+    lda: usize,
+    mode: u32,
+) -> Result<()> {
+    let op = "tri_zero";
+    let u = FUniform {
+        m: u32_of(op, m)?,
+        n: u32_of(op, n)?,
+        lda: u32_of(op, lda)?,
+        mode,
+        ..Default::default()
+    };
+    gpu.launch(
+        enc,
+        "tri zero",
+        Kernel::Factor,
+        "tri_zero",
+        &[],
+        &params_bytes(&u),
+        &[(2, a)],
+        [m.div_ceil(16) as u32, n.div_ceil(16) as u32, 1],
+    );
+    Ok(())
+}
+
+/// Records `B ← op(T)⁻¹·B` for an n×n triangular T (in `t` at `t_off`,
+/// leading dimension `ldt`) and n×nrhs B (in `b`, leading dimension `ldb`):
+/// diagonal blocks solved in one workgroup per 256 columns, off-diagonal
+/// updates as GEMMs. `scratch` holds at least nb·nrhs floats.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_trsm(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    t: &wgpu::Buffer,
+    t_off: usize,
+    ldt: usize,
+    n: usize,
+    flags: TriFlags,
+    b: &wgpu::Buffer,
+    ldb: usize,
+    nrhs: usize,
+    scratch: &wgpu::Buffer,
+) -> Result<()> {
+    if n == 0 || nrhs == 0 {
+        return Ok(());
+    }
+    let op = "solve_triangular";
+    let nb_max = FactorParams::default().trsm_nb;
+    let eff_lower = flags.upper == flags.trans;
+    let blocks: Vec<(usize, usize)> = (0..n.div_ceil(nb_max))
+        .map(|i| (i * nb_max, nb_max.min(n - i * nb_max)))
+        .collect();
+    let order: Vec<(usize, usize)> = if eff_lower {
+        blocks
+    } else {
+        blocks.into_iter().rev().collect()
+    };
+    let mut u = FUniform {
+        m: u32_of(op, n)?,
+        n: u32_of(op, nrhs)?,
+        lda: u32_of(op, ldb)?,
+        ldt: u32_of(op, ldt)?,
+        t_off: u32_of(op, t_off)?,
+        flags: flags.bits(),
+        ..Default::default()
+    };
+    for (k0, nb) in order {
+        u.k0 = k0 as u32;
+        u.nb = nb as u32;
+        gpu.launch(
+            enc,
+            "trsm diag",
+            Kernel::Factor,
+            "trsm_left_diag",
+            &[],
+            &params_bytes(&u),
+            &[(1, t), (2, b)],
+            grid(gpu, nrhs.div_ceil(256)),
+        );
+        let k1 = k0 + nb;
+        // rows still to update: below the block (forward) or above (backward)
+        let (r0, rows) = if eff_lower { (k1, n - k1) } else { (0, k0) };
+        if rows == 0 {
+            continue;
+        }
+        // X_k packed, then B[r0.., :] -= op(T)[r0.., k0..k1] · X_k
+        encode_copy(gpu, enc, b, k0, ldb, scratch, 0, nb, nb, nrhs, 1.0)?;
+        // op(T)[r, c] = T[r, c] (no transpose) or T[c, r] (transpose)
+        let t_blk = if flags.trans {
+            t_off + k0 + r0 * ldt
+        } else {
+            t_off + r0 + k0 * ldt
+        };
+        encode_gemm(
+            gpu,
+            enc,
+            &Gemm {
+                m: rows,
+                n: nrhs,
+                k: nb,
+                batch: 1,
+                a: Operand {
+                    buf: t,
+                    off: t_blk,
+                    ld: ldt,
+                    stride: 0,
+                },
+                ta: flags.trans,
+                b: Operand {
+                    buf: scratch,
+                    off: 0,
+                    ld: nb,
+                    stride: 0,
+                },
+                tb: false,
+                c: Operand {
+                    buf: b,
+                    off: r0,
+                    ld: ldb,
+                    stride: 0,
+                },
+                alpha: -1.0,
+                beta: 1.0,
+                half: false,
+                lower_only: false,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Records LU with partial pivoting of the m×n matrix in `a` in place
+/// (LAPACK `getrf`): packed L\U, absolute 0-based pivots in `ipiv`
+/// (min(m, n) u32), `info[0]` = column + 1 of the first exactly zero pivot.
+/// `scratch` holds at least (m + n)·nb floats.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_getrf(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    a: &wgpu::Buffer,
+    m: usize,
+    n: usize,
+    lda: usize,
+    ipiv: &wgpu::Buffer,
+    info: &wgpu::Buffer,
+    scratch: &wgpu::Buffer,
+) -> Result<()> {
+    let op = "lu";
+    let kmax = m.min(n);
+    let nb_max = FactorParams::default().lu_nb;
+    let mut u = FUniform {
+        m: u32_of(op, m)?,
+        n: u32_of(op, n)?,
+        lda: u32_of(op, lda)?,
+        ..Default::default()
+    };
+    let mut k0 = 0;
+    while k0 < kmax {
+        let nb = nb_max.min(kmax - k0);
+        let k1 = k0 + nb;
+        u.k0 = k0 as u32;
+        u.nb = nb as u32;
+        gpu.launch(
+            enc,
+            "getf2 panel",
+            Kernel::Factor,
+            "getf2_panel",
+            &[],
+            &params_bytes(&u),
+            &[(2, a), (3, info), (4, ipiv)],
+            [1, 1, 1],
+        );
+        // the panel's interchanges on the columns left and right of it
+        encode_laswp(gpu, enc, a, m, lda, 0, k0, ipiv, k0, k1)?;
+        encode_laswp(gpu, enc, a, m, lda, k1, n - k1, ipiv, k0, k1)?;
+        if k1 < n {
+            // U12 = L11⁻¹·A12 (unit lower), L11 packed into scratch first
+            encode_copy(gpu, enc, a, k0 + k0 * lda, lda, scratch, 0, nb, nb, nb, 1.0)?;
+            let tu = FUniform {
+                m: nb as u32,
+                n: (n - k1) as u32,
+                k0: 0,
+                nb: nb as u32,
+                lda: u.lda,
+                ldt: nb as u32,
+                t_off: 0,
+                flags: TriFlags {
+                    upper: false,
+                    trans: false,
+                    unit: true,
+                }
+                .bits(),
+                ..Default::default()
+            };
+            encode_trsm_block(gpu, enc, scratch, a, k0 + k1 * lda, &tu)?;
+            if k1 < m {
+                // A22 -= L21·U12, both packed
+                let rows = m - k1;
+                let cols = n - k1;
+                let l21 = nb * nb;
+                let u12 = l21 + rows * nb;
+                encode_copy(
+                    gpu,
+                    enc,
+                    a,
+                    k1 + k0 * lda,
+                    lda,
+                    scratch,
+                    l21,
+                    rows,
+                    rows,
+                    nb,
+                    1.0,
+                )?;
+                encode_copy(
+                    gpu,
+                    enc,
+                    a,
+                    k0 + k1 * lda,
+                    lda,
+                    scratch,
+                    u12,
+                    nb,
+                    nb,
+                    cols,
+                    1.0,
+                )?;
+                encode_gemm(
+                    gpu,
+                    enc,
+                    &Gemm {
+                        m: rows,
+                        n: cols,
+                        k: nb,
+                        batch: 1,
+                        a: Operand {
+                            buf: scratch,
+                            off: l21,
+                            ld: rows,
+                            stride: 0,
+                        },
+                        ta: false,
+                        b: Operand {
+                            buf: scratch,
+                            off: u12,
+                            ld: nb,
+                            stride: 0,
+                        },
+                        tb: false,
+                        c: Operand {
+                            buf: a,
+                            off: k1 + k1 * lda,
+                            ld: lda,
+                            stride: 0,
+                        },
+                        alpha: -1.0,
+                        beta: 1.0,
+                        half: false,
+                        lower_only: false,
+                    },
+                )?;
+            }
+        }
+        k0 = k1;
+    }
+    Ok(())
+}
+
+/// One diagonal-block solve of `trsm_left_diag` whose right-hand sides
+/// start at element `b_off` of `b`.
+fn encode_trsm_block(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    t: &wgpu::Buffer,
+    b: &wgpu::Buffer,
+    b_off: usize,
+    u: &FUniform,
+) -> Result<()> {
+    let mut v = *u;
+    v.b_off = u32_of("lu", b_off)?;
+    gpu.launch(
+        enc,
+        "getrf trsm",
+        Kernel::Factor,
+        "trsm_left_diag",
+        &[],
+        &params_bytes(&v),
+        &[(1, t), (2, b)],
+        grid(gpu, (u.n as usize).div_ceil(256)),
+    );
+    Ok(())
+}
