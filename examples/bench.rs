@@ -19,7 +19,7 @@ use common::*;
 use half::f16;
 use nalgebra::DMatrix;
 use serde_json::json;
-use wgpu_linalg::{Context, Route};
+use wgpu_linalg::{Context, GpuMatrix, Route, TriFlags};
 
 #[derive(Clone)]
 struct Case {
@@ -32,10 +32,26 @@ struct Case {
 
 impl Case {
     fn shape(&self) -> String {
-        format!("{}x{}x{}", self.m, self.k, self.n)
+        if self.op.starts_with("matmul") {
+            format!("{}x{}x{}", self.m, self.k, self.n)
+        } else {
+            format!("{}x{}", self.m, self.n)
+        }
     }
     fn flops(&self) -> f64 {
-        2.0 * self.m as f64 * self.k as f64 * self.n as f64 * self.batch as f64
+        let (m, k, n, b) = (
+            self.m as f64,
+            self.k as f64,
+            self.n as f64,
+            self.batch as f64,
+        );
+        b * match self.op {
+            "cholesky" | "cholesky_batched" => n * n * n / 3.0,
+            "lu" => 2.0 * n * n * n / 3.0,
+            "solve" | "solve_batched" => 2.0 * n * n * n / 3.0 + 2.0 * n * n,
+            "solve_triangular" => n * n * k,
+            _ => 2.0 * m * k * n,
+        }
     }
 }
 
@@ -77,6 +93,26 @@ fn cases() -> Vec<Case> {
         n: 64,
         batch: 1000,
     });
+    for n in [256, 1024, 4096, 8192] {
+        v.push(sq("cholesky", n));
+        v.push(Case {
+            op: "solve",
+            m: n,
+            k: 1,
+            n,
+            batch: 1,
+        });
+    }
+    for n in [1024, 4096] {
+        v.push(sq("lu", n));
+        v.push(Case {
+            op: "solve_triangular",
+            m: n,
+            k: n,
+            n,
+            batch: 1,
+        });
+    }
     v
 }
 
@@ -86,9 +122,63 @@ struct Inputs {
 }
 
 fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
-    Inputs {
-        a: (0..c.batch).map(|_| rng.matrix(c.m, c.k)).collect(),
-        b: (0..c.batch).map(|_| rng.matrix(c.k, c.n)).collect(),
+    match c.op {
+        // SPD: X·Xᵀ/n + I (built with the CPU product; fine at bench sizes)
+        "cholesky" | "cholesky_batched" => {
+            let a = (0..c.batch)
+                .map(|_| {
+                    let x = rng.matrix(c.n, c.n);
+                    let mut s = &x * x.transpose() / c.n as f32;
+                    for i in 0..c.n {
+                        s[(i, i)] += 1.0;
+                    }
+                    s
+                })
+                .collect();
+            Inputs { a, b: Vec::new() }
+        }
+        // diagonally weighted so that solves are well conditioned
+        "solve" | "solve_batched" | "lu" | "solve_triangular" => {
+            let a = (0..c.batch)
+                .map(|_| {
+                    let mut a = rng.matrix(c.n, c.n);
+                    for i in 0..c.n {
+                        a[(i, i)] += if c.op == "solve_triangular" {
+                            c.n as f32
+                        } else {
+                            2.0
+                        };
+                    }
+                    a
+                })
+                .collect();
+            let b = (0..c.batch).map(|_| rng.matrix(c.n, c.k)).collect();
+            Inputs { a, b }
+        }
+        _ => Inputs {
+            a: (0..c.batch).map(|_| rng.matrix(c.m, c.k)).collect(),
+            b: (0..c.batch).map(|_| rng.matrix(c.k, c.n)).collect(),
+        },
+    }
+}
+
+/// The device-resident form of the case's op.
+fn resident_call(
+    c: &Case,
+    ga: &GpuMatrix,
+    gb: Option<&GpuMatrix>,
+) -> wgpu_linalg::Result<GpuMatrix> {
+    let lower = TriFlags {
+        upper: false,
+        trans: false,
+        unit: false,
+    };
+    match c.op {
+        "cholesky" => ga.cholesky(),
+        "lu" => ga.lu().map(|f| f.packed),
+        "solve" => ga.solve(gb.expect("rhs")),
+        "solve_triangular" => ga.solve_triangular(gb.expect("rhs"), lower),
+        _ => ga.matmul(gb.expect("second operand")),
     }
 }
 
@@ -104,6 +194,10 @@ fn host_call(
         "matmul" => ctx.matmul(&x.a[0], &x.b[0]).map(|_| ()),
         "matmul_f16" => ctx.matmul_f16(a16, b16).map(|_| ()),
         "matmul_batched" => ctx.matmul_batched(&x.a, &x.b).map(|_| ()),
+        "cholesky" => ctx.cholesky(&x.a[0]).map(|_| ()),
+        "lu" => ctx.lu(&x.a[0]).map(|_| ()),
+        "solve" => ctx.solve(&x.a[0], &x.b[0]).map(|_| ()),
+        "solve_triangular" => ctx.solve_triangular(&x.a[0], &x.b[0], false).map(|_| ()),
         other => panic!("unknown op {other}"),
     }
 }
@@ -141,7 +235,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let x = inputs(&c, &mut rng);
         let a16 = x.a[0].map(f16::from_f32);
-        let b16 = x.b[0].map(f16::from_f32);
+        let b16 =
+            x.b.first()
+                .map(|b| b.map(f16::from_f32))
+                .unwrap_or_else(|| a16.clone());
         for route in &routes {
             let host = route != "gpu";
             if host && c.flops() > host_max_flops {
@@ -167,15 +264,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 // device resident
                 let (ga, gb) = match c.op {
-                    "matmul_f16" => (ctx.upload_f16(&a16)?, ctx.upload_f16(&b16)?),
-                    _ => (ctx.upload_batch(&x.a)?, ctx.upload_batch(&x.b)?),
+                    "matmul_f16" => (ctx.upload_f16(&a16)?, Some(ctx.upload_f16(&b16)?)),
+                    _ if x.b.is_empty() => (ctx.upload_batch(&x.a)?, None),
+                    _ => (ctx.upload_batch(&x.a)?, Some(ctx.upload_batch(&x.b)?)),
                 };
-                let ms = median_ms(quick, || drop(ga.matmul(&gb).expect("op")), sync);
-                let (_, gpu_ms) = ctx.gpu_timed(|| {
-                    let r = ga.matmul(&gb)?;
+                let ms = median_ms(
+                    quick,
+                    || drop(resident_call(&c, &ga, gb.as_ref()).expect("op")),
+                    sync,
+                );
+                let (r, gpu_ms) = ctx.gpu_timed(|| {
+                    let r = resident_call(&c, &ga, gb.as_ref())?;
                     ctx.synchronize()?;
                     Ok(r)
                 })?;
+                r.check()?; // a failed factorization would make the timing meaningless
                 (ms, gpu_ms)
             };
             let gflops = c.flops() / (ms * 1e6);

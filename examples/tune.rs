@@ -18,7 +18,7 @@ mod common;
 
 use common::*;
 use half::f16;
-use wgpu_linalg::dispatch::{TuningEntry, TuningFile, SHIPPED_TABLE};
+use wgpu_linalg::dispatch::{nominal_flops, TuningEntry, TuningFile, SHIPPED_TABLE};
 use wgpu_linalg::{Context, Route};
 
 fn default_pattern(name: &str) -> String {
@@ -71,36 +71,66 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .filter(|&n| n <= max_dim)
     .collect();
 
-    for op in ["matmul", "matmul_f16", "matmul_batched"] {
+    let only: Option<Vec<String>> = arg("--ops").map(|s| s.split(',').map(String::from).collect());
+    for op in [
+        "matmul",
+        "matmul_f16",
+        "matmul_batched",
+        "cholesky",
+        "lu",
+        "solve",
+        "solve_triangular",
+        "solve_refined",
+    ] {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == op)) {
+            continue;
+        }
         eprintln!("[{op}]");
         // (flops, gpu wins)
         let mut results: Vec<(f64, bool)> = Vec::new();
         for &n in &ladder {
-            let (batch, dim) = if op == "matmul_batched" {
-                (1000, n.min(128))
-            } else {
-                (1, n)
-            };
-            if op == "matmul_batched" && n > 128 {
+            let batched = op.ends_with("_batched");
+            if batched && n > 128 {
                 break;
             }
-            let a: Vec<_> = (0..batch).map(|_| rng.matrix(dim, dim)).collect();
-            let b: Vec<_> = (0..batch).map(|_| rng.matrix(dim, dim)).collect();
+            let batch = if batched { 1000 } else { 1 };
+            let rhs = if op == "solve_triangular" { n } else { 1 };
+            let mut a: Vec<_> = (0..batch).map(|_| rng.matrix(n, n)).collect();
+            for m in a.iter_mut() {
+                for i in 0..n {
+                    m[(i, i)] += n as f32; // SPD-ish and well conditioned
+                }
+                if op == "cholesky" {
+                    *m = (&*m + m.transpose()) * 0.5;
+                }
+            }
+            let b: Vec<_> = (0..batch)
+                .map(|_| rng.matrix(n, if op.starts_with("matmul") { n } else { rhs }))
+                .collect();
             let a16 = a[0].map(f16::from_f32);
             let b16 = b[0].map(f16::from_f32);
+            let a64 = a[0].map(f64::from);
+            let b64 = b[0].map(f64::from);
             let call = |c: &Context| -> wgpu_linalg::Result<()> {
                 match op {
                     "matmul" => c.matmul(&a[0], &b[0]).map(drop),
                     "matmul_f16" => c.matmul_f16(&a16, &b16).map(drop),
-                    _ => c.matmul_batched(&a, &b).map(drop),
+                    "matmul_batched" => c.matmul_batched(&a, &b).map(drop),
+                    "cholesky" => c.cholesky(&a[0]).map(drop),
+                    "lu" => c.lu(&a[0]).map(drop),
+                    "solve" => c.solve(&a[0], &b[0]).map(drop),
+                    "solve_triangular" => c.solve_triangular(&a[0], &b[0], false).map(drop),
+                    "solve_refined" => c.solve_refined(&a64, &b64).map(drop),
+                    other => unreachable!("{other}"),
                 }
             };
             let t_cpu = median_ms(quick, || call(&cpu).expect("cpu"), || {});
             let t_gpu = median_ms(quick, || call(&gpu).expect("gpu"), || {});
-            let flops = 2.0 * (dim as f64).powi(3) * batch as f64;
+            let k = if op.starts_with("matmul") { n } else { rhs };
+            let flops = nominal_flops(op, n, k, n, batch);
             let wins = t_gpu < t_cpu;
             eprintln!(
-                "  n={dim:<5} batch={batch:<5} cpu {t_cpu:>10.4} ms  gpu {t_gpu:>10.4} ms  -> {}",
+                "  n={n:<5} batch={batch:<5} cpu {t_cpu:>10.4} ms  gpu {t_gpu:>10.4} ms  -> {}",
                 if wins { "gpu" } else { "cpu" }
             );
             results.push((flops, wins));

@@ -144,6 +144,26 @@ impl Tuning {
     }
 }
 
+/// The nominal flop count the dispatcher weighs for `op` on an m×k by
+/// k×n problem (matmul), an m×n matrix (factorizations; k = right-hand
+/// sides for solves), times `batch`. Thresholds in tuning tables are in
+/// these units.
+pub fn nominal_flops(op: &str, m: usize, k: usize, n: usize, batch: usize) -> f64 {
+    let (m, k, n, b) = (m as f64, k as f64, n as f64, batch as f64);
+    let s = m.min(n);
+    b * match op {
+        "cholesky" | "cholesky_batched" => n * n * n / 3.0,
+        // LAPACK getrf: 2·(m·n·s − (m + n)·s²/2 + s³/3), 2n³/3 when square
+        "lu" | "lu_batched" | "slogdet" => {
+            2.0 * (m * n * s - (m + n) * s * s / 2.0 + s * s * s / 3.0)
+        }
+        "solve" | "solve_batched" | "solve_refined" => 2.0 * n * n * n / 3.0 + 2.0 * n * n * k,
+        "inv" | "inv_batched" => 2.0 * n * n * n,
+        "solve_triangular" => n * n * k,
+        _ => 2.0 * m * k * n,
+    }
+}
+
 /// Built-in guess when the table has no entry: a software adapter never
 /// beats nalgebra; discrete GPUs win from about 10 MFLOP (a 170³ GEMM),
 /// integrated ones from about 20 MFLOP.

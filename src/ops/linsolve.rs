@@ -18,7 +18,7 @@ use nalgebra::DMatrix;
 
 use crate::context::{Context, Route};
 use crate::cpu::linsolve as cpu;
-use crate::dispatch::decide;
+use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::matrix::{Check, CheckKind};
 use crate::gpu::pool::PooledBuffer;
@@ -58,10 +58,6 @@ fn check_rhs(op: &'static str, n: usize, b: &DMatrix<f32>) -> Result<()> {
             format!("B {}×{}", b.nrows(), b.ncols()),
         ))
     }
-}
-
-fn n3(n: usize) -> f64 {
-    (n as f64).powi(3)
 }
 
 /// A zeroed u32 status word.
@@ -351,7 +347,7 @@ impl Context {
         check_square(op, a)?;
         check_finite(op, a)?;
         let n = a.nrows();
-        match decide(self, op, n3(n) / 3.0, 1)? {
+        match decide(self, op, nominal_flops(op, n, 0, n, 1), 1)? {
             Route::Gpu => self
                 .gpu_or_err()?
                 .scoped(|| self.upload(a)?.cholesky()?.download()),
@@ -365,9 +361,7 @@ impl Context {
         let op = "lu";
         check_finite(op, a)?;
         let (m, n) = a.shape();
-        let k = m.min(n) as f64;
-        let flops = (m as f64) * (n as f64) * k - (m + n) as f64 * k * k / 2.0 + k * k * k / 3.0;
-        match decide(self, op, flops, 1)? {
+        match decide(self, op, nominal_flops(op, m, 0, n, 1), 1)? {
             Route::Gpu => self
                 .gpu_or_err()?
                 .scoped(|| self.upload(a)?.lu()?.download()),
@@ -384,8 +378,7 @@ impl Context {
         check_finite(op, a)?;
         check_finite(op, b)?;
         let n = a.nrows();
-        let flops = 2.0 * n3(n) / 3.0 + 2.0 * (n * n * b.ncols()) as f64;
-        match decide(self, op, flops, 1)? {
+        match decide(self, op, nominal_flops(op, n, b.ncols(), n, 1), 1)? {
             Route::Gpu => self.gpu_or_err()?.scoped(|| {
                 let ga = self.upload(a)?;
                 let gb = self.upload(b)?;
@@ -438,7 +431,7 @@ impl Context {
             }
         }
         let n = t.nrows();
-        match decide(self, op, (n * n * b.ncols()) as f64, 1)? {
+        match decide(self, op, nominal_flops(op, n, b.ncols(), n, 1), 1)? {
             Route::Gpu => self.gpu_or_err()?.scoped(|| {
                 let gt = self.upload(t)?;
                 let gb = self.upload(b)?;
@@ -492,7 +485,7 @@ impl Context {
         check_square(op, a)?;
         check_finite(op, a)?;
         let n = a.nrows();
-        let (diag, ipiv) = match decide(self, "lu", 2.0 * n3(n) / 3.0, 1)? {
+        let (diag, ipiv) = match decide(self, "lu", nominal_flops("lu", n, 0, n, 1), 1)? {
             Route::Gpu => {
                 let gpu = self.gpu_or_err()?;
                 gpu.scoped(|| {
@@ -577,8 +570,7 @@ impl Context {
         }
         let a32 = a.map(|x| x as f32);
         check_finite(op, &a32)?; // f64 values beyond the f32 range
-        let flops = 2.0 * n3(n) / 3.0;
-        let gpu_route = decide(self, op, flops, 1)? == Route::Gpu;
+        let gpu_route = decide(self, op, nominal_flops(op, n, b.ncols(), n, 1), 1)? == Route::Gpu;
         // factor once, keep the factors where they were computed
         enum Factors {
             Gpu(GpuLu),

@@ -211,7 +211,7 @@ fn check_inner(op: &'static str, a: (usize, usize), b: (usize, usize)) -> Result
 }
 
 fn gemm_flops(m: usize, n: usize, k: usize, batch: usize) -> f64 {
-    2.0 * m as f64 * n as f64 * k as f64 * batch as f64
+    crate::dispatch::nominal_flops("matmul", m, k, n, batch)
 }
 
 impl Context {
