@@ -14,7 +14,7 @@ pub(crate) fn cholesky(a: &DMatrix<f32>) -> Result<DMatrix<f32>> {
     let mut l = a.clone();
     for j in 0..n {
         let d = l[(j, j)];
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return Err(Error::NotPositiveDefinite { column: j });
         }
         let piv = d.sqrt();

@@ -616,7 +616,7 @@ impl Context {
             }
             let dx = solve32(&(r / scale).map(|v| v as f32))?.map(|v| v as f64 * scale);
             let dn = dx.amax();
-            if !(dn < 0.5 * prev) {
+            if dn.is_nan() || dn >= 0.5 * prev {
                 // the correction stopped shrinking: x is as good as it gets
                 return if backward_ok(&x) {
                     Ok(x)
