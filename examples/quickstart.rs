@@ -1,6 +1,6 @@
-//! The README's first command: a GEMM on the GPU route and the CPU route,
-//! each checked against a float64 nalgebra product, with the route taken and
-//! the time.
+//! The README's first command: a GEMM and a linear solve on the GPU route,
+//! the CPU route and the dispatcher's choice, each checked against float64
+//! nalgebra, with the route taken and the time.
 //!
 //! `cargo run --release --example quickstart`
 
@@ -49,6 +49,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ok &= pass;
         println!(
             "matmul {m}x{k}x{n} route={:<4} {ms:8.2} ms  max|C-C64| = {err:.2e} (bound {bound:.2e}) {}",
+            route.as_str(),
+            if pass { "ok" } else { "FAIL" }
+        );
+    }
+    // A linear solve (LU with partial pivoting), checked by its backward error.
+    let n = 300;
+    let mut a = DMatrix::<f32>::from_fn(n, n, |_, _| lcg(&mut seed));
+    for i in 0..n {
+        a[(i, i)] += 4.0;
+    }
+    let b = DMatrix::<f32>::from_fn(n, 2, |_, _| lcg(&mut seed));
+    let mut routes = vec![Route::Cpu, Route::Auto];
+    if ctx.has_gpu() {
+        routes.insert(0, Route::Gpu);
+    }
+    for route in routes {
+        let c = ctx.with_route(route);
+        let _ = c.solve(&a, &b)?;
+        let t = Instant::now();
+        let x = c.solve(&a, &b)?;
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let (a64, x64, b64) = (a.map(f64::from), x.map(f64::from), b.map(f64::from));
+        let backward = (&a64 * &x64 - &b64).norm() / (a64.norm() * x64.norm() + b64.norm());
+        let bound = 4.0 * n as f64 * f32::EPSILON as f64;
+        let pass = backward <= bound;
+        ok &= pass;
+        println!(
+            "solve  {n}x{n}, 2 rhs   route={:<4} {ms:8.2} ms  backward error {backward:.2e} (bound {bound:.2e}) {}",
             route.as_str(),
             if pass { "ok" } else { "FAIL" }
         );
