@@ -103,6 +103,20 @@ fn cases() -> Vec<Case> {
             batch: 1,
         });
     }
+    v.push(Case {
+        op: "cholesky_batched",
+        m: 16,
+        k: 16,
+        n: 16,
+        batch: 100_000,
+    });
+    v.push(Case {
+        op: "solve_batched",
+        m: 16,
+        k: 1,
+        n: 16,
+        batch: 100_000,
+    });
     for n in [1024, 4096] {
         v.push(sq("lu", n));
         v.push(Case {
@@ -174,9 +188,9 @@ fn resident_call(
         unit: false,
     };
     match c.op {
-        "cholesky" => ga.cholesky(),
+        "cholesky" | "cholesky_batched" => ga.cholesky(),
         "lu" => ga.lu().map(|f| f.packed),
-        "solve" => ga.solve(gb.expect("rhs")),
+        "solve" | "solve_batched" => ga.solve(gb.expect("rhs")),
         "solve_triangular" => ga.solve_triangular(gb.expect("rhs"), lower),
         _ => ga.matmul(gb.expect("second operand")),
     }
@@ -195,6 +209,8 @@ fn host_call(
         "matmul_f16" => ctx.matmul_f16(a16, b16).map(|_| ()),
         "matmul_batched" => ctx.matmul_batched(&x.a, &x.b).map(|_| ()),
         "cholesky" => ctx.cholesky(&x.a[0]).map(|_| ()),
+        "cholesky_batched" => ctx.cholesky_batched(&x.a).map(|_| ()),
+        "solve_batched" => ctx.solve_batched(&x.a, &x.b).map(|_| ()),
         "lu" => ctx.lu(&x.a[0]).map(|_| ()),
         "solve" => ctx.solve(&x.a[0], &x.b[0]).map(|_| ()),
         "solve_triangular" => ctx.solve_triangular(&x.a[0], &x.b[0], false).map(|_| ()),

@@ -398,3 +398,38 @@ fn bad_input_is_a_typed_error() {
         .unwrap();
     assert_eq!(x.download().unwrap().shape(), (70, 3));
 }
+
+#[test]
+fn device_resident_batches_use_the_small_kernels() {
+    let ctx = ctx().with_route(Route::Gpu);
+    let mut r = rng("resident_batches", 0);
+    let a: Vec<_> = (0..50).map(|_| spd(&mut r, 16, 100.0)).collect();
+    let b: Vec<_> = (0..50).map(|_| random(&mut r, 16, 2)).collect();
+    let ga = ctx.upload_batch(&a).unwrap();
+    let ls = ga.cholesky().unwrap().download_batch().unwrap();
+    let xs = ga
+        .solve(&ctx.upload_batch(&b).unwrap())
+        .unwrap()
+        .download_batch()
+        .unwrap();
+    for i in 0..50 {
+        let res = (to64(&a[i]) - to64(&ls[i]) * to64(&ls[i]).transpose()).norm() / fro32(&a[i]);
+        assert!(res <= bound(16), "cholesky {i}: {res:.3e}");
+        let back = (to64(&a[i]) * to64(&xs[i]) - to64(&b[i])).norm()
+            / (fro32(&a[i]) * fro32(&xs[i]) + fro32(&b[i]));
+        assert!(back <= bound(16), "solve {i}: {back:.3e}");
+    }
+    // a failing matrix in the middle of the batch is named at download
+    let mut bad = a.clone();
+    bad[17][(3, 3)] = -5.0;
+    let l = ctx.upload_batch(&bad).unwrap().cholesky().unwrap();
+    match l.download_batch() {
+        Err(Error::InBatch { index: 17, source }) => {
+            assert!(
+                matches!(*source, Error::NotPositiveDefinite { .. }),
+                "{source:?}"
+            )
+        }
+        other => panic!("expected InBatch 17, got {other:?}"),
+    }
+}

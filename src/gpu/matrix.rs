@@ -38,24 +38,35 @@ pub(crate) enum CheckKind {
     Singular,
 }
 
-/// A u32 status word on the GPU (0 = fine, c + 1 = failed at column c).
+/// u32 status words on the GPU, one per matrix of a batch (0 = fine,
+/// c + 1 = failed at column c).
 pub(crate) struct Check {
     pub(crate) word: PooledBuffer,
     pub(crate) kind: CheckKind,
+    /// Words (matrices) covered; a batch reports its first failing matrix.
+    pub(crate) count: usize,
 }
 
 impl Check {
     /// Reads the word and turns it into the error it stands for.
     pub(crate) fn result(&self, gpu: &Gpu) -> Result<()> {
-        let b = gpu.read_bytes(self.word.buffer(), 0, 4)?;
-        let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        if v == 0 {
+        let b = gpu.read_bytes(self.word.buffer(), 0, (self.count.max(1) * 4) as u64)?;
+        let words: Vec<u32> = bytemuck::pod_collect_to_vec(&b);
+        let Some((index, &v)) = words.iter().enumerate().find(|(_, &v)| v != 0) else {
             return Ok(());
-        }
+        };
         let column = v as usize - 1;
-        Err(match self.kind {
+        let err = match self.kind {
             CheckKind::NotPositiveDefinite => Error::NotPositiveDefinite { column },
             CheckKind::Singular => Error::Singular { column },
+        };
+        Err(if self.count > 1 {
+            Error::InBatch {
+                index,
+                source: Box::new(err),
+            }
+        } else {
+            err
         })
     }
 }

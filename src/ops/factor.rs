@@ -4,6 +4,7 @@
 //! failure flags stay in GPU buffers.
 
 use crate::error::{Error, Result};
+use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{params_bytes, Gpu, Kernel};
 use crate::ops::blas1::{encode_copy, encode_laswp};
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
@@ -80,10 +81,123 @@ fn grid(gpu: &Gpu, groups: usize) -> [u32; 3] {
     }
 }
 
+/// Scratch buffers of the blocked factorizations: each role its own
+/// buffer, because one dispatch may not bind a buffer both read-only and
+/// read-write.
+pub(crate) struct Scratch {
+    pub(crate) inv: PooledBuffer,
+    pub(crate) p1: PooledBuffer,
+    pub(crate) p2: PooledBuffer,
+    pub(crate) p3: PooledBuffer,
+}
+
+impl Scratch {
+    /// For an m×n matrix with blocks of `nb` columns.
+    pub(crate) fn new(
+        gpu: &Gpu,
+        op: &'static str,
+        m: usize,
+        n: usize,
+        nb: usize,
+    ) -> Result<Scratch> {
+        let f = |x: usize| ((x.max(1)) * 4) as u64;
+        Ok(Scratch {
+            inv: gpu.storage(op, f(nb * nb), "factor scratch: block inverse")?,
+            p1: gpu.storage(op, f(m.max(n) * nb), "factor scratch: packed panel 1")?,
+            p2: gpu.storage(op, f(m.max(n) * nb), "factor scratch: packed panel 2")?,
+            p3: gpu.storage(op, f(m.max(n) * nb), "factor scratch: packed panel 3")?,
+        })
+    }
+}
+
+/// W ← T_kk⁻¹ for the lower-triangular nb×nb block of T at (k0, k0).
+#[allow(clippy::too_many_arguments)]
+fn encode_trtri_lower(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    t: &wgpu::Buffer,
+    ldt: usize,
+    k0: usize,
+    nb: usize,
+    unit: bool,
+    w: &wgpu::Buffer,
+) -> Result<()> {
+    let u = FUniform {
+        k0: u32_of("trtri", k0)?,
+        nb: nb as u32,
+        ldt: u32_of("trtri", ldt)?,
+        flags: TriFlags {
+            upper: false,
+            trans: false,
+            unit,
+        }
+        .bits(),
+        ..Default::default()
+    };
+    gpu.launch(
+        enc,
+        "trtri lower",
+        Kernel::Factor,
+        "trtri_lower",
+        &[],
+        &params_bytes(&u),
+        &[(1, t), (5, w)],
+        [1, 1, 1],
+    );
+    Ok(())
+}
+
+/// A plain GEMM C = alpha·op(A)·op(B) + beta·C on column-major operands.
+#[allow(clippy::too_many_arguments)]
+fn gemm(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    (m, n, k): (usize, usize, usize),
+    a: Operand<'_>,
+    ta: bool,
+    b: Operand<'_>,
+    tb: bool,
+    c: Operand<'_>,
+    alpha: f32,
+    beta: f32,
+    lower_only: bool,
+) -> Result<()> {
+    encode_gemm(
+        gpu,
+        enc,
+        &Gemm {
+            m,
+            n,
+            k,
+            batch: 1,
+            a,
+            ta,
+            b,
+            tb,
+            c,
+            alpha,
+            beta,
+            half: false,
+            lower_only,
+        },
+    )
+}
+
+fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
+    Operand {
+        buf,
+        off,
+        ld,
+        stride: 0,
+    }
+}
+
 /// Records the Cholesky factorization of the n×n matrix in `a` (leading
 /// dimension `lda`) in place: L in the lower triangle, exact zeros above.
 /// `info[0]` (zeroed by the caller) receives column + 1 of the first
-/// non-positive pivot.
+/// non-positive pivot. Per block column: the diagonal block in one
+/// workgroup, its inverse, the panel as a GEMM with that inverse
+/// (L21 = A21·L11⁻ᵀ), and the trailing lower triangle as a GEMM.
 pub(crate) fn encode_potrf(
     gpu: &Gpu,
     enc: &mut wgpu::CommandEncoder,
@@ -91,7 +205,7 @@ pub(crate) fn encode_potrf(
     n: usize,
     lda: usize,
     info: &wgpu::Buffer,
-    scratch: &wgpu::Buffer,
+    sc: &Scratch,
 ) -> Result<()> {
     let op = "cholesky";
     let nb_max = FactorParams::default().chol_nb;
@@ -120,63 +234,60 @@ pub(crate) fn encode_potrf(
         let k1 = k0 + nb;
         if k1 < n {
             let rows = n - k1;
-            gpu.launch(
-                enc,
-                "potrf panel",
-                Kernel::Factor,
-                "trsm_right_lt",
-                &[],
-                &pb,
-                &[(2, a)],
-                grid(gpu, rows.div_ceil(256)),
-            );
-            // trailing A22 -= L21·L21ᵀ (lower triangle), L21 packed first
+            encode_trtri_lower(gpu, enc, a, lda, k0, nb, false, sc.inv.buffer())?;
+            // L21 = A21·L11⁻ᵀ into p2, then back into place
             encode_copy(
                 gpu,
                 enc,
                 a,
                 k1 + k0 * lda,
                 lda,
-                scratch,
+                sc.p1.buffer(),
                 0,
                 rows,
                 rows,
                 nb,
                 1.0,
             )?;
-            encode_gemm(
+            gemm(
                 gpu,
                 enc,
-                &Gemm {
-                    m: rows,
-                    n: rows,
-                    k: nb,
-                    batch: 1,
-                    a: Operand {
-                        buf: scratch,
-                        off: 0,
-                        ld: rows,
-                        stride: 0,
-                    },
-                    ta: false,
-                    b: Operand {
-                        buf: scratch,
-                        off: 0,
-                        ld: rows,
-                        stride: 0,
-                    },
-                    tb: true,
-                    c: Operand {
-                        buf: a,
-                        off: k1 + k1 * lda,
-                        ld: lda,
-                        stride: 0,
-                    },
-                    alpha: -1.0,
-                    beta: 1.0,
-                    half: false,
-                    lower_only: true,
-                },
+                (rows, nb, nb),
+                opnd(sc.p1.buffer(), 0, rows),
+                false,
+                opnd(sc.inv.buffer(), 0, nb),
+                true,
+                opnd(sc.p2.buffer(), 0, rows),
+                1.0,
+                0.0,
+                false,
+            )?;
+            encode_copy(
+                gpu,
+                enc,
+                sc.p2.buffer(),
+                0,
+                rows,
+                a,
+                k1 + k0 * lda,
+                lda,
+                rows,
+                nb,
+                1.0,
+            )?;
+            // trailing A22 -= L21·L21ᵀ (lower triangle)
+            gemm(
+                gpu,
+                enc,
+                (rows, rows, nb),
+                opnd(sc.p2.buffer(), 0, rows),
+                false,
+                opnd(sc.p2.buffer(), 0, rows),
+                true,
+                opnd(a, k1 + k1 * lda, lda),
+                -1.0,
+                1.0,
+                true,
             )?;
         }
         k0 = k1;
@@ -324,7 +435,9 @@ pub(crate) fn encode_trsm(
 /// Records LU with partial pivoting of the m×n matrix in `a` in place
 /// (LAPACK `getrf`): packed L\U, absolute 0-based pivots in `ipiv`
 /// (min(m, n) u32), `info[0]` = column + 1 of the first exactly zero pivot.
-/// `scratch` holds at least (m + n)·nb floats.
+/// Per panel: factorization in one workgroup, row swaps left and right,
+/// U12 = L11⁻¹·A12 as a GEMM with the inverted unit-lower block, and
+/// A22 −= L21·U12 as a GEMM.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_getrf(
     gpu: &Gpu,
@@ -335,7 +448,7 @@ pub(crate) fn encode_getrf(
     lda: usize,
     ipiv: &wgpu::Buffer,
     info: &wgpu::Buffer,
-    scratch: &wgpu::Buffer,
+    sc: &Scratch,
 ) -> Result<()> {
     let op = "lu";
     let kmax = m.min(n);
@@ -366,119 +479,80 @@ pub(crate) fn encode_getrf(
         encode_laswp(gpu, enc, a, m, lda, 0, k0, ipiv, k0, k1)?;
         encode_laswp(gpu, enc, a, m, lda, k1, n - k1, ipiv, k0, k1)?;
         if k1 < n {
-            // U12 = L11⁻¹·A12 (unit lower), L11 packed into scratch first
-            encode_copy(gpu, enc, a, k0 + k0 * lda, lda, scratch, 0, nb, nb, nb, 1.0)?;
-            let tu = FUniform {
-                m: nb as u32,
-                n: (n - k1) as u32,
-                k0: 0,
-                nb: nb as u32,
-                lda: u.lda,
-                ldt: nb as u32,
-                t_off: 0,
-                flags: TriFlags {
-                    upper: false,
-                    trans: false,
-                    unit: true,
-                }
-                .bits(),
-                ..Default::default()
-            };
-            encode_trsm_block(gpu, enc, scratch, a, k0 + k1 * lda, &tu)?;
+            let cols = n - k1;
+            // U12 = L11⁻¹·A12 into p2, then back into place
+            encode_trtri_lower(gpu, enc, a, lda, k0, nb, true, sc.inv.buffer())?;
+            encode_copy(
+                gpu,
+                enc,
+                a,
+                k0 + k1 * lda,
+                lda,
+                sc.p1.buffer(),
+                0,
+                nb,
+                nb,
+                cols,
+                1.0,
+            )?;
+            gemm(
+                gpu,
+                enc,
+                (nb, cols, nb),
+                opnd(sc.inv.buffer(), 0, nb),
+                false,
+                opnd(sc.p1.buffer(), 0, nb),
+                false,
+                opnd(sc.p2.buffer(), 0, nb),
+                1.0,
+                0.0,
+                false,
+            )?;
+            encode_copy(
+                gpu,
+                enc,
+                sc.p2.buffer(),
+                0,
+                nb,
+                a,
+                k0 + k1 * lda,
+                lda,
+                nb,
+                cols,
+                1.0,
+            )?;
             if k1 < m {
-                // A22 -= L21·U12, both packed
+                // A22 -= L21·U12 with L21 packed into p3
                 let rows = m - k1;
-                let cols = n - k1;
-                let l21 = nb * nb;
-                let u12 = l21 + rows * nb;
                 encode_copy(
                     gpu,
                     enc,
                     a,
                     k1 + k0 * lda,
                     lda,
-                    scratch,
-                    l21,
+                    sc.p3.buffer(),
+                    0,
                     rows,
                     rows,
                     nb,
                     1.0,
                 )?;
-                encode_copy(
+                gemm(
                     gpu,
                     enc,
-                    a,
-                    k0 + k1 * lda,
-                    lda,
-                    scratch,
-                    u12,
-                    nb,
-                    nb,
-                    cols,
+                    (rows, cols, nb),
+                    opnd(sc.p3.buffer(), 0, rows),
+                    false,
+                    opnd(sc.p2.buffer(), 0, nb),
+                    false,
+                    opnd(a, k1 + k1 * lda, lda),
+                    -1.0,
                     1.0,
-                )?;
-                encode_gemm(
-                    gpu,
-                    enc,
-                    &Gemm {
-                        m: rows,
-                        n: cols,
-                        k: nb,
-                        batch: 1,
-                        a: Operand {
-                            buf: scratch,
-                            off: l21,
-                            ld: rows,
-                            stride: 0,
-                        },
-                        ta: false,
-                        b: Operand {
-                            buf: scratch,
-                            off: u12,
-                            ld: nb,
-                            stride: 0,
-                        },
-                        tb: false,
-                        c: Operand {
-                            buf: a,
-                            off: k1 + k1 * lda,
-                            ld: lda,
-                            stride: 0,
-                        },
-                        alpha: -1.0,
-                        beta: 1.0,
-                        half: false,
-                        lower_only: false,
-                    },
+                    false,
                 )?;
             }
         }
         k0 = k1;
     }
-    Ok(())
-}
-
-/// One diagonal-block solve of `trsm_left_diag` whose right-hand sides
-/// start at element `b_off` of `b`.
-fn encode_trsm_block(
-    gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
-    t: &wgpu::Buffer,
-    b: &wgpu::Buffer,
-    b_off: usize,
-    u: &FUniform,
-) -> Result<()> {
-    let mut v = *u;
-    v.b_off = u32_of("lu", b_off)?;
-    gpu.launch(
-        enc,
-        "getrf trsm",
-        Kernel::Factor,
-        "trsm_left_diag",
-        &[],
-        &params_bytes(&v),
-        &[(1, t), (2, b)],
-        grid(gpu, (u.n as usize).div_ceil(256)),
-    );
     Ok(())
 }

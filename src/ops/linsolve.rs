@@ -23,8 +23,11 @@ use crate::error::{Error, Result};
 use crate::gpu::matrix::{Check, CheckKind};
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{Gpu, GpuMatrix};
+use crate::ops::batched::{encode_cholesky_small, encode_solve_small, MAX_SMALL_N};
 use crate::ops::blas1::{encode_copy, encode_laswp};
-use crate::ops::factor::{encode_getrf, encode_potrf, encode_trsm, FactorParams, TriFlags};
+use crate::ops::factor::{
+    encode_getrf, encode_potrf, encode_trsm, FactorParams, Scratch, TriFlags,
+};
 use crate::ops::lu::Lu;
 use std::sync::Arc;
 
@@ -188,6 +191,9 @@ impl GpuMatrix {
     pub fn cholesky(&self) -> Result<GpuMatrix> {
         let op = "cholesky";
         self.need_f32(op)?;
+        if self.batch > 1 && self.rows == self.cols && self.rows <= MAX_SMALL_N {
+            return self.cholesky_small();
+        }
         if self.rows != self.cols || self.batch != 1 {
             return Err(Error::shape(
                 op,
@@ -203,21 +209,14 @@ impl GpuMatrix {
             let info = status_word(gpu, op, &mut enc)?;
             if n > 0 {
                 enc.copy_buffer_to_buffer(self.buffer(), 0, out.buffer(), 0, (n * n * 4) as u64);
-                let sc = scratch(gpu, op, n * FactorParams::default().chol_nb)?;
-                encode_potrf(
-                    gpu,
-                    &mut enc,
-                    out.buffer(),
-                    n,
-                    n,
-                    info.buffer(),
-                    sc.buffer(),
-                )?;
+                let sc = Scratch::new(gpu, op, n, n, FactorParams::default().chol_nb)?;
+                encode_potrf(gpu, &mut enc, out.buffer(), n, n, info.buffer(), &sc)?;
             }
             gpu.submit(enc);
             out.check = Some(Arc::new(Check {
                 word: info,
                 kind: CheckKind::NotPositiveDefinite,
+                count: 1,
             }));
             Ok(out)
         })
@@ -244,8 +243,7 @@ impl GpuMatrix {
             let info = status_word(gpu, op, &mut enc)?;
             if m * n > 0 {
                 enc.copy_buffer_to_buffer(self.buffer(), 0, out.buffer(), 0, (m * n * 4) as u64);
-                let nb = FactorParams::default().lu_nb;
-                let sc = scratch(gpu, op, (m + n + nb) * nb)?;
+                let sc = Scratch::new(gpu, op, m, n, FactorParams::default().lu_nb)?;
                 encode_getrf(
                     gpu,
                     &mut enc,
@@ -255,13 +253,14 @@ impl GpuMatrix {
                     m,
                     ipiv.buffer(),
                     info.buffer(),
-                    sc.buffer(),
+                    &sc,
                 )?;
             }
             gpu.submit(enc);
             out.check = Some(Arc::new(Check {
                 word: info,
                 kind: CheckKind::Singular,
+                count: 1,
             }));
             Ok(GpuLu {
                 packed: out,
@@ -270,8 +269,61 @@ impl GpuMatrix {
         })
     }
 
-    /// `self⁻¹·B` through LU (self square).
+    /// Batched Cholesky of n ≤ 64 matrices: one workgroup per matrix.
+    fn cholesky_small(&self) -> Result<GpuMatrix> {
+        let gpu = self.gpu();
+        gpu.scoped(|| {
+            let mut out = GpuMatrix::alloc(
+                &self.ctx,
+                "cholesky_batched",
+                self.rows,
+                self.cols,
+                self.batch,
+            )?;
+            let info = gpu.storage("cholesky_batched", (self.batch * 4) as u64, "batch status")?;
+            let mut enc = gpu.encoder("cholesky_batched");
+            encode_cholesky_small(gpu, &mut enc, self, &out, info.buffer())?;
+            gpu.submit(enc);
+            out.check = Some(Arc::new(Check {
+                word: info,
+                kind: CheckKind::NotPositiveDefinite,
+                count: self.batch,
+            }));
+            Ok(out)
+        })
+    }
+
+    /// Batched solve of n ≤ 64 systems: one workgroup per system.
+    fn solve_small(&self, b: &GpuMatrix) -> Result<GpuMatrix> {
+        let gpu = self.gpu();
+        gpu.scoped(|| {
+            let mut x = GpuMatrix::alloc(&self.ctx, "solve_batched", b.rows, b.cols, self.batch)?;
+            let info = gpu.storage("solve_batched", (self.batch * 4) as u64, "batch status")?;
+            let mut enc = gpu.encoder("solve_batched");
+            encode_solve_small(gpu, &mut enc, self, b, &x, info.buffer())?;
+            gpu.submit(enc);
+            x.check = Some(Arc::new(Check {
+                word: info,
+                kind: CheckKind::Singular,
+                count: self.batch,
+            }));
+            Ok(x)
+        })
+    }
+
+    /// `self⁻¹·B` through LU (self square). For a batch of n ≤ 64 systems
+    /// (`b` a batch of the same size) one workgroup solves each system.
     pub fn solve(&self, b: &GpuMatrix) -> Result<GpuMatrix> {
+        if self.batch > 1
+            && self.rows == self.cols
+            && self.rows <= MAX_SMALL_N
+            && b.batch == self.batch
+        {
+            self.same_device("solve", b)?;
+            self.need_f32("solve")?;
+            b.need_f32("solve")?;
+            return self.solve_small(b);
+        }
         if self.rows != self.cols {
             return Err(Error::shape(
                 "solve",

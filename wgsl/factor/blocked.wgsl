@@ -13,6 +13,9 @@
 //                   swap, scaling and rank-1 update between barriers; pivots
 //                   go to ipiv (absolute rows), the first exactly zero pivot
 //                   sets info[0] = column + 1.
+//   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
+//                   (unit or not), one invocation per column of the
+//                   inverse, so panel solves become GEMMs.
 //   tri_zero        writes exact zeros into the strict upper (mode 0) or
 //                   strict lower (mode 1) triangle.
 // Trailing updates are GEMMs (gemm/tiled.wgsl), launched from the host code.
@@ -37,13 +40,15 @@ struct FParams {
 @group(0) @binding(2) var<storage, read_write> a: array<f32>;
 @group(0) @binding(3) var<storage, read_write> info: array<u32>;
 @group(0) @binding(4) var<storage, read_write> ipiv: array<u32>;
+@group(0) @binding(5) var<storage, read_write> w: array<f32>;
 
 const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
 var<workgroup> piv_s: f32;
 var<workgroup> bad_s: u32;
-var<workgroup> red_v: array<f32, 256>;
-var<workgroup> red_i: array<u32, 256>;
+const PW: u32 = 1024u; // getf2_panel workgroup size
+var<workgroup> red_v: array<f32, 1024>;
+var<workgroup> red_i: array<u32, 1024>;
 
 fn at(i: u32, j: u32) -> u32 {
     return i + j * p.lda;
@@ -224,7 +229,7 @@ fn better(v: f32, i: u32, w: f32, j: u32) -> bool {
 }
 
 // LU with partial pivoting of columns k0 .. k0+nb, rows k0 .. m.
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(1024, 1, 1)
 fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
     let k0 = p.k0;
     let nb = p.nb;
@@ -237,7 +242,7 @@ fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
         // pivot search: first largest |a| in rows col..m
         var best = -1.0;
         var bi = 0xffffffffu;
-        for (var i = col + tid; i < m; i += 256u) {
+        for (var i = col + tid; i < m; i += PW) {
             let v = abs(a[at(i, col)]);
             if (better(v, i, best, bi)) {
                 best = v;
@@ -247,10 +252,10 @@ fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
         red_v[tid] = best;
         red_i[tid] = bi;
         workgroupBarrier();
-        for (var w = 128u; w > 0u; w = w / 2u) {
-            if (tid < w && better(red_v[tid + w], red_i[tid + w], red_v[tid], red_i[tid])) {
-                red_v[tid] = red_v[tid + w];
-                red_i[tid] = red_i[tid + w];
+        for (var s = PW / 2u; s > 0u; s = s / 2u) {
+            if (tid < s && better(red_v[tid + s], red_i[tid + s], red_v[tid], red_i[tid])) {
+                red_v[tid] = red_v[tid + s];
+                red_i[tid] = red_i[tid + s];
             }
             workgroupBarrier();
         }
@@ -273,7 +278,7 @@ fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
         // scale and rank-1 update of the rest of the panel, one row each
         if (piv != 0.0) {
             let inv = 1.0 / piv;
-            for (var i = col + 1u + tid; i < m; i += 256u) {
+            for (var i = col + 1u + tid; i < m; i += PW) {
                 let l = a[at(i, col)] * inv;
                 a[at(i, col)] = l;
                 for (var c = j + 1u; c < nb; c++) {
@@ -285,6 +290,40 @@ fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
     }
     if (tid == 0u && bad_s != 0u && info[0] == 0u) {
         info[0] = bad_s;
+    }
+}
+
+// W (nb×nb, leading dimension nb) ← inverse of the lower-triangular
+// diagonal block of T at (k0, k0) (unit diagonal when flags bit 2 is set);
+// W's strict upper triangle is written as zeros.
+@compute @workgroup_size(64, 1, 1)
+fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
+    let nb = p.nb;
+    let unit = (p.flags & 4u) != 0u;
+    for (var e = tid; e < NB * NB; e += 64u) {
+        let i = e % NB;
+        let j = e / NB;
+        var v = 0.0;
+        if (i < nb && j < nb && i >= j) {
+            v = t[p.t_off + (p.k0 + i) + (p.k0 + j) * p.ldt];
+        }
+        blk[e] = v;
+    }
+    workgroupBarrier();
+    // column tid of the inverse by forward substitution on e_tid
+    let j = tid;
+    if (j < nb) {
+        for (var i = 0u; i < nb; i++) {
+            var x = 0.0;
+            if (i >= j) {
+                var s = select(0.0, 1.0, i == j);
+                for (var l = j; l < i; l++) {
+                    s = fma(-blk[i + l * NB], w[l + j * nb], s);
+                }
+                x = select(s / blk[i + i * NB], s, unit);
+            }
+            w[i + j * nb] = x;
+        }
     }
 }
 
