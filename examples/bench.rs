@@ -289,11 +289,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     || drop(resident_call(&c, &ga, gb.as_ref()).expect("op")),
                     sync,
                 );
-                let (r, gpu_ms) = ctx.gpu_timed(|| {
+                let (r, detail) = ctx.gpu_profile(|| {
                     let r = resident_call(&c, &ga, gb.as_ref())?;
                     ctx.synchronize()?;
                     Ok(r)
                 })?;
+                let gpu_ms = detail.as_ref().map(|d| d.0);
+                if let Some((_, parts)) = &detail {
+                    let top: Vec<String> = parts
+                        .iter()
+                        .take(5)
+                        .map(|(k, t)| format!("{k} {t:.3}"))
+                        .collect();
+                    eprintln!("  GPU time by kernel (ms): {}", top.join(", "));
+                }
                 r.check()?; // a failed factorization would make the timing meaningless
                 (ms, gpu_ms)
             };

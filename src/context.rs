@@ -262,6 +262,19 @@ impl Context {
         }
     }
 
+    /// As [`Context::gpu_timed`], with the GPU time of each kind of
+    /// dispatch (by label), largest first: where an op spends its time.
+    #[allow(clippy::type_complexity)]
+    pub fn gpu_profile<T>(
+        &self,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<(T, Option<(f64, Vec<(String, f64)>)>)> {
+        match self.gpu() {
+            Some(g) => g.timed_detail(f),
+            None => Ok((f()?, None)),
+        }
+    }
+
     /// The route the dispatcher would take for `op` (a tuning-table key
     /// such as `"matmul"`) at a nominal cost of `flops` (batch included).
     pub fn plan_route(&self, op: &'static str, flops: f64, batch: usize) -> Result<Route> {

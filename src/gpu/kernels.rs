@@ -27,6 +27,14 @@ pub enum Kernel {
     /// Small matrices in batches (n ≤ 64): one workgroup per matrix, the
     /// whole factorization in workgroup memory.
     Batched,
+    /// Blocked Householder QR: one-workgroup panel (geqr2 + larft), V
+    /// packing, R extraction, identity (`wgsl/qr/householder.wgsl`).
+    QrBlocked,
+    /// Two-pass modified Gram–Schmidt kernels (`wgsl/qr/mgs.wgsl`).
+    QrMgs,
+    /// Batched small Householder QR, one workgroup per matrix
+    /// (`wgsl/qr/small.wgsl`).
+    QrBatched,
 }
 
 const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
@@ -38,10 +46,13 @@ const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
 const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
 const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
 const BATCHED: &str = include_str!("../../wgsl/batched/small.wgsl");
+const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
+const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
+const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 7] = [
+    pub const ALL: [Kernel; 10] = [
         Kernel::GemmTiled,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
@@ -49,6 +60,9 @@ impl Kernel {
         Kernel::Reduce,
         Kernel::Factor,
         Kernel::Batched,
+        Kernel::QrBlocked,
+        Kernel::QrMgs,
+        Kernel::QrBatched,
     ];
 
     /// The files under `wgsl/` that make up this kernel, in order.
@@ -73,6 +87,15 @@ impl Kernel {
             ],
             Kernel::Factor => &[("factor/blocked.wgsl", FACTOR)],
             Kernel::Batched => &[("batched/small.wgsl", BATCHED)],
+            Kernel::QrBlocked => &[
+                ("common/twosum.wgsl", TWOSUM),
+                ("qr/householder.wgsl", QR_BLOCKED),
+            ],
+            Kernel::QrMgs => &[("common/twosum.wgsl", TWOSUM), ("qr/mgs.wgsl", QR_MGS)],
+            Kernel::QrBatched => &[
+                ("common/twosum.wgsl", TWOSUM),
+                ("qr/small.wgsl", QR_BATCHED),
+            ],
         }
     }
 
@@ -102,6 +125,9 @@ impl Kernel {
             Kernel::Reduce => "reduce",
             Kernel::Factor => "factor",
             Kernel::Batched => "batched",
+            Kernel::QrBlocked => "qr_blocked",
+            Kernel::QrMgs => "qr_mgs",
+            Kernel::QrBatched => "qr_batched",
         }
     }
 }

@@ -5,16 +5,16 @@ pub mod kernels;
 pub mod matrix;
 pub(crate) mod pool;
 pub(crate) mod readback;
+pub(crate) mod recorder;
 
 use std::sync::{Arc, Mutex};
-
-use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 pub use kernels::Kernel;
 use kernels::PipelineCache;
 pub use matrix::GpuMatrix;
 use pool::{Pool, PooledBuffer};
+pub(crate) use recorder::Recorder;
 
 /// Storage usage of every matrix buffer.
 pub(crate) const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -35,14 +35,16 @@ pub(crate) struct Gpu {
     /// Set by the device-lost callback.
     lost: Arc<Mutex<Option<String>>>,
     /// Timestamp queries around every compute pass, while profiling.
-    profiler: Mutex<Option<Profiler>>,
+    pub(crate) profiler: Mutex<Option<Profiler>>,
 }
 
 /// Timestamp query slots handed to compute passes while profiling.
-struct Profiler {
-    set: wgpu::QuerySet,
-    next: u32,
-    cap: u32,
+pub(crate) struct Profiler {
+    pub(crate) set: wgpu::QuerySet,
+    pub(crate) next: u32,
+    pub(crate) cap: u32,
+    /// The label of each timed pass, in order.
+    pub(crate) labels: Vec<String>,
 }
 
 impl Gpu {
@@ -130,7 +132,9 @@ impl Gpu {
         if bytes > limit {
             return Err(Error::TooLarge { op, bytes, limit });
         }
-        Ok(self.pool.take(&self.device, bytes.max(4), STORAGE, label))
+        Ok(self
+            .pool
+            .take(&self.device, &self.queue, bytes.max(4), STORAGE, label))
     }
 
     /// A storage buffer holding `data`.
@@ -150,27 +154,23 @@ impl Gpu {
     pub(crate) fn staging(&self, bytes: u64) -> PooledBuffer {
         self.pool.take(
             &self.device,
+            &self.queue,
             bytes,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             "staging",
         )
     }
 
-    pub(crate) fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
-        self.device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    pub(crate) fn encoder(&self, label: &str) -> Recorder {
+        Recorder::new(label)
     }
 
-    pub(crate) fn submit(&self, encoder: wgpu::CommandEncoder) -> wgpu::SubmissionIndex {
-        self.queue.submit(Some(encoder.finish()))
-    }
-
-    /// Records one dispatch: the kernel's `entry` with override `constants`,
+    /// Queues one dispatch: the kernel's `entry` with override `constants`,
     /// a uniform `params` block at binding 0 and `binds` as (binding, buffer).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn launch(
         &self,
-        encoder: &mut wgpu::CommandEncoder,
+        rec: &mut Recorder,
         label: &str,
         kernel: Kernel,
         entry: &'static str,
@@ -183,50 +183,30 @@ impl Gpu {
             return;
         }
         let pipeline = self.pipelines.get(&self.device, kernel, entry, constants);
-        let uniform = self
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: params,
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: uniform.as_entire_binding(),
-        }];
-        for (binding, buf) in binds {
-            entries.push(wgpu::BindGroupEntry {
-                binding: *binding,
-                resource: buf.as_entire_binding(),
-            });
-        }
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(label),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
+        rec.steps.push(recorder::Step::Launch {
+            pipeline,
+            label: label.to_string(),
+            params: params.to_vec(),
+            binds: binds.iter().map(|(b, buf)| (*b, (*buf).clone())).collect(),
+            groups,
         });
-        let mut profiler = self.profiler.lock().unwrap_or_else(|p| p.into_inner());
-        let timestamp_writes = profiler.as_mut().filter(|p| p.next + 2 <= p.cap).map(|p| {
-            p.next += 2;
-            wgpu::ComputePassTimestampWrites {
-                query_set: &p.set,
-                beginning_of_pass_write_index: Some(p.next - 2),
-                end_of_pass_write_index: Some(p.next - 1),
-            }
-        });
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(label),
-            timestamp_writes,
-        });
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
     }
 
     /// Runs `f` with a timestamp query around every compute pass it records
     /// and returns the summed GPU time of those passes in milliseconds
     /// (`None` where the adapter has no timestamp queries).
     pub(crate) fn timed<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<(T, Option<f64>)> {
+        let (out, detail) = self.timed_detail(f)?;
+        Ok((out, detail.map(|(total, _)| total)))
+    }
+
+    /// As [`Gpu::timed`], with the time of each dispatch label (summed over
+    /// dispatches of the same label), largest first.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn timed_detail<T>(
+        &self,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<(T, Option<(f64, Vec<(String, f64)>)>)> {
         if !self.features.contains(wgpu::Features::TIMESTAMP_QUERY) {
             return Ok((f()?, None));
         }
@@ -236,8 +216,12 @@ impl Gpu {
             ty: wgpu::QueryType::Timestamp,
             count: cap,
         });
-        *self.profiler.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(Profiler { set, next: 0, cap });
+        *self.profiler.lock().unwrap_or_else(|p| p.into_inner()) = Some(Profiler {
+            set,
+            next: 0,
+            cap,
+            labels: Vec::new(),
+        });
         let out = f();
         let prof = self
             .profiler
@@ -246,7 +230,7 @@ impl Gpu {
             .take();
         let out = out?;
         let Some(prof) = prof.filter(|p| p.next > 0) else {
-            return Ok((out, Some(0.0)));
+            return Ok((out, Some((0.0, Vec::new()))));
         };
         let bytes = prof.next as u64 * 8;
         let resolved = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -256,15 +240,28 @@ impl Gpu {
             mapped_at_creation: false,
         });
         let mut enc = self.encoder("profiler resolve");
-        enc.resolve_query_set(&prof.set, 0..prof.next, &resolved, 0);
+        enc.resolve_query_set(&prof.set, 0..prof.next, &resolved);
         self.submit(enc);
         let raw: Vec<u64> = bytemuck::pod_collect_to_vec(&self.read_bytes(&resolved, 0, bytes)?);
         let period = self.queue.get_timestamp_period() as f64;
-        let ns: f64 = raw
-            .chunks(2)
-            .map(|p| p[1].saturating_sub(p[0]) as f64 * period)
-            .sum();
-        Ok((out, Some(ns / 1e6)))
+        let mut by_label: Vec<(String, f64)> = Vec::new();
+        let mut total = 0.0;
+        for (pair, label) in raw.chunks(2).zip(&prof.labels) {
+            let ms = pair[1].saturating_sub(pair[0]) as f64 * period / 1e6;
+            total += ms;
+            // group "gemm 4096x64x4096 ..." style labels by their first word pair
+            let key: String = label
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            match by_label.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, t)) => *t += ms,
+                None => by_label.push((key, ms)),
+            }
+        }
+        by_label.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok((out, Some((total, by_label))))
     }
 
     /// Most workgroups one dispatch dimension may have.

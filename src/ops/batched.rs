@@ -24,6 +24,7 @@ use nalgebra::DMatrix;
 
 use crate::context::{Context, Route};
 use crate::dispatch::decide;
+use crate::gpu::Recorder;
 use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
 use crate::ops::lu::Lu;
@@ -111,7 +112,7 @@ fn too_big(op: &'static str, n: usize) -> Error {
 #[allow(clippy::too_many_arguments)]
 fn launch_small(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     op: &'static str,
     entry: &'static str,
     n: usize,
@@ -156,7 +157,7 @@ fn launch_small(
 /// matrix: 0, or c + 1 when the pivot of column c is not positive.
 pub(crate) fn encode_cholesky_small(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &GpuMatrix,
     out: &GpuMatrix,
     info: &wgpu::Buffer,
@@ -183,7 +184,7 @@ pub(crate) fn encode_cholesky_small(
 /// exactly zero pivot c (the factors are still complete, as in `getrf`).
 pub(crate) fn encode_lu_small(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &GpuMatrix,
     out: &GpuMatrix,
     ipiv: &wgpu::Buffer,
@@ -211,7 +212,7 @@ pub(crate) fn encode_lu_small(
 /// matrices. `info` gets 0 or c + 1 for the first exactly zero pivot c.
 pub(crate) fn encode_solve_small(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &GpuMatrix,
     b: &GpuMatrix,
     x_out: &GpuMatrix,
@@ -224,7 +225,7 @@ pub(crate) fn encode_solve_small(
 /// with the identity as right-hand side, which is never stored).
 pub(crate) fn encode_inv_small(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &GpuMatrix,
     x_out: &GpuMatrix,
     info: &wgpu::Buffer,
@@ -234,7 +235,7 @@ pub(crate) fn encode_inv_small(
 
 fn encode_solve_impl(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     op: &'static str,
     a: &GpuMatrix,
     b: Option<&GpuMatrix>,
@@ -286,7 +287,7 @@ fn encode_solve_impl(
 /// submits `enc` and reads everything back at once.
 fn read_parts(
     gpu: &Gpu,
-    mut enc: wgpu::CommandEncoder,
+    mut enc: Recorder,
     op: &'static str,
     parts: &[(&wgpu::Buffer, usize)],
 ) -> Result<Vec<u32>> {
@@ -570,7 +571,7 @@ impl Context {
     fn finish_solve(
         &self,
         gpu: &Gpu,
-        enc: wgpu::CommandEncoder,
+        enc: Recorder,
         op: &'static str,
         x: &GpuMatrix,
         info: &wgpu::Buffer,

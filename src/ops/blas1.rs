@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::pool::PooledBuffer;
+use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
 
 #[repr(C)]
@@ -94,7 +95,7 @@ fn parts_for(n: usize) -> usize {
 /// `r.res_idx[0]`.
 pub(crate) fn encode_maxabs(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     x: &wgpu::Buffer,
     off: usize,
     n: usize,
@@ -139,7 +140,7 @@ pub(crate) fn encode_maxabs(
 /// Records ‖x[off..off+n]‖₂ into `r.res[1]` (and max |x| into `r.res[0]`).
 pub(crate) fn encode_norm(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     x: &wgpu::Buffer,
     off: usize,
     n: usize,
@@ -182,7 +183,7 @@ pub(crate) fn encode_norm(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_dot(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     x: &wgpu::Buffer,
     offx: usize,
     y: &wgpu::Buffer,
@@ -228,7 +229,7 @@ pub(crate) fn encode_dot(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_copy(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     src: &wgpu::Buffer,
     src_off: usize,
     ld_src: usize,
@@ -271,7 +272,7 @@ pub(crate) fn encode_copy(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_laswp(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &wgpu::Buffer,
     m: usize,
     lda: usize,

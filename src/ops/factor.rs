@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::pool::PooledBuffer;
+use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, Kernel};
 use crate::ops::blas1::{encode_copy, encode_laswp};
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
@@ -92,6 +93,14 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
+    /// Hands the buffers to the recording that uses them.
+    pub(crate) fn keep_in(self, rec: &mut Recorder) {
+        rec.keep(self.inv);
+        rec.keep(self.p1);
+        rec.keep(self.p2);
+        rec.keep(self.p3);
+    }
+
     /// For an m×n matrix with blocks of `nb` columns.
     pub(crate) fn new(
         gpu: &Gpu,
@@ -114,7 +123,7 @@ impl Scratch {
 #[allow(clippy::too_many_arguments)]
 fn encode_trtri_lower(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     t: &wgpu::Buffer,
     ldt: usize,
     k0: usize,
@@ -151,7 +160,7 @@ fn encode_trtri_lower(
 #[allow(clippy::too_many_arguments)]
 fn gemm(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     (m, n, k): (usize, usize, usize),
     a: Operand<'_>,
     ta: bool,
@@ -200,7 +209,7 @@ fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
 /// (L21 = A21·L11⁻ᵀ), and the trailing lower triangle as a GEMM.
 pub(crate) fn encode_potrf(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &wgpu::Buffer,
     n: usize,
     lda: usize,
@@ -298,7 +307,7 @@ pub(crate) fn encode_potrf(
 /// Records exact zeros in the strict upper (`mode` 0) or lower (1) triangle.
 pub(crate) fn encode_tri_zero(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &wgpu::Buffer,
     m: usize,
     n: usize,
@@ -333,7 +342,7 @@ pub(crate) fn encode_tri_zero(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_trsm(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     t: &wgpu::Buffer,
     t_off: usize,
     ldt: usize,
@@ -441,7 +450,7 @@ pub(crate) fn encode_trsm(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_getrf(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     a: &wgpu::Buffer,
     m: usize,
     n: usize,

@@ -22,6 +22,7 @@ use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::matrix::{Check, CheckKind};
 use crate::gpu::pool::PooledBuffer;
+use crate::gpu::Recorder;
 use crate::gpu::{Gpu, GpuMatrix};
 use crate::ops::batched::{encode_cholesky_small, encode_solve_small, MAX_SMALL_N};
 use crate::ops::blas1::{encode_copy, encode_laswp};
@@ -64,11 +65,7 @@ fn check_rhs(op: &'static str, n: usize, b: &DMatrix<f32>) -> Result<()> {
 }
 
 /// A zeroed u32 status word.
-fn status_word(
-    gpu: &Gpu,
-    op: &'static str,
-    enc: &mut wgpu::CommandEncoder,
-) -> Result<PooledBuffer> {
+fn status_word(gpu: &Gpu, op: &'static str, enc: &mut Recorder) -> Result<PooledBuffer> {
     let w = gpu.storage(op, 4, "status word")?;
     enc.clear_buffer(w.buffer(), 0, None);
     Ok(w)
@@ -138,7 +135,7 @@ impl GpuLu {
 
 fn encode_lu_solve(
     gpu: &Gpu,
-    enc: &mut wgpu::CommandEncoder,
+    enc: &mut Recorder,
     lu: &wgpu::Buffer,
     n: usize,
     ipiv: &PooledBuffer,
@@ -181,7 +178,9 @@ fn encode_lu_solve(
         n,
         nrhs,
         sc.buffer(),
-    )
+    )?;
+    enc.keep(sc);
+    Ok(())
 }
 
 impl GpuMatrix {
@@ -211,6 +210,7 @@ impl GpuMatrix {
                 enc.copy_buffer_to_buffer(self.buffer(), 0, out.buffer(), 0, (n * n * 4) as u64);
                 let sc = Scratch::new(gpu, op, n, n, FactorParams::default().chol_nb)?;
                 encode_potrf(gpu, &mut enc, out.buffer(), n, n, info.buffer(), &sc)?;
+                sc.keep_in(&mut enc);
             }
             gpu.submit(enc);
             out.check = Some(Arc::new(Check {
@@ -255,6 +255,7 @@ impl GpuMatrix {
                     info.buffer(),
                     &sc,
                 )?;
+                sc.keep_in(&mut enc);
             }
             gpu.submit(enc);
             out.check = Some(Arc::new(Check {
@@ -378,6 +379,7 @@ impl GpuMatrix {
                     b.cols,
                     sc.buffer(),
                 )?;
+                enc.keep(sc);
             }
             gpu.submit(enc);
             Ok(x)

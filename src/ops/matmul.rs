@@ -17,6 +17,7 @@ use crate::context::{Context, Route};
 use crate::cpu;
 use crate::dispatch::decide;
 use crate::error::{Error, Result};
+use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
 
 /// Uniform block of the GEMM kernels (`GemmParams` in `wgsl/gemm/io_*.wgsl`).
@@ -121,7 +122,7 @@ fn u32_of(op: &'static str, v: usize) -> Result<u32> {
 }
 
 /// Records a GEMM (batched over z, in chunks the dispatch limit allows).
-pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut wgpu::CommandEncoder, g: &Gemm<'_>) -> Result<()> {
+pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
         return Ok(());
     }

@@ -1,0 +1,232 @@
+//! Recording of an op's GPU work: dispatches and copies are queued, then
+//! `Gpu::submit` writes every dispatch's parameters into one uniform buffer
+//! and records consecutive dispatches into one compute pass (wgpu orders
+//! dispatches that touch the same buffers). While profiling, each dispatch
+//! gets a pass of its own with timestamp queries.
+
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+use super::pool::PooledBuffer;
+use super::Gpu;
+
+pub(crate) enum Step {
+    Launch {
+        pipeline: Arc<wgpu::ComputePipeline>,
+        label: String,
+        params: Vec<u8>,
+        binds: Vec<(u32, wgpu::Buffer)>,
+        groups: [u32; 3],
+    },
+    Copy {
+        src: wgpu::Buffer,
+        src_off: u64,
+        dst: wgpu::Buffer,
+        dst_off: u64,
+        size: u64,
+    },
+    Clear {
+        buf: wgpu::Buffer,
+        offset: u64,
+        size: Option<u64>,
+    },
+    Resolve {
+        set: wgpu::QuerySet,
+        range: std::ops::Range<u32>,
+        dst: wgpu::Buffer,
+    },
+}
+
+/// Queued GPU work of one op (see the module docs).
+pub(crate) struct Recorder {
+    pub(crate) label: String,
+    pub(crate) steps: Vec<Step>,
+    /// Pooled buffers the recording uses that nothing else keeps alive
+    /// (scratch): released only after submission.
+    kept: Vec<PooledBuffer>,
+}
+
+impl Recorder {
+    pub(crate) fn new(label: &str) -> Recorder {
+        Recorder {
+            label: label.to_string(),
+            steps: Vec::new(),
+            kept: Vec::new(),
+        }
+    }
+
+    /// Keeps a scratch buffer alive until this recording is submitted.
+    pub(crate) fn keep(&mut self, buf: PooledBuffer) {
+        self.kept.push(buf);
+    }
+
+    pub(crate) fn copy_buffer_to_buffer(
+        &mut self,
+        src: &wgpu::Buffer,
+        src_off: u64,
+        dst: &wgpu::Buffer,
+        dst_off: u64,
+        size: u64,
+    ) {
+        if size > 0 {
+            self.steps.push(Step::Copy {
+                src: src.clone(),
+                src_off,
+                dst: dst.clone(),
+                dst_off,
+                size,
+            });
+        }
+    }
+
+    pub(crate) fn clear_buffer(&mut self, buf: &wgpu::Buffer, offset: u64, size: Option<u64>) {
+        self.steps.push(Step::Clear {
+            buf: buf.clone(),
+            offset,
+            size,
+        });
+    }
+
+    pub(crate) fn resolve_query_set(
+        &mut self,
+        set: &wgpu::QuerySet,
+        range: std::ops::Range<u32>,
+        dst: &wgpu::Buffer,
+    ) {
+        self.steps.push(Step::Resolve {
+            set: set.clone(),
+            range,
+            dst: dst.clone(),
+        });
+    }
+}
+
+impl Gpu {
+    /// Turns a recording into one command buffer and submits it.
+    pub(crate) fn submit(&self, rec: Recorder) -> wgpu::SubmissionIndex {
+        let align = self.limits.min_uniform_buffer_offset_alignment.max(16) as usize;
+        // every dispatch's parameters in one uniform buffer
+        let mut blob: Vec<u8> = Vec::new();
+        let mut offsets = Vec::new();
+        for s in &rec.steps {
+            if let Step::Launch { params, .. } = s {
+                let off = blob.len().next_multiple_of(align);
+                blob.resize(off, 0);
+                offsets.push(off as u64);
+                blob.extend_from_slice(params);
+            }
+        }
+        let uniform = (!blob.is_empty()).then(|| {
+            blob.resize(blob.len().next_multiple_of(16), 0);
+            wgpu::util::DeviceExt::create_buffer_init(
+                &self.device,
+                &wgpu::util::BufferInitDescriptor {
+                    label: Some(&rec.label),
+                    contents: &blob,
+                    usage: wgpu::BufferUsages::UNIFORM,
+                },
+            )
+        });
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some(&rec.label),
+            });
+        let mut profiler = self.profiler.lock().unwrap_or_else(|p| p.into_inner());
+        let profiling = profiler.is_some();
+        let mut launch_index = 0;
+        let mut i = 0;
+        while i < rec.steps.len() {
+            match &rec.steps[i] {
+                Step::Launch { .. } => {
+                    // a run of consecutive launches shares one pass (or, while
+                    // profiling, each launch has its own timed pass)
+                    let mut j = i;
+                    while j < rec.steps.len()
+                        && matches!(rec.steps[j], Step::Launch { .. })
+                        && (j == i || !profiling)
+                    {
+                        j += 1;
+                    }
+                    let timestamp_writes =
+                        profiler.as_mut().filter(|p| p.next + 2 <= p.cap).map(|p| {
+                            p.next += 2;
+                            p.labels.push(match &rec.steps[i] {
+                                Step::Launch { label, .. } => label.clone(),
+                                _ => String::new(),
+                            });
+                            wgpu::ComputePassTimestampWrites {
+                                query_set: &p.set,
+                                beginning_of_pass_write_index: Some(p.next - 2),
+                                end_of_pass_write_index: Some(p.next - 1),
+                            }
+                        });
+                    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some(&rec.label),
+                        timestamp_writes,
+                    });
+                    for step in &rec.steps[i..j] {
+                        let Step::Launch {
+                            pipeline,
+                            label,
+                            params,
+                            binds,
+                            groups,
+                        } = step
+                        else {
+                            unreachable!("a run holds launches only")
+                        };
+                        let uni = uniform.as_ref().expect("launches have parameters");
+                        let mut entries = vec![wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                buffer: uni,
+                                offset: offsets[launch_index],
+                                size: NonZeroU64::new(params.len() as u64),
+                            }),
+                        }];
+                        launch_index += 1;
+                        for (binding, buf) in binds {
+                            entries.push(wgpu::BindGroupEntry {
+                                binding: *binding,
+                                resource: buf.as_entire_binding(),
+                            });
+                        }
+                        let bind_group =
+                            self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                                label: Some(label),
+                                layout: &pipeline.get_bind_group_layout(0),
+                                entries: &entries,
+                            });
+                        pass.set_pipeline(pipeline);
+                        pass.set_bind_group(0, &bind_group, &[]);
+                        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                    }
+                    i = j;
+                }
+                Step::Copy {
+                    src,
+                    src_off,
+                    dst,
+                    dst_off,
+                    size,
+                } => {
+                    enc.copy_buffer_to_buffer(src, *src_off, dst, *dst_off, *size);
+                    i += 1;
+                }
+                Step::Clear { buf, offset, size } => {
+                    enc.clear_buffer(buf, *offset, *size);
+                    i += 1;
+                }
+                Step::Resolve { set, range, dst } => {
+                    enc.resolve_query_set(set, range.clone(), dst, 0);
+                    i += 1;
+                }
+            }
+        }
+        drop(profiler);
+        let index = self.queue.submit(Some(enc.finish()));
+        drop(rec.kept); // back to the pool once this submission has finished
+        index
+    }
+}
