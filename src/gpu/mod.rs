@@ -134,7 +134,7 @@ impl Gpu {
         }
         Ok(self
             .pool
-            .take(&self.device, &self.queue, bytes.max(4), STORAGE, label))
+            .take(&self.device, bytes.max(4), STORAGE, label))
     }
 
     /// A storage buffer holding `data`.
@@ -154,7 +154,6 @@ impl Gpu {
     pub(crate) fn staging(&self, bytes: u64) -> PooledBuffer {
         self.pool.take(
             &self.device,
-            &self.queue,
             bytes,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             "staging",

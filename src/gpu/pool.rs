@@ -2,11 +2,12 @@
 //! chain of ops does not allocate device memory on every call. Staging
 //! (map-read) buffers are pooled separately because their usage differs.
 //!
-//! A dropped buffer goes back to the pool only once all GPU work submitted
-//! before the drop has finished (`Queue::on_submitted_work_done`), so it is
-//! never handed out while a queued command still reads or writes it. Code
-//! that records work must therefore keep its buffers alive until the
-//! recording is submitted (`Recorder::keep`).
+//! A dropped buffer is handed out again at once: reuse is safe because all
+//! GPU work goes through one queue in submission order (wgpu orders the
+//! accesses of later submissions, and `write_buffer` data, after earlier
+//! submissions). What is not safe is dropping a buffer that a recording
+//! uses before that recording is submitted: code that records work keeps
+//! its scratch buffers alive until submission (`Recorder::keep`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,7 +44,6 @@ pub(crate) struct Pool {
 pub(crate) struct PooledBuffer {
     buffer: Option<wgpu::Buffer>,
     pool: Pool,
-    queue: wgpu::Queue,
 }
 
 impl PooledBuffer {
@@ -55,9 +55,7 @@ impl PooledBuffer {
 impl Drop for PooledBuffer {
     fn drop(&mut self) {
         if let Some(buf) = self.buffer.take() {
-            let pool = self.pool.clone();
-            self.queue
-                .on_submitted_work_done(move || pool.give_back(buf));
+            self.pool.give_back(buf);
         }
     }
 }
@@ -66,14 +64,11 @@ impl Pool {
     pub(crate) fn take(
         &self,
         device: &wgpu::Device,
-        queue: &wgpu::Queue,
         bytes: u64,
         usage: wgpu::BufferUsages,
         label: &str,
     ) -> PooledBuffer {
         let size = bucket(bytes);
-        // harvest buffers whose work has finished (runs pending callbacks)
-        let _ = device.poll(wgpu::PollType::Poll);
         let reused = {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             let hit = idle.free.get_mut(&(size, usage)).and_then(Vec::pop);
@@ -93,7 +88,6 @@ impl Pool {
         PooledBuffer {
             buffer: Some(buffer),
             pool: self.clone(),
-            queue: queue.clone(),
         }
     }
 

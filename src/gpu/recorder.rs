@@ -226,7 +226,7 @@ impl Gpu {
         }
         drop(profiler);
         let index = self.queue.submit(Some(enc.finish()));
-        drop(rec.kept); // back to the pool once this submission has finished
+        drop(rec.kept); // back to the pool, for later submissions
         index
     }
 }
