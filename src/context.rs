@@ -74,6 +74,7 @@ pub struct ContextBuilder {
     route: Option<Route>,
     require_gpu: Option<bool>,
     tuning_path: Option<std::path::PathBuf>,
+    without: wgpu::Features,
 }
 
 impl Default for ContextBuilder {
@@ -83,6 +84,7 @@ impl Default for ContextBuilder {
             route: None,
             require_gpu: None,
             tuning_path: None,
+            without: wgpu::Features::empty(),
         }
     }
 }
@@ -111,12 +113,19 @@ impl ContextBuilder {
         self
     }
 
+    /// Leaves optional features off even where the adapter has them (to
+    /// run and test the fallback kernels, e.g. without `SUBGROUP`).
+    pub fn without_features(mut self, f: wgpu::Features) -> Self {
+        self.without = f;
+        self
+    }
+
     pub fn build(self) -> Result<Context> {
         let route = self.route.or_else(Route::from_env).unwrap_or(Route::Auto);
         let require = self.require_gpu.unwrap_or_else(|| {
             std::env::var("WGPU_LINALG_REQUIRE_GPU").is_ok_and(|v| v.trim() == "1")
         });
-        let gpu = match open_gpu(self.backends) {
+        let gpu = match open_gpu(self.backends, self.without) {
             Ok(g) => Some(g),
             Err(e) => {
                 if require || route == Route::Gpu {
@@ -148,7 +157,7 @@ fn wanted_features() -> wgpu::Features {
         | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
 }
 
-fn open_gpu(backends: wgpu::Backends) -> std::result::Result<Gpu, String> {
+fn open_gpu(backends: wgpu::Backends, without: wgpu::Features) -> std::result::Result<Gpu, String> {
     if backends.is_empty() {
         return Err("no backend selected".into());
     }
@@ -163,7 +172,7 @@ fn open_gpu(backends: wgpu::Backends) -> std::result::Result<Gpu, String> {
     }))
     .map_err(|e| e.to_string())?;
     let info = adapter.get_info();
-    let features = adapter.features() & wanted_features();
+    let features = adapter.features() & wanted_features() - without;
     let experimental = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
         // SAFETY: cooperative-matrix kernels are used only through the
         // validated entry points of this crate, with tiles staged in

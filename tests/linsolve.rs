@@ -433,3 +433,29 @@ fn device_resident_batches_use_the_small_kernels() {
         other => panic!("expected InBatch 17, got {other:?}"),
     }
 }
+
+#[test]
+fn lu_panel_without_subgroups_uses_the_tree_reduction() {
+    let plain = wgpu_linalg::Context::builder()
+        .route(Route::Gpu)
+        .without_features(wgpu::Features::SUBGROUP)
+        .build()
+        .unwrap();
+    assert!(!plain.features().contains(wgpu::Features::SUBGROUP));
+    let with = ctx().with_route(Route::Gpu);
+    let mut r = rng("lu_tree", 0);
+    for &(m, n) in &[(257usize, 257usize), (130, 70), (33, 100)] {
+        let mut a = random(&mut r, m, n);
+        a[(0, 0)] = 0.0;
+        for c in [&plain, &with] {
+            check_lu(
+                &a,
+                &c.lu(&a).unwrap(),
+                &format!(
+                    "{m}x{n} subgroups={}",
+                    c.features().contains(wgpu::Features::SUBGROUP)
+                ),
+            );
+        }
+    }
+}

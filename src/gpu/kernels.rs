@@ -24,6 +24,11 @@ pub enum Kernel {
     /// Blocked factorizations: diagonal-block Cholesky, triangular solves,
     /// LU panels (one workgroup each, `workgroupBarrier()` between columns).
     Factor,
+    /// LU panel with a workgroup tree reduction for the pivot search.
+    Getf2,
+    /// LU panel with subgroup reductions for the pivot search (adapters with
+    /// `SUBGROUP`).
+    Getf2Subgroup,
     /// Small matrices in batches (n ≤ 64): one workgroup per matrix, the
     /// whole factorization in workgroup memory.
     Batched,
@@ -44,7 +49,11 @@ const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
 const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
 const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
+const FACTOR_COMMON: &str = include_str!("../../wgsl/factor/common.wgsl");
 const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
+const GETF2: &str = include_str!("../../wgsl/factor/getf2.wgsl");
+const PIVOT_TREE: &str = include_str!("../../wgsl/factor/pivot_tree.wgsl");
+const PIVOT_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_subgroup.wgsl");
 const BATCHED: &str = include_str!("../../wgsl/batched/small.wgsl");
 const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
@@ -52,13 +61,15 @@ const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 10] = [
+    pub const ALL: [Kernel; 12] = [
         Kernel::GemmTiled,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
         Kernel::Elementwise,
         Kernel::Reduce,
         Kernel::Factor,
+        Kernel::Getf2,
+        Kernel::Getf2Subgroup,
         Kernel::Batched,
         Kernel::QrBlocked,
         Kernel::QrMgs,
@@ -85,7 +96,20 @@ impl Kernel {
                 ("common/twosum.wgsl", TWOSUM),
                 ("common/reduce.wgsl", REDUCE),
             ],
-            Kernel::Factor => &[("factor/blocked.wgsl", FACTOR)],
+            Kernel::Factor => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/blocked.wgsl", FACTOR),
+            ],
+            Kernel::Getf2 => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/pivot_tree.wgsl", PIVOT_TREE),
+                ("factor/getf2.wgsl", GETF2),
+            ],
+            Kernel::Getf2Subgroup => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/pivot_subgroup.wgsl", PIVOT_SUBGROUP),
+                ("factor/getf2.wgsl", GETF2),
+            ],
             Kernel::Batched => &[("batched/small.wgsl", BATCHED)],
             Kernel::QrBlocked => &[
                 ("common/twosum.wgsl", TWOSUM),
@@ -112,6 +136,7 @@ impl Kernel {
     pub fn required_features(self) -> wgpu::Features {
         match self {
             Kernel::GemmTiledF16 => wgpu::Features::SHADER_F16,
+            Kernel::Getf2Subgroup => wgpu::Features::SUBGROUP,
             _ => wgpu::Features::empty(),
         }
     }
@@ -124,6 +149,8 @@ impl Kernel {
             Kernel::Elementwise => "elementwise",
             Kernel::Reduce => "reduce",
             Kernel::Factor => "factor",
+            Kernel::Getf2 => "getf2",
+            Kernel::Getf2Subgroup => "getf2_subgroup",
             Kernel::Batched => "batched",
             Kernel::QrBlocked => "qr_blocked",
             Kernel::QrMgs => "qr_mgs",

@@ -229,6 +229,8 @@ pub(crate) fn encode_potrf(
         let nb = nb_max.min(n - k0);
         u.k0 = k0 as u32;
         u.nb = nb as u32;
+        let k1 = k0 + nb;
+        u.mode = (k1 < n) as u32; // the inverse is needed for a panel below
         let pb = params_bytes(&u);
         gpu.launch(
             enc,
@@ -237,13 +239,11 @@ pub(crate) fn encode_potrf(
             "potrf_diag",
             &[],
             &pb,
-            &[(2, a), (3, info)],
+            &[(2, a), (3, info), (5, sc.inv.buffer())],
             [1, 1, 1],
         );
-        let k1 = k0 + nb;
         if k1 < n {
             let rows = n - k1;
-            encode_trtri_lower(gpu, enc, a, lda, k0, nb, false, sc.inv.buffer())?;
             // L21 = A21·L11⁻ᵀ into p2, then back into place
             encode_copy(
                 gpu,
@@ -461,6 +461,11 @@ pub(crate) fn encode_getrf(
 ) -> Result<()> {
     let op = "lu";
     let kmax = m.min(n);
+    let getf2_kernel = if gpu.features.contains(wgpu::Features::SUBGROUP) {
+        Kernel::Getf2Subgroup
+    } else {
+        Kernel::Getf2
+    };
     let nb_max = FactorParams::default().lu_nb;
     let mut u = FUniform {
         m: u32_of(op, m)?,
@@ -477,7 +482,7 @@ pub(crate) fn encode_getrf(
         gpu.launch(
             enc,
             "getf2 panel",
-            Kernel::Factor,
+            getf2_kernel,
             "getf2_panel",
             &[],
             &params_bytes(&u),

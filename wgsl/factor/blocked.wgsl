@@ -2,17 +2,11 @@
 // (nb ≤ 64 wide) of a column-major matrix in place:
 //   potrf_diag      Cholesky of the nb×nb diagonal block, in one workgroup,
 //                   with workgroupBarrier() between columns; a non-positive
-//                   pivot sets info[0] = column + 1 (first failure only).
-//   trsm_right_lt   L21 ← A21 · L11⁻ᵀ: the panel under the diagonal block,
-//                   one invocation per row, L11 staged in workgroup memory.
+//                   pivot sets info[0] = column + 1 (first failure only);
+//                   with mode 1 also writes L11⁻¹ to w for the panel GEMM.
 //   trsm_left_diag  X ← op(T_kk)⁻¹ · B_k for a diagonal block of a triangular
 //                   matrix T and nb rows of the right-hand sides B, one
 //                   invocation per right-hand-side column.
-//   getf2_panel     LU with partial pivoting of an (m−k0)×nb panel in one
-//                   workgroup: pivot search as a workgroup reduction, row
-//                   swap, scaling and rank-1 update between barriers; pivots
-//                   go to ipiv (absolute rows), the first exactly zero pivot
-//                   sets info[0] = column + 1.
 //   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
 //                   (unit or not), one invocation per column of the
 //                   inverse, so panel solves become GEMMs.
@@ -20,38 +14,39 @@
 //                   strict lower (mode 1) triangle.
 // Trailing updates are GEMMs (gemm/tiled.wgsl), launched from the host code.
 
-struct FParams {
-    m: u32,       // rows of the matrix (a)
-    n: u32,       // columns of the matrix (a), or right-hand sides
-    k0: u32,      // first row/column of the block
-    nb: u32,      // block width (≤ 64)
-    lda: u32,     // leading dimension of a
-    ldt: u32,     // leading dimension of t
-    t_off: u32,   // element offset of T's (0, 0) in t
-    flags: u32,   // bit 0: upper, bit 1: transpose, bit 2: unit diagonal
-    mode: u32,
-    b_off: u32,   // element offset of the right-hand sides in a (trsm_left_diag)
-    pad1: u32,
-    pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: FParams;
-@group(0) @binding(1) var<storage, read> t: array<f32>;
-@group(0) @binding(2) var<storage, read_write> a: array<f32>;
-@group(0) @binding(3) var<storage, read_write> info: array<u32>;
-@group(0) @binding(4) var<storage, read_write> ipiv: array<u32>;
-@group(0) @binding(5) var<storage, read_write> w: array<f32>;
-
 const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
 var<workgroup> piv_s: f32;
-var<workgroup> bad_s: u32;
-const PW: u32 = 1024u; // getf2_panel workgroup size
-var<workgroup> red_v: array<f32, 1024>;
-var<workgroup> red_i: array<u32, 1024>;
 
-fn at(i: u32, j: u32) -> u32 {
-    return i + j * p.lda;
+
+// Inverts the lower-triangular nb×nb matrix in blk in place (LAPACK trti2
+// order: columns from the last to the first, each from the already
+// inverted trailing block), for 256 invocations; `unit` takes the diagonal
+// as ones.
+fn invert_lower_blk(nb: u32, unit: bool, tid: u32) {
+    let row = tid % NB;
+    let lane = tid / NB;
+    for (var jj = 0u; jj < nb; jj++) {
+        let j = nb - 1u - jj;
+        var d = 1.0;
+        if (!unit) {
+            d = 1.0 / blk[j + j * NB];
+        }
+        var s = 0.0;
+        if (lane == 0u && row > j && row < nb) {
+            for (var l = j + 1u; l <= row; l++) {
+                s = fma(blk[row + l * NB], blk[l + j * NB], s);
+            }
+        }
+        workgroupBarrier();
+        if (lane == 0u && row > j && row < nb) {
+            blk[row + j * NB] = -s * d;
+        }
+        if (tid == 0u) {
+            blk[j + j * NB] = d;
+        }
+        workgroupBarrier();
+    }
 }
 
 // ---------------------------------------------------------------- Cholesky
@@ -118,37 +113,17 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u && bad_s != 0u && info[0] == 0u) {
         info[0] = k0 + bad_s;
     }
-}
-
-// Rows k0+nb .. m of the block column: x · L11ᵀ = a_row, solved in place.
-@compute @workgroup_size(256, 1, 1)
-fn trsm_right_lt(
-    @builtin(local_invocation_index) tid: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let nb = p.nb;
-    let k0 = p.k0;
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        var v = 0.0;
-        if (i < nb && j < nb && i >= j) {
-            v = a[at(k0 + i, k0 + j)];
+    // mode 1: also L11⁻¹ into w (nb×nb), for the panel GEMM
+    if (p.mode == 1u) {
+        workgroupBarrier();
+        invert_lower_blk(nb, false, tid);
+        for (var e = tid; e < NB * NB; e += 256u) {
+            let i = e % NB;
+            let j = e / NB;
+            if (i < nb && j < nb) {
+                w[i + j * nb] = select(blk[e], 0.0, i < j);
+            }
         }
-        blk[e] = v;
-    }
-    workgroupBarrier();
-    let i = k0 + nb + (wid.x + wid.y * groups.x) * 256u + tid;
-    if (i >= p.m) {
-        return;
-    }
-    for (var j = 0u; j < nb; j++) {
-        var s = a[at(i, k0 + j)];
-        for (var l = 0u; l < j; l++) {
-            s = fma(-a[at(i, k0 + l)], blk[j + l * NB], s);
-        }
-        a[at(i, k0 + j)] = s / blk[j + j * NB];
     }
 }
 
@@ -222,85 +197,14 @@ fn trsm_left_diag(
     }
 }
 
-// ---------------------------------------------------------------------- LU
-
-fn better(v: f32, i: u32, w: f32, j: u32) -> bool {
-    return v > w || (v == w && i < j);
-}
-
-// LU with partial pivoting of columns k0 .. k0+nb, rows k0 .. m.
-@compute @workgroup_size(1024, 1, 1)
-fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
-    let k0 = p.k0;
-    let nb = p.nb;
-    let m = p.m;
-    if (tid == 0u) {
-        bad_s = 0u;
-    }
-    for (var j = 0u; j < nb; j++) {
-        let col = k0 + j;
-        // pivot search: first largest |a| in rows col..m
-        var best = -1.0;
-        var bi = 0xffffffffu;
-        for (var i = col + tid; i < m; i += PW) {
-            let v = abs(a[at(i, col)]);
-            if (better(v, i, best, bi)) {
-                best = v;
-                bi = i;
-            }
-        }
-        red_v[tid] = best;
-        red_i[tid] = bi;
-        workgroupBarrier();
-        for (var s = PW / 2u; s > 0u; s = s / 2u) {
-            if (tid < s && better(red_v[tid + s], red_i[tid + s], red_v[tid], red_i[tid])) {
-                red_v[tid] = red_v[tid + s];
-                red_i[tid] = red_i[tid + s];
-            }
-            workgroupBarrier();
-        }
-        let pr = red_i[0];
-        if (tid == 0u) {
-            ipiv[col] = pr;
-        }
-        // swap rows col and pr within the panel
-        if (tid < nb && pr != col) {
-            let c = k0 + tid;
-            let x = a[at(col, c)];
-            a[at(col, c)] = a[at(pr, c)];
-            a[at(pr, c)] = x;
-        }
-        workgroupBarrier();
-        let piv = a[at(col, col)];
-        if (tid == 0u && piv == 0.0 && bad_s == 0u) {
-            bad_s = col + 1u;
-        }
-        // scale and rank-1 update of the rest of the panel, one row each
-        if (piv != 0.0) {
-            let inv = 1.0 / piv;
-            for (var i = col + 1u + tid; i < m; i += PW) {
-                let l = a[at(i, col)] * inv;
-                a[at(i, col)] = l;
-                for (var c = j + 1u; c < nb; c++) {
-                    a[at(i, k0 + c)] = fma(-l, a[at(col, k0 + c)], a[at(i, k0 + c)]);
-                }
-            }
-        }
-        workgroupBarrier();
-    }
-    if (tid == 0u && bad_s != 0u && info[0] == 0u) {
-        info[0] = bad_s;
-    }
-}
-
 // W (nb×nb, leading dimension nb) ← inverse of the lower-triangular
 // diagonal block of T at (k0, k0) (unit diagonal when flags bit 2 is set);
 // W's strict upper triangle is written as zeros.
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(256, 1, 1)
 fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
     let unit = (p.flags & 4u) != 0u;
-    for (var e = tid; e < NB * NB; e += 64u) {
+    for (var e = tid; e < NB * NB; e += 256u) {
         let i = e % NB;
         let j = e / NB;
         var v = 0.0;
@@ -310,19 +214,12 @@ fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
         blk[e] = v;
     }
     workgroupBarrier();
-    // column tid of the inverse by forward substitution on e_tid
-    let j = tid;
-    if (j < nb) {
-        for (var i = 0u; i < nb; i++) {
-            var x = 0.0;
-            if (i >= j) {
-                var s = select(0.0, 1.0, i == j);
-                for (var l = j; l < i; l++) {
-                    s = fma(-blk[i + l * NB], w[l + j * nb], s);
-                }
-                x = select(s / blk[i + i * NB], s, unit);
-            }
-            w[i + j * nb] = x;
+    invert_lower_blk(nb, unit, tid);
+    for (var e = tid; e < NB * NB; e += 256u) {
+        let i = e % NB;
+        let j = e / NB;
+        if (i < nb && j < nb) {
+            w[i + j * nb] = select(blk[e], 0.0, i < j);
         }
     }
 }

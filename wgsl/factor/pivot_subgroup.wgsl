@@ -1,0 +1,54 @@
+// Pivot search of the LU panel with subgroup reductions: each subgroup
+// reduces its invocations' candidates (largest |a|, then smallest row),
+// one partial per subgroup goes through workgroup memory, and every
+// subgroup then reduces all partials itself, so no broadcast is needed:
+// two barriers instead of a log2(PW)-deep tree. Works for any subgroup
+// size from 4 up (at most 256 partials). Needs the SUBGROUP feature
+// (naga takes subgroup built-ins without an `enable` directive).
+
+const PW: u32 = 1024u; // workgroup size of getf2_panel
+var<workgroup> red_v: array<f32, 256>;
+var<workgroup> red_i: array<u32, 256>;
+
+fn better(v: f32, i: u32, w: f32, j: u32) -> bool {
+    return v > w || (v == w && i < j);
+}
+
+// Largest value over the subgroup, ties to the smallest index.
+fn subgroup_best(v: f32, i: u32) -> vec2<u32> {
+    let mv = subgroupMax(v);
+    let mi = subgroupMin(select(0xffffffffu, i, v == mv));
+    return vec2<u32>(bitcast<u32>(mv), mi);
+}
+
+fn find_pivot(col: u32, m: u32, tid: u32) -> u32 {
+    var best = -1.0;
+    var bi = 0xffffffffu;
+    for (var i = col + tid; i < m; i += PW) {
+        let v = abs(a[at(i, col)]);
+        if (better(v, i, best, bi)) {
+            best = v;
+            bi = i;
+        }
+    }
+    let size = subgroupAdd(1u);
+    let first = subgroupBroadcastFirst(tid);
+    let parts = (PW + size - 1u) / size;
+    let r = subgroup_best(best, bi);
+    if (tid == first) {
+        red_v[first / size] = bitcast<f32>(r.x);
+        red_i[first / size] = r.y;
+    }
+    workgroupBarrier();
+    var v2 = -1.0;
+    var i2 = 0xffffffffu;
+    for (var k = tid - first; k < parts; k += size) {
+        if (better(red_v[k], red_i[k], v2, i2)) {
+            v2 = red_v[k];
+            i2 = red_i[k];
+        }
+    }
+    let pr = subgroup_best(v2, i2).y;
+    workgroupBarrier(); // partials are read before the next column writes them
+    return pr;
+}
