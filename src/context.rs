@@ -172,7 +172,7 @@ fn open_gpu(backends: wgpu::Backends, without: wgpu::Features) -> std::result::R
     }))
     .map_err(|e| e.to_string())?;
     let info = adapter.get_info();
-    let features = adapter.features() & wanted_features() - without;
+    let features = adapter.features() & (wanted_features() - without);
     let experimental = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
         // SAFETY: cooperative-matrix kernels are used only through the
         // validated entry points of this crate, with tiles staged in
