@@ -29,7 +29,9 @@ struct EwUniform {
     k0: u32,
     k1: u32,
     alpha: f32,
-    pad: [f32; 3],
+    skip0: u32,
+    skip1: u32,
+    pad: f32,
 }
 
 #[repr(C)]
@@ -267,8 +269,9 @@ pub(crate) fn encode_copy(
     Ok(())
 }
 
-/// Records LAPACK `laswp` on columns `c0 .. c0+cols` of an m-row matrix:
-/// for r in k0..k1, rows r and ipiv[r] are swapped.
+/// Records LAPACK `laswp` on `cols` columns from `c0` of an m-row matrix,
+/// passing over the columns `skip.0 .. skip.1` (relative to c0): for r in
+/// k0..k1, rows r and ipiv[r] are swapped.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_laswp(
     gpu: &Gpu,
@@ -281,6 +284,7 @@ pub(crate) fn encode_laswp(
     ipiv: &wgpu::Buffer,
     k0: usize,
     k1: usize,
+    skip: (usize, usize),
 ) -> Result<()> {
     if cols == 0 || k1 <= k0 {
         return Ok(());
@@ -293,6 +297,8 @@ pub(crate) fn encode_laswp(
         off_out: checked_u32(op, c0 * lda)?,
         k0: k0 as u32,
         k1: k1 as u32,
+        skip0: checked_u32(op, skip.0)?,
+        skip1: checked_u32(op, skip.1)?,
         ..Default::default()
     };
     gpu.launch(

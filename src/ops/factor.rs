@@ -23,11 +23,20 @@ pub struct FactorParams {
 }
 
 impl Default for FactorParams {
+    /// 64 / 32 / 64, or `WGPU_LINALG_CHOL_NB`, `WGPU_LINALG_LU_NB`,
+    /// `WGPU_LINALG_TRSM_NB` (each 8..=64) for tuning runs.
     fn default() -> Self {
+        let env = |name: &str, default: usize| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|v| (8..=64).contains(v))
+                .unwrap_or(default)
+        };
         FactorParams {
-            chol_nb: 64,
-            lu_nb: 32,
-            trsm_nb: 64,
+            chol_nb: env("WGPU_LINALG_CHOL_NB", 64),
+            lu_nb: env("WGPU_LINALG_LU_NB", 32),
+            trsm_nb: env("WGPU_LINALG_TRSM_NB", 64),
         }
     }
 }
@@ -490,8 +499,7 @@ pub(crate) fn encode_getrf(
             [1, 1, 1],
         );
         // the panel's interchanges on the columns left and right of it
-        encode_laswp(gpu, enc, a, m, lda, 0, k0, ipiv, k0, k1)?;
-        encode_laswp(gpu, enc, a, m, lda, k1, n - k1, ipiv, k0, k1)?;
+        encode_laswp(gpu, enc, a, m, lda, 0, n - nb, ipiv, k0, k1, (k0, k1))?;
         if k1 < n {
             let cols = n - k1;
             // U12 = L11⁻¹·A12 into p2, then back into place

@@ -144,7 +144,7 @@ fn encode_lu_solve(
 ) -> Result<()> {
     let nb = FactorParams::default().trsm_nb;
     let sc = scratch(gpu, "solve", nb * nrhs)?;
-    encode_laswp(gpu, enc, x, n, n, 0, nrhs, ipiv.buffer(), 0, n)?;
+    encode_laswp(gpu, enc, x, n, n, 0, nrhs, ipiv.buffer(), 0, n, (0, 0))?;
     encode_trsm(
         gpu,
         enc,

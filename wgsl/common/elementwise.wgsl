@@ -6,7 +6,7 @@ struct EwParams {
     rows: u32, cols: u32, batch_base: u32, n: u32,
     ld_in: u32, ld_out: u32, off_in: u32, off_out: u32,
     stride_in: u32, stride_out: u32, k0: u32, k1: u32,
-    alpha: f32, pad0: f32, pad1: f32, pad2: f32,
+    alpha: f32, skip0: u32, skip1: u32, pad0: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: EwParams;
@@ -73,13 +73,17 @@ fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }
 
 // LAPACK laswp: for r = k0 .. k1-1 in order, swap rows r and ipiv[r] of
-// columns 0 .. cols-1 (one invocation per column).
+// columns 0 .. cols-1 (one invocation per column); the columns
+// skip0 .. skip1-1 are passed over (an LU panel, swapped already).
 @compute @workgroup_size(64, 1, 1)
 fn laswp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let j = gid.x;
     let z = wid.z + p.batch_base;
-    if (j >= p.cols) {
+    if (gid.x >= p.cols) {
         return;
+    }
+    var j = gid.x;
+    if (j >= p.skip0) {
+        j += p.skip1 - p.skip0;
     }
     let col = p.off_out + z * p.stride_out + j * p.ld_out;
     for (var r = p.k0; r < p.k1; r++) {

@@ -17,6 +17,7 @@
 const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
 var<workgroup> piv_s: f32;
+var<workgroup> part: array<f32, 256>; // per-invocation partial sums
 
 
 // Inverts the lower-triangular nb×nb matrix in blk in place (LAPACK trti2
@@ -25,7 +26,7 @@ var<workgroup> piv_s: f32;
 // as ones.
 fn invert_lower_blk(nb: u32, unit: bool, tid: u32) {
     let row = tid % NB;
-    let lane = tid / NB;
+    let lane = tid / NB; // four lanes share each row's dot product
     for (var jj = 0u; jj < nb; jj++) {
         let j = nb - 1u - jj;
         var d = 1.0;
@@ -33,14 +34,16 @@ fn invert_lower_blk(nb: u32, unit: bool, tid: u32) {
             d = 1.0 / blk[j + j * NB];
         }
         var s = 0.0;
-        if (lane == 0u && row > j && row < nb) {
-            for (var l = j + 1u; l <= row; l++) {
+        if (row > j && row < nb) {
+            for (var l = j + 1u + lane; l <= row; l += 4u) {
                 s = fma(blk[row + l * NB], blk[l + j * NB], s);
             }
         }
+        part[tid] = s;
         workgroupBarrier();
         if (lane == 0u && row > j && row < nb) {
-            blk[row + j * NB] = -s * d;
+            let total = (part[row] + part[row + NB]) + (part[row + 2u * NB] + part[row + 3u * NB]);
+            blk[row + j * NB] = -total * d;
         }
         if (tid == 0u) {
             blk[j + j * NB] = d;
