@@ -81,6 +81,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "solve",
         "solve_triangular",
         "solve_refined",
+        "cholesky_batched",
+        "lu_batched",
+        "solve_batched",
+        "inv_batched",
     ] {
         if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == op)) {
             continue;
@@ -90,7 +94,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut results: Vec<(f64, bool)> = Vec::new();
         for &n in &ladder {
             let batched = op.ends_with("_batched");
-            if batched && n > 128 {
+            // batched factorizations take n ≤ 64, batched GEMM goes to 128
+            let max_batched = if op == "matmul_batched" { 128 } else { 64 };
+            if batched && n > max_batched {
                 break;
             }
             let batch = if batched { 1000 } else { 1 };
@@ -100,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for i in 0..n {
                     m[(i, i)] += n as f32; // SPD-ish and well conditioned
                 }
-                if op == "cholesky" {
+                if op.starts_with("cholesky") {
                     *m = (&*m + m.transpose()) * 0.5;
                 }
             }
@@ -121,6 +127,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "solve" => c.solve(&a[0], &b[0]).map(drop),
                     "solve_triangular" => c.solve_triangular(&a[0], &b[0], false).map(drop),
                     "solve_refined" => c.solve_refined(&a64, &b64).map(drop),
+                    "cholesky_batched" => c.cholesky_batched(&a).map(drop),
+                    "lu_batched" => c.lu_batched(&a).map(drop),
+                    "solve_batched" => c.solve_batched(&a, &b).map(drop),
+                    "inv_batched" => c.inv_batched(&a).map(drop),
                     other => unreachable!("{other}"),
                 }
             };
