@@ -94,7 +94,11 @@ fn wide_range_entries_keep_the_elementwise_bound() {
 
 #[test]
 fn alpha_beta_update() {
-    for (case, &(m, k, n)) in [(33, 17, 31), (129, 64, 130)].iter().enumerate() {
+    // (132, 40, 129) and (256, 8, 64): m a multiple of 4, the vec4-C tiled kernel
+    for (case, &(m, k, n)) in [(33, 17, 31), (129, 64, 130), (132, 40, 129), (256, 8, 64)]
+        .iter()
+        .enumerate()
+    {
         let mut r = rng("alpha_beta_update", case as u64);
         let a = random(&mut r, k, m);
         let b = random(&mut r, k, n);

@@ -459,3 +459,18 @@ fn lu_panel_without_subgroups_uses_the_tree_reduction() {
         }
     }
 }
+
+#[test]
+fn factorizations_whose_updates_take_the_vec4_gemm() {
+    // n a multiple of 4 and over 2 blocks: trailing updates with m % 4 == 0
+    let mut r = rng("vec4_updates", 0);
+    let n = 200;
+    let a = spd(&mut r, n, 1e3);
+    let g = random(&mut r, n, n);
+    for (route, ctx) in backends() {
+        let l = ctx.cholesky(&a).unwrap();
+        let res = (to64(&a) - to64(&l) * to64(&l).transpose()).norm() / fro32(&a);
+        assert!(res <= bound(n), "{route:?} cholesky {res:.3e}");
+        check_lu(&g, &ctx.lu(&g).unwrap(), &format!("{route:?} lu {n}"));
+    }
+}

@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 pub enum Kernel {
     /// 128×128-tile register-blocked f32 GEMM.
     GemmTiled,
+    /// The tiled GEMM with C stored as aligned vec4 (m, ldc, offset and
+    /// batch stride of C multiples of 4).
+    GemmTiledC4,
     /// 16×16-tile f32 GEMM for small and batched problems.
     GemmSmall,
     /// 128×128-tile GEMM with f16 storage and f32 accumulation.
@@ -44,6 +47,8 @@ pub enum Kernel {
 
 const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
 const GEMM_IO_F16: &str = include_str!("../../wgsl/gemm/io_f16.wgsl");
+const GEMM_C_SCALAR: &str = include_str!("../../wgsl/gemm/c_scalar.wgsl");
+const GEMM_C_VEC4: &str = include_str!("../../wgsl/gemm/c_vec4.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
@@ -61,8 +66,9 @@ const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 12] = [
+    pub const ALL: [Kernel; 13] = [
         Kernel::GemmTiled,
+        Kernel::GemmTiledC4,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
         Kernel::Elementwise,
@@ -81,14 +87,22 @@ impl Kernel {
         match self {
             Kernel::GemmTiled => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
+                ("gemm/tiled.wgsl", GEMM_TILED),
+            ],
+            Kernel::GemmTiledC4 => &[
+                ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
             Kernel::GemmSmall => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/small.wgsl", GEMM_SMALL),
             ],
             Kernel::GemmTiledF16 => &[
                 ("gemm/io_f16.wgsl", GEMM_IO_F16),
+                ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
             Kernel::Elementwise => &[("common/elementwise.wgsl", ELEMENTWISE)],
@@ -144,6 +158,7 @@ impl Kernel {
     fn label(self) -> &'static str {
         match self {
             Kernel::GemmTiled => "gemm_tiled",
+            Kernel::GemmTiledC4 => "gemm_tiled_c4",
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
             Kernel::Elementwise => "elementwise",

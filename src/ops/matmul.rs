@@ -121,6 +121,15 @@ fn u32_of(op: &'static str, v: usize) -> Result<u32> {
     })
 }
 
+/// Whether C can be written as aligned vec4 (every four-row group of a
+/// column one 16-byte store).
+fn c_vec4_ok(g: &Gemm<'_>) -> bool {
+    g.m.is_multiple_of(4)
+        && g.c.ld.is_multiple_of(4)
+        && g.c.off.is_multiple_of(4)
+        && g.c.stride.is_multiple_of(4)
+}
+
 /// Records a GEMM (batched over z, in chunks the dispatch limit allows).
 pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
@@ -129,6 +138,7 @@ pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result
     let variant = GemmParams::default().variant(g.m, g.n);
     let (kernel, tile) = match (variant, g.half) {
         (_, true) => (Kernel::GemmTiledF16, 128),
+        (GemmVariant::Tiled, false) if c_vec4_ok(g) => (Kernel::GemmTiledC4, 128),
         (GemmVariant::Tiled, false) => (Kernel::GemmTiled, 128),
         (GemmVariant::Small, false) => (Kernel::GemmSmall, 16),
     };

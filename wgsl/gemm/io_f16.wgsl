@@ -13,7 +13,6 @@ struct GemmParams {
 @group(0) @binding(0) var<uniform> p: GemmParams;
 @group(0) @binding(1) var<storage, read> a: array<f16>;
 @group(0) @binding(2) var<storage, read> b: array<f16>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 fn load_a(idx: u32) -> f32 {
     return f32(a[idx]);

@@ -1,5 +1,6 @@
 // GEMM operand bindings and loads, f32 storage.
-// Included before the GEMM bodies (tiled.wgsl, small.wgsl).
+// Included before the C binding (c_scalar.wgsl or c_vec4.wgsl) and the
+// GEMM bodies (tiled.wgsl, small.wgsl).
 
 struct GemmParams {
     m: u32, n: u32, k: u32, batch_base: u32,
@@ -12,7 +13,6 @@ struct GemmParams {
 @group(0) @binding(0) var<uniform> p: GemmParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 fn load_a(idx: u32) -> f32 {
     return a[idx];

@@ -115,17 +115,7 @@ fn store4(v: vec4<f32>, bi: u32, bj: u32, tx: u32, ty: u32, cc: u32, h: u32, c_b
         return;
     }
     let i0 = bi + h * 64u + tx * 4u;
-    for (var q = 0u; q < 4u; q++) {
-        let i = i0 + q;
-        if (i < p.m) {
-            let idx = c_base + i + j * p.ldc;
-            var r = p.alpha * v[q];
-            if (p.beta != 0.0) {
-                r = fma(p.beta, c[idx], r);
-            }
-            c[idx] = r;
-        }
-    }
+    store_col4(c_base + i0 + j * p.ldc, i0, p.alpha * v);
 }
 
 @compute @workgroup_size(16, 16, 1)
