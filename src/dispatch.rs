@@ -160,6 +160,20 @@ pub fn nominal_flops(op: &str, m: usize, k: usize, n: usize, batch: usize) -> f6
         "solve" | "solve_batched" | "solve_refined" => 2.0 * n * n * n / 3.0 + 2.0 * n * n * k,
         "inv" | "inv_batched" => 2.0 * n * n * n,
         "solve_triangular" => n * n * k,
+        // Householder QR (LAPACK geqrf): 4mns − 2(m+n)s² + 4s³/3, i.e.
+        // 2mn² − 2n³/3 when m ≥ n; forming Q costs as much again
+        "geqrf" | "geqrf_batched" => {
+            4.0 * m * n * s - 2.0 * (m + n) * s * s + 4.0 * s * s * s / 3.0
+        }
+        "qr" | "qr_batched" | "orthonormal_columns" | "orthonormal_rows" | "complete_basis" => {
+            2.0 * (4.0 * m * n * s - 2.0 * (m + n) * s * s + 4.0 * s * s * s / 3.0)
+        }
+        // two-pass MGS: two projections and two updates per column
+        "qr_mgs" => 4.0 * m * n * n,
+        // QR of A (or Aᵀ) plus Qᵀ or Q applied to the k right-hand sides
+        "lstsq" | "pinv" | "matrix_rank" => {
+            4.0 * m * n * s - 2.0 * (m + n) * s * s + 4.0 * s * s * s / 3.0 + 4.0 * m.max(n) * s * k
+        }
         _ => 2.0 * m * k * n,
     }
 }

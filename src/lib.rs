@@ -31,6 +31,8 @@ pub use ops::factor::{FactorParams, TriFlags};
 pub use ops::linsolve::GpuLu;
 pub use ops::lu::Lu;
 pub use ops::matmul::{GemmParams, GemmVariant};
+pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
+pub use ops::qr_lstsq::Lstsq;
 
 /// The assembled WGSL source of every kernel with the files it is made of,
 /// for validation tools (`tests/wgsl_targets.rs`).

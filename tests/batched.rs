@@ -506,3 +506,147 @@ fn bad_input_is_an_error_not_a_panic() {
         check_cholesky(&good[0], &l[0], &format!("{route:?} after errors"));
     }
 }
+
+/// Orders at the edges of the packed kernel shapes (32 matrices of n ≤ 8,
+/// 16 of n ≤ 16, 4 of n ≤ 32, 1 of n ≤ 64 per workgroup) and batch sizes
+/// that leave the last workgroup partly empty.
+const PACKED: [(usize, usize); 7] = [
+    (5, 32),
+    (8, 32),
+    (9, 16),
+    (16, 16),
+    (17, 4),
+    (32, 4),
+    (33, 1),
+];
+
+#[test]
+fn packed_workgroups_match_the_cpu_route_for_every_batch_size() {
+    let [(_, cpu), (_, gpu)] = backends();
+    for (case, &(n, mats)) in PACKED.iter().enumerate() {
+        for batch in [1, mats + 1, 2 * mats + 3] {
+            let mut r = rng("packed_batches", (case * 100 + batch) as u64);
+            let a: Vec<_> = (0..batch).map(|_| random(&mut r, n, n)).collect();
+            let what = |k: usize| format!("n={n} batch={batch} item {k}");
+            // LU: the same interchanges (well separated pivots) and factors.
+            let fc = cpu.lu_batched(&a).unwrap();
+            let fg = gpu.lu_batched(&a).unwrap();
+            for (k, (c, g)) in fc.iter().zip(&fg).enumerate() {
+                assert_eq!(c.ipiv(), g.ipiv(), "{}", what(k));
+                check_lu(&a[k], g, &what(k));
+            }
+            // Cholesky.
+            let s: Vec<_> = (0..batch).map(|_| spd(&mut r, n, 1e3)).collect();
+            for (k, (sk, lk)) in s
+                .iter()
+                .zip(gpu.cholesky_batched(&s).unwrap().iter())
+                .enumerate()
+            {
+                check_cholesky(sk, lk, &what(k));
+            }
+            // Solves: one column (eliminated with the matrix) and more
+            // columns than one chunk of workgroup memory holds.
+            for nrhs in [1, 9, 19] {
+                let b: Vec<_> = (0..batch).map(|_| random(&mut r, n, nrhs)).collect();
+                let x = gpu.solve_batched(&a, &b).unwrap();
+                for k in 0..batch {
+                    let e = backward_error(&a[k], &x[k], &to64(&b[k]));
+                    assert!(
+                        e <= bound(n),
+                        "{} r={nrhs}: backward error {e:.3e}",
+                        what(k)
+                    );
+                }
+            }
+            let inv = gpu.inv_batched(&a).unwrap();
+            for (k, (ak, xk)) in a.iter().zip(&inv).enumerate() {
+                let (a64, x64) = (to64(ak), to64(xk));
+                let res =
+                    fro(&(&a64 * &x64 - DMatrix::<f64>::identity(n, n))) / (fro(&a64) * fro(&x64));
+                assert!(res <= bound(n), "{} inverse: {res:.3e}", what(k));
+            }
+            // A failure in the last (partly empty) workgroup is named.
+            let mut bad = s.clone();
+            bad[batch - 1][(n - 1, n - 1)] = -1.0;
+            expect_in_batch(
+                gpu.cholesky_batched(&bad),
+                batch - 1,
+                Error::NotPositiveDefinite { column: n - 1 },
+            );
+            let mut sing = a.clone();
+            sing[batch - 1].column_mut(n / 2).fill(0.0);
+            let b: Vec<_> = (0..batch).map(|_| random(&mut r, n, 1)).collect();
+            expect_in_batch(
+                gpu.solve_batched(&sing, &b),
+                batch - 1,
+                Error::Singular { column: n / 2 },
+            );
+        }
+    }
+}
+
+#[test]
+fn lu_batched_breaks_ties_at_the_first_position() {
+    // Exact ties: LAPACK takes the first largest |a| in row order.
+    for &(n, _) in &PACKED {
+        let mut r = rng("lu_ties", n as u64);
+        // Column 0 has |a| = 2 at positions 1, 2 (signs differ), and 1
+        // everywhere else; column `z` is zero, so step z has only ties.
+        let z = n / 2;
+        let mut m = random(&mut r, n, n);
+        for i in 0..n {
+            m[(i, 0)] = match i {
+                1 => -2.0,
+                2 => 2.0,
+                _ => 1.0,
+            };
+            m[(i, z)] = 0.0;
+        }
+        let zero = DMatrix::<f32>::zeros(n, n);
+        for (route, ctx) in backends() {
+            let f = ctx
+                .lu_batched(&[m.clone(), zero.clone(), m.clone()])
+                .unwrap();
+            if n > 1 {
+                assert_eq!(
+                    f[0].ipiv()[0],
+                    1,
+                    "{route:?} n={n}: first of the tied maxima"
+                );
+                assert_eq!(f[2].ipiv()[0], 1, "{route:?} n={n}: copy");
+            }
+            assert_eq!(
+                f[0].ipiv()[z] as usize,
+                z,
+                "{route:?} n={n}: all-zero column"
+            );
+            let ident: Vec<u32> = (0..n as u32).collect();
+            assert_eq!(f[1].ipiv(), &ident[..], "{route:?} n={n}: zero matrix");
+            assert_eq!(f[1].packed(), &zero, "{route:?} n={n}: zero matrix");
+        }
+    }
+}
+
+#[test]
+fn packed_batches_over_the_dispatch_limit_are_chunked() {
+    // 1×1 matrices go 32 to a workgroup: more than 32 × the dispatch limit
+    // needs two dispatches, each with its own first matrix.
+    let ctx = ctx().with_route(wgpu_linalg::Route::Gpu);
+    let max = ctx.limits().unwrap().max_compute_workgroups_per_dimension as usize;
+    let count = 32 * max + 40;
+    let a: Vec<_> = (0..count)
+        .map(|k| DMatrix::from_element(1, 1, (1 + k % 4096) as f32))
+        .collect();
+    let l = ctx.cholesky_batched(&a).unwrap();
+    assert_eq!(l.len(), count);
+    for (k, lk) in l.iter().enumerate() {
+        assert_eq!(lk[(0, 0)], ((1 + k % 4096) as f32).sqrt(), "item {k}");
+    }
+    let mut bad = a;
+    bad[count - 3][(0, 0)] = -1.0;
+    expect_in_batch(
+        ctx.cholesky_batched(&bad),
+        count - 3,
+        Error::NotPositiveDefinite { column: 0 },
+    );
+}

@@ -132,9 +132,7 @@ impl Gpu {
         if bytes > limit {
             return Err(Error::TooLarge { op, bytes, limit });
         }
-        Ok(self
-            .pool
-            .take(&self.device, bytes.max(4), STORAGE, label))
+        Ok(self.pool.take(&self.device, bytes.max(4), STORAGE, label))
     }
 
     /// A storage buffer holding `data`.

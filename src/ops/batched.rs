@@ -1,15 +1,19 @@
 //! Batched small-matrix factorizations (n ≤ 64): Cholesky, LU with partial
-//! pivoting, solve and inverse, one workgroup per matrix.
+//! pivoting, solve and inverse, several matrices per workgroup.
 //!
-//! Algorithm: each matrix is loaded into workgroup memory (16 KiB at
-//! n = 64) by a workgroup of 64 invocations, invocation i owning row i, and
-//! factorized right-looking with one `workgroupBarrier()` per column
-//! (unblocked `potf2` / `getf2`; the LU keeps the row arrangement in
-//! workgroup memory instead of moving rows). `solve` and `inv` continue in
-//! the same kernel with forward and back substitution of the right-hand
-//! sides (the identity for `inv`), 32 columns at a time. One dispatch covers
-//! the whole batch (in chunks of the 65535-workgroup limit); failures are
-//! flagged per matrix in an `info` buffer read back with the results.
+//! Algorithm: the matrices are loaded into workgroup memory (16 KiB), one
+//! invocation per row, and factorized right-looking with one
+//! `workgroupBarrier()` per column (unblocked `potf2` / `getf2`). Small
+//! matrices share a workgroup so that the barriers serve many of them and
+//! few invocations idle: 32 matrices of n ≤ 8 or 16 of n ≤ 16 per workgroup
+//! of 256, 4 of n ≤ 32 per 128, 1 of n ≤ 64 per 64 ([`variant`]). The LU
+//! does not move rows: each invocation tracks its row's logical position,
+//! and the pivot search scans the candidates in position order (first max,
+//! as `isamax`). `solve` eliminates the first right-hand sides with the
+//! matrix (forward substitution for free) and then back-substitutes; `inv`
+//! is the same with the identity. One dispatch covers the whole batch (in
+//! chunks of the 65535-workgroup limit); failures are flagged per matrix in
+//! an `info` buffer read back with the results.
 //! Cost per matrix: n³/3 flops (Cholesky), 2n³/3 (LU), 2n³/3 + 2n²r
 //! (solve with r right-hand sides), about 8n³/3 (inverse).
 //! Accuracy: the classical backward-error bounds of unblocked f32
@@ -24,16 +28,79 @@ use nalgebra::DMatrix;
 
 use crate::context::{Context, Route};
 use crate::dispatch::decide;
-use crate::gpu::Recorder;
 use crate::error::{Error, Result};
+use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
 use crate::ops::lu::Lu;
 
 /// Largest order the batched kernels take.
 pub(crate) const MAX_SMALL_N: usize = 64;
 
-/// Invocations per workgroup of every batched kernel.
-const WORKGROUP: usize = 64;
+/// The kernels of `wgsl/batched/small.wgsl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Cholesky,
+    Lu,
+    Solve,
+}
+
+/// A kernel shape: matrices of up to `rows` rows, `mats` of them per
+/// workgroup of `rows · mats` invocations (one invocation per row).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Variant {
+    rows: usize,
+    mats: usize,
+    /// Override constants of the entry point.
+    constants: &'static [(&'static str, f64)],
+}
+
+/// The kernel shape for matrices of order `n` (1 ≤ n ≤ 64): as many
+/// matrices per workgroup as workgroup memory holds (16 KiB of matrices),
+/// so that few invocations idle and one barrier per column serves them all.
+fn variant(n: usize) -> Variant {
+    let (rows, mats, constants): (_, _, &'static [_]) = match n {
+        0..=8 => (8, 32, &[("NARROW", 1.0)]),
+        9..=16 => (16, 16, &[("NARROW", 0.0)]),
+        17..=32 => (32, 4, &[]),
+        _ => (64, 1, &[]),
+    };
+    Variant {
+        rows,
+        mats,
+        constants,
+    }
+}
+
+impl Variant {
+    /// Invocations per workgroup.
+    fn invocations(self) -> usize {
+        self.rows * self.mats
+    }
+
+    /// The entry point of `family` with this shape (its workgroup size).
+    fn entry(self, family: Family) -> &'static str {
+        match (family, self.invocations()) {
+            (Family::Cholesky, 64) => "cholesky_small",
+            (Family::Cholesky, 128) => "cholesky_small4",
+            (Family::Cholesky, _) => "cholesky_small16",
+            (Family::Lu, 64) => "lu_small",
+            (Family::Lu, 128) => "lu_small4",
+            (Family::Lu, _) => "lu_small16",
+            (Family::Solve, 64) => "solve_small",
+            (Family::Solve, 128) => "solve_small4",
+            (Family::Solve, _) => "solve_small16",
+        }
+    }
+}
+
+/// Dispatches of at most `max` workgroups covering `groups` workgroups:
+/// (first workgroup, workgroups).
+fn dispatch_chunks(groups: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
+    let max = max.max(1);
+    (0..groups)
+        .step_by(max)
+        .map(move |base| (base, (groups - base).min(max)))
+}
 
 /// Uniform block of `wgsl/batched/small.wgsl` (`Params`).
 #[repr(C)]
@@ -107,14 +174,15 @@ fn too_big(op: &'static str, n: usize) -> Error {
     )
 }
 
-/// Records `entry` over `batch` matrices, one workgroup each, in chunks the
-/// dispatch limit allows.
+/// Records `family` over `batch` matrices of order `n`, several per
+/// workgroup when they are small (see [`variant`]), in chunks the dispatch
+/// limit allows.
 #[allow(clippy::too_many_arguments)]
 fn launch_small(
     gpu: &Gpu,
     enc: &mut Recorder,
     op: &'static str,
-    entry: &'static str,
+    family: Family,
     n: usize,
     batch: usize,
     nrhs: usize,
@@ -124,6 +192,10 @@ fn launch_small(
     if batch == 0 || n == 0 {
         return Ok(());
     }
+    let v = variant(n);
+    let entry = v.entry(family);
+    // The matrix indices of the last workgroup stay below 2³².
+    to_u32(op, batch + v.mats)?;
     let mut u = SmallUniform {
         n: to_u32(op, n)?,
         batch: to_u32(op, batch)?,
@@ -131,23 +203,23 @@ fn launch_small(
         rhs_identity: rhs_identity as u32,
         ..Default::default()
     };
-    let label = format!("{entry} batch {batch} n {n} nrhs {nrhs} wg {WORKGROUP}");
-    let max = (gpu.max_groups() as usize).max(1);
-    let mut base = 0usize;
-    while base < batch {
-        let chunk = (batch - base).min(max);
-        u.batch_base = to_u32(op, base)?;
+    let label = format!(
+        "{entry} batch {batch} n {n} nrhs {nrhs} wg {}x{}",
+        v.mats, v.rows
+    );
+    let groups = batch.div_ceil(v.mats);
+    for (base, count) in dispatch_chunks(groups, gpu.max_groups() as usize) {
+        u.batch_base = to_u32(op, base * v.mats)?;
         gpu.launch(
             enc,
             &label,
             Kernel::Batched,
             entry,
-            &[],
+            v.constants,
             &params_bytes(&u),
             binds,
-            [chunk as u32, 1, 1],
+            [count as u32, 1, 1],
         );
-        base += chunk;
     }
     Ok(())
 }
@@ -169,7 +241,7 @@ pub(crate) fn encode_cholesky_small(
         gpu,
         enc,
         op,
-        "cholesky_small",
+        Family::Cholesky,
         n,
         a.batch,
         0,
@@ -198,7 +270,7 @@ pub(crate) fn encode_lu_small(
         gpu,
         enc,
         op,
-        "lu_small",
+        Family::Lu,
         n,
         a.batch,
         0,
@@ -274,7 +346,7 @@ fn encode_solve_impl(
         gpu,
         enc,
         op,
-        "solve_small",
+        Family::Solve,
         n,
         a.batch,
         nrhs,
@@ -696,4 +768,42 @@ fn cpu_solve(a: &DMatrix<f32>, b: Option<&DMatrix<f32>>) -> Result<DMatrix<f32>>
         }
     }
     Ok(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_fit_their_matrices_and_workgroup_memory() {
+        for n in 1..=MAX_SMALL_N {
+            let v = variant(n);
+            assert!(n <= v.rows, "n={n}: {v:?}");
+            // `sa` holds 4096 words, rows × workgroup size of them used;
+            // `sx` 1024 (whole columns of the chunk).
+            assert!(v.rows * v.invocations() <= 4096, "n={n}: {v:?}");
+            assert_eq!(1024 % v.invocations(), 0, "n={n}: {v:?}");
+            assert!(v.invocations() <= 256);
+            let entry = v.entry(Family::Solve);
+            assert!(entry.starts_with("solve_small"), "{entry}");
+        }
+        assert_eq!(variant(8).mats, 32);
+        assert_eq!(variant(16).mats, 16);
+        assert_eq!(variant(32).mats, 4);
+        assert_eq!(variant(33).mats, 1);
+    }
+
+    #[test]
+    fn dispatch_chunks_cover_every_workgroup_once() {
+        for (groups, max) in [(0, 5), (1, 5), (5, 5), (6, 5), (11, 5), (3, 0)] {
+            let chunks: Vec<_> = dispatch_chunks(groups, max).collect();
+            let mut next = 0;
+            for &(base, count) in &chunks {
+                assert_eq!(base, next);
+                assert!(count >= 1 && count <= max.max(1));
+                next += count;
+            }
+            assert_eq!(next, groups, "{groups} / {max}: {chunks:?}");
+        }
+    }
 }

@@ -7,3 +7,7 @@ pub mod factor;
 pub mod linsolve;
 pub mod lu;
 pub(crate) mod matmul;
+pub mod qr;
+pub(crate) mod qr_batched;
+pub(crate) mod qr_cpu;
+pub mod qr_lstsq;

@@ -2,10 +2,11 @@
 //
 // 128×128 tile of C per workgroup of 16×16 invocations; each invocation
 // owns an 8×8 register block (rows tx*4+{0..3} and 64+tx*4+{0..3}, columns
-// ty*4+{0..3} and 64+ty*4+{0..3}) held as 16 named vec4 accumulators. The k loop moves through 8-deep slabs staged in
-// workgroup memory; the next slab is fetched into registers while the
-// current one is multiplied (register double buffering). Every global
-// access is guarded against m, n, k, so any shape works.
+// ty*4+{0..3} and 64+ty*4+{0..3}) held as 16 named vec4 accumulators. The
+// k loop moves through 8-deep slabs staged in workgroup memory (two
+// stages); the next slab is fetched into registers while the current one
+// is multiplied, then stored into the other stage. Every global access is
+// guarded against m, n, k, so any shape works.
 
 override TA: bool = false;
 override TB: bool = false;
@@ -17,8 +18,8 @@ const BM: u32 = 128u;
 const BK: u32 = 8u;
 const ROW4: u32 = 32u; // BM / 4 vec4 per slab row
 
-var<workgroup> As: array<vec4<f32>, 256>; // [BK][BM/4]
-var<workgroup> Bs: array<vec4<f32>, 256>; // [BK][BN/4]
+var<workgroup> As: array<vec4<f32>, 512>; // two stages of [BK][BM/4]
+var<workgroup> Bs: array<vec4<f32>, 512>; // two stages of [BK][BN/4]
 
 fn a_at(base: u32, i: u32, l: u32) -> f32 {
     if (i < p.m && l < p.k) {
@@ -66,44 +67,44 @@ fn fetch_b(base: u32, bj: u32, k0: u32, t: u32) -> vec4<f32> {
     return vec4<f32>(b_at(base, l, j), b_at(base, l + 1u, j), b_at(base, l + 2u, j), b_at(base, l + 3u, j));
 }
 
-fn stash_a(v: vec4<f32>, t: u32) {
+fn stash_a(v: vec4<f32>, t: u32, off: u32) {
     if (TA) {
         let i = t / 2u;
         let l = (t % 2u) * 4u;
         let slot = i / 4u;
         let lane = i % 4u;
-        As[l * ROW4 + slot][lane] = v.x;
-        As[(l + 1u) * ROW4 + slot][lane] = v.y;
-        As[(l + 2u) * ROW4 + slot][lane] = v.z;
-        As[(l + 3u) * ROW4 + slot][lane] = v.w;
+        As[off + l * ROW4 + slot][lane] = v.x;
+        As[off + (l + 1u) * ROW4 + slot][lane] = v.y;
+        As[off + (l + 2u) * ROW4 + slot][lane] = v.z;
+        As[off + (l + 3u) * ROW4 + slot][lane] = v.w;
     } else {
         // rows r = t%32 + 32q of slab row l = t/32
         let row = (t / ROW4) * ROW4;
         let r = t % ROW4;
-        As[row + r / 4u][r % 4u] = v.x;
-        As[row + (r + 32u) / 4u][r % 4u] = v.y;
-        As[row + (r + 64u) / 4u][r % 4u] = v.z;
-        As[row + (r + 96u) / 4u][r % 4u] = v.w;
+        As[off + row + r / 4u][r % 4u] = v.x;
+        As[off + row + (r + 32u) / 4u][r % 4u] = v.y;
+        As[off + row + (r + 64u) / 4u][r % 4u] = v.z;
+        As[off + row + (r + 96u) / 4u][r % 4u] = v.w;
     }
 }
 
-fn stash_b(v: vec4<f32>, t: u32) {
+fn stash_b(v: vec4<f32>, t: u32, off: u32) {
     if (TB) {
         let row = (t / ROW4) * ROW4;
         let r = t % ROW4;
-        Bs[row + r / 4u][r % 4u] = v.x;
-        Bs[row + (r + 32u) / 4u][r % 4u] = v.y;
-        Bs[row + (r + 64u) / 4u][r % 4u] = v.z;
-        Bs[row + (r + 96u) / 4u][r % 4u] = v.w;
+        Bs[off + row + r / 4u][r % 4u] = v.x;
+        Bs[off + row + (r + 32u) / 4u][r % 4u] = v.y;
+        Bs[off + row + (r + 64u) / 4u][r % 4u] = v.z;
+        Bs[off + row + (r + 96u) / 4u][r % 4u] = v.w;
     } else {
         let j = t / 2u;
         let l = (t % 2u) * 4u;
         let slot = j / 4u;
         let lane = j % 4u;
-        Bs[l * ROW4 + slot][lane] = v.x;
-        Bs[(l + 1u) * ROW4 + slot][lane] = v.y;
-        Bs[(l + 2u) * ROW4 + slot][lane] = v.z;
-        Bs[(l + 3u) * ROW4 + slot][lane] = v.w;
+        Bs[off + l * ROW4 + slot][lane] = v.x;
+        Bs[off + (l + 1u) * ROW4 + slot][lane] = v.y;
+        Bs[off + (l + 2u) * ROW4 + slot][lane] = v.z;
+        Bs[off + (l + 3u) * ROW4 + slot][lane] = v.w;
     }
 }
 
@@ -155,23 +156,27 @@ fn main(
     var c14 = vec4<f32>(0.0);
     var c15 = vec4<f32>(0.0);
 
+    // Two workgroup-memory stages: while one slab is multiplied, the next
+    // (fetched into registers during the multiply) is stored into the other
+    // stage, so one barrier per slab suffices.
+    let slabs = (p.k + BK - 1u) / BK;
     var ra = fetch_a(a_base, bi, 0u, t);
     var rb = fetch_b(b_base, bj, 0u, t);
-    let slabs = (p.k + BK - 1u) / BK;
+    stash_a(ra, t, 0u);
+    stash_b(rb, t, 0u);
+    workgroupBarrier();
     for (var s = 0u; s < slabs; s++) {
-        workgroupBarrier();
-        stash_a(ra, t);
-        stash_b(rb, t);
-        workgroupBarrier();
-        if (s + 1u < slabs) {
+        let cur = (s % 2u) * 256u;
+        let more = s + 1u < slabs;
+        if (more) {
             ra = fetch_a(a_base, bi, (s + 1u) * BK, t);
             rb = fetch_b(b_base, bj, (s + 1u) * BK, t);
         }
         for (var kk = 0u; kk < BK; kk++) {
-            let a0 = As[kk * ROW4 + tx];
-            let a1 = As[kk * ROW4 + 16u + tx];
-            let b0 = Bs[kk * ROW4 + ty];
-            let b1 = Bs[kk * ROW4 + 16u + ty];
+            let a0 = As[cur + kk * ROW4 + tx];
+            let a1 = As[cur + kk * ROW4 + 16u + tx];
+            let b0 = Bs[cur + kk * ROW4 + ty];
+            let b1 = Bs[cur + kk * ROW4 + 16u + ty];
             c0 = fma(a0, vec4<f32>(b0.x), c0);
             c1 = fma(a1, vec4<f32>(b0.x), c1);
             c2 = fma(a0, vec4<f32>(b0.y), c2);
@@ -189,6 +194,11 @@ fn main(
             c14 = fma(a0, vec4<f32>(b1.w), c14);
             c15 = fma(a1, vec4<f32>(b1.w), c15);
         }
+        if (more) {
+            stash_a(ra, t, 256u - cur);
+            stash_b(rb, t, 256u - cur);
+        }
+        workgroupBarrier();
     }
 
     // accumulator 2·cc + h holds column cc, row half h

@@ -1,0 +1,337 @@
+// Blocked Householder QR (LAPACK geqrf / orgqr pattern). Needs the
+// common/twosum.wgsl helpers (assembled in front of this file).
+//
+//   geqr2_panel   one workgroup (1024 invocations) factorizes the panel of
+//                 columns j0 .. j0+jb (rows j0 .. m) in place, column by
+//                 column (LAPACK geqr2 + larfg): reflector norms as a power-of-two-scaled,
+//                 double-float (TwoSum/TwoProd) sum of squares; the
+//                 reflector applied to the rest of the panel with one
+//                 workgroup reduction per column. It then builds the
+//                 jb×jb upper-triangular T of the compact WY form
+//                 (LAPACK larft, forward/columnwise: H_0·…·H_{jb−1} =
+//                 I − V·T·Vᵀ) and stores it in columns j0 .. j0+jb of `tf`
+//                 (leading dimension ldt), with exact zeros below the
+//                 diagonal. tau[j] follows LAPACK: H = I − tau·v·vᵀ, v(0) = 1.
+//   pack_v        V of one panel (unit diagonal, zeros above, the stored
+//                 vectors below) packed (m − j0)×jb into `outm`, for the
+//                 larfb GEMMs (a buffer cannot be bound read-only and
+//                 read-write in one dispatch).
+//   extract_r     R (rows × cols, leading dimension ldo) from the factored
+//                 matrix, with exact zeros below the diagonal.
+//   set_identity  columns j0 .. j0+cols of the rows×rows identity.
+//
+// Kernels run without runtime bounds checks: every global access goes
+// through a guarded helper, workgroup arrays are indexed below their
+// constant sizes (panel width jb ≤ 64 is checked on the host).
+
+struct QrParams {
+    m: u32,      // rows of the matrix in `a`
+    n: u32,      // columns of the matrix in `a`
+    lda: u32,    // leading dimension of `a`
+    j0: u32,     // first column of the panel
+    jb: u32,     // panel width (≤ 64)
+    ldt: u32,    // leading dimension of `tf`
+    rows: u32,   // rows of the output block (pack_v, extract_r, set_identity)
+    cols: u32,   // columns of the output block
+    ldo: u32,    // leading dimension of `outm`
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: QrParams;
+@group(0) @binding(1) var<storage, read_write> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> tau: array<f32>;
+@group(0) @binding(3) var<storage, read_write> tf: array<f32>;
+@group(0) @binding(4) var<storage, read_write> outm: array<f32>;
+
+const WG: u32 = 1024u;
+const NBMAX: u32 = 64u;
+
+var<workgroup> red: array<vec2<f32>, 1024>;
+var<workgroup> part: array<f32, 1024>;
+var<workgroup> wsh: array<f32, 64>;
+var<workgroup> taush: array<f32, 64>;
+// T of the panel, column-major with leading dimension NBMAX (16 KiB).
+var<workgroup> tsh: array<f32, 4096>;
+// (tau, alpha − beta scaled, scale exponent, unused) of the current column.
+var<workgroup> bc: vec4<f32>;
+
+fn ai(i: u32, j: u32) -> u32 {
+    return i + j * p.lda;
+}
+
+fn lda_(i: u32, j: u32) -> f32 {
+    let idx = ai(i, j);
+    if (idx < arrayLength(&a)) {
+        return a[idx];
+    }
+    return 0.0;
+}
+
+fn sta(i: u32, j: u32, v: f32) {
+    let idx = ai(i, j);
+    if (idx < arrayLength(&a)) {
+        a[idx] = v;
+    }
+}
+
+// Exponent e with 2^−e·mx in [0.5, 1) for a normal mx > 0 (clamped for
+// subnormals), read from the bits so that no rounding is involved.
+fn exp_of(mx: f32) -> i32 {
+    let biased = i32((bitcast<u32>(mx) >> 23u) & 0xffu);
+    return max(biased - 126, -125);
+}
+
+// sqrt(hi + lo) of a double-float, with one Newton correction.
+fn df_sqrt(x: vec2<f32>) -> f32 {
+    if (x.x <= 0.0) {
+        return 0.0;
+    }
+    let s = sqrt(x.x);
+    let sq = two_prod(s, s);
+    let r = ((x.x - sq.x) - sq.y) + x.y;
+    return s + r / (2.0 * s);
+}
+
+// Largest power of two l ≤ WG with l·nt ≤ WG (nt ≥ 1).
+fn lanes_for(nt: u32) -> u32 {
+    var l = WG;
+    while (l > 1u && l * nt > WG) {
+        l = l / 2u;
+    }
+    return l;
+}
+
+// Σ_{i = i0, i0+step, … < m} v(i)·a[i, c] with v(i) = a[i, cv] below row
+// r1 and 1 at row r1 (v is zero above), four independent accumulators.
+fn dot_v(i0: u32, step: u32, m: u32, cv: u32, r1: u32, c: u32) -> f32 {
+    var s0 = 0.0;
+    var s1 = 0.0;
+    var s2 = 0.0;
+    var s3 = 0.0;
+    var i = i0;
+    loop {
+        if (i + 3u * step >= m) {
+            break;
+        }
+        s0 = fma(select(lda_(i, cv), 1.0, i == r1), lda_(i, c), s0);
+        s1 = fma(lda_(i + step, cv), lda_(i + step, c), s1);
+        s2 = fma(lda_(i + 2u * step, cv), lda_(i + 2u * step, c), s2);
+        s3 = fma(lda_(i + 3u * step, cv), lda_(i + 3u * step, c), s3);
+        i += 4u * step;
+    }
+    for (; i < m; i += step) {
+        s0 = fma(select(lda_(i, cv), 1.0, i == r1), lda_(i, c), s0);
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+fn tree_max(t: u32, v: f32) -> f32 {
+    red[t] = vec2<f32>(v, 0.0);
+    workgroupBarrier();
+    for (var w = WG / 2u; w > 0u; w = w / 2u) {
+        if (t < w) {
+            red[t] = vec2<f32>(max(red[t].x, red[t + w].x), 0.0);
+        }
+        workgroupBarrier();
+    }
+    let r = red[0].x;
+    workgroupBarrier();
+    return r;
+}
+
+fn tree_dfsum(t: u32, v: vec2<f32>) -> vec2<f32> {
+    red[t] = v;
+    workgroupBarrier();
+    for (var w = WG / 2u; w > 0u; w = w / 2u) {
+        if (t < w) {
+            red[t] = df_add(red[t], red[t + w]);
+        }
+        workgroupBarrier();
+    }
+    let r = red[0];
+    workgroupBarrier();
+    return r;
+}
+
+@compute @workgroup_size(1024, 1, 1)
+fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
+    let m = p.m;
+    let j0 = p.j0;
+    let jb = min(p.jb, NBMAX);
+    for (var j = 0u; j < jb; j++) {
+        let col = j0 + j;
+        // ---- reflector of column col (LAPACK larfg)
+        var mx = 0.0;
+        for (var i = col + t; i < m; i += WG) {
+            mx = max(mx, abs(lda_(i, col)));
+        }
+        mx = tree_max(t, mx);
+        var e = 0;
+        if (mx > 0.0) {
+            e = exp_of(mx);
+        }
+        var acc = vec2<f32>(0.0);
+        for (var i = col + 1u + t; i < m; i += WG) {
+            let x = ldexp(lda_(i, col), -e);
+            acc = df_add(acc, two_prod(x, x));
+        }
+        let ssq = tree_dfsum(t, acc);
+        if (t == 0u) {
+            let alpha = lda_(col, col);
+            var tj = 0.0;
+            var den = 1.0;
+            if (ssq.x > 0.0) {
+                let al = ldexp(alpha, -e);
+                let tot = df_add(ssq, two_prod(al, al));
+                let nrm = df_sqrt(tot);
+                let beta = select(nrm, -nrm, al >= 0.0);
+                tj = (beta - al) / beta;
+                den = al - beta;
+                sta(col, col, ldexp(beta, e));
+            }
+            if (col < arrayLength(&tau)) {
+                tau[col] = tj;
+            }
+            taush[j] = tj;
+            bc = vec4<f32>(tj, den, f32(e), 0.0);
+        }
+        workgroupBarrier();
+        let tj = bc.x;
+        let den = bc.y;
+        let es = i32(bc.z);
+        if (tj != 0.0) {
+            for (var i = col + 1u + t; i < m; i += WG) {
+                sta(i, col, ldexp(lda_(i, col), -es) / den);
+            }
+        }
+        storageBarrier();
+        // ---- apply H = I − tau·v·vᵀ to the panel columns right of col
+        // (runs when tau = 0 too, as a no-op: barriers stay in uniform
+        // control flow)
+        let nt = jb - j - 1u;
+        if (nt > 0u) {
+            let lanes = lanes_for(nt);
+            let lg = countTrailingZeros(lanes);
+            let cc = t >> lg;
+            let g = t & (lanes - 1u);
+            var s = 0.0;
+            if (cc < nt) {
+                s = dot_v(col + g, lanes, m, col, col, col + 1u + cc);
+            }
+            part[t] = s;
+            workgroupBarrier();
+            if (t < nt) {
+                var w = 0.0;
+                for (var q = 0u; q < lanes; q++) {
+                    w += part[t * lanes + q];
+                }
+                wsh[t] = tj * w;
+            }
+            workgroupBarrier();
+            if (cc < nt) {
+                let c = col + 1u + cc;
+                let w = wsh[cc];
+                for (var i = col + g; i < m; i += lanes) {
+                    let v = select(lda_(i, col), 1.0, i == col);
+                    sta(i, c, fma(-v, w, lda_(i, c)));
+                }
+            }
+            storageBarrier();
+        }
+    }
+    // ---- T of the compact WY form (LAPACK larft, forward, columnwise):
+    // T[i, i] = tau_i; T[0:i, i] = −tau_i · T[0:i, 0:i] · (V[:, 0:i]ᵀ v_i)
+    for (var i = 0u; i < jb; i++) {
+        let ti = taush[i];
+        if (t == 0u) {
+            tsh[i + i * NBMAX] = ti;
+        }
+        if (i > 0u) {
+            let lanes = lanes_for(i);
+            let lg = countTrailingZeros(lanes);
+            let cc = t >> lg;
+            let g = t & (lanes - 1u);
+            var s = 0.0;
+            if (cc < i) {
+                // v_i is 1 at row j0 + i and zero above
+                s = dot_v(j0 + i + g, lanes, m, j0 + i, j0 + i, j0 + cc);
+            }
+            part[t] = s;
+            workgroupBarrier();
+            if (t < i) {
+                var z = 0.0;
+                for (var q = 0u; q < lanes; q++) {
+                    z += part[t * lanes + q];
+                }
+                wsh[t] = z;
+            }
+            workgroupBarrier();
+            if (t < i) {
+                var acc = 0.0;
+                for (var q = t; q < i; q++) {
+                    acc = fma(tsh[t + q * NBMAX], wsh[q], acc);
+                }
+                tsh[t + i * NBMAX] = -ti * acc;
+            }
+        }
+        workgroupBarrier();
+    }
+    let len_t = arrayLength(&tf);
+    for (var e = t; e < jb * jb; e += WG) {
+        let r = e % jb;
+        let c = e / jb;
+        let idx = r + (j0 + c) * p.ldt;
+        if (idx < len_t) {
+            tf[idx] = select(0.0, tsh[r + c * NBMAX], r <= c);
+        }
+    }
+}
+
+fn sto(i: u32, j: u32, v: f32) {
+    let idx = i + j * p.ldo;
+    if (idx < arrayLength(&outm)) {
+        outm[idx] = v;
+    }
+}
+
+// outm[r + c·ldo] = V[r, c] of the panel at j0 (rows = m − j0, jb columns).
+@compute @workgroup_size(16, 16, 1)
+fn pack_v(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let r = gid.x;
+    let c = gid.y;
+    if (r < p.rows && c < p.jb) {
+        var v = 0.0;
+        if (r == c) {
+            v = 1.0;
+        } else if (r > c) {
+            v = lda_(p.j0 + r, p.j0 + c);
+        }
+        sto(r, c, v);
+    }
+}
+
+// outm (rows × cols) = upper triangle of a, exact zeros below the diagonal.
+@compute @workgroup_size(16, 16, 1)
+fn extract_r(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let j = gid.y;
+    if (i < p.rows && j < p.cols) {
+        var v = 0.0;
+        if (i <= j && i < p.m && j < p.n) {
+            v = lda_(i, j);
+        }
+        sto(i, j, v);
+    }
+}
+
+// outm (rows × cols) = columns j0 .. j0+cols of the rows×rows identity.
+@compute @workgroup_size(16, 16, 1)
+fn set_identity(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let j = gid.y;
+    if (i < p.rows && j < p.cols) {
+        sto(i, j, select(0.0, 1.0, i == j + p.j0));
+    }
+}
