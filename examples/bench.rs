@@ -11,6 +11,8 @@
 //! `gpu-host`, `cpu` and `auto` time host-level calls (nalgebra in and out,
 //! transfers included: the figures the dispatcher chooses between).
 //! Shape strings: matmul "MxKxN"; batched ops give one matrix's shape.
+//! `lstsq` has no device-resident form, so its `gpu` row is the host-level
+//! call on the GPU route (transfers included).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -50,6 +52,12 @@ impl Case {
             "lu" => 2.0 * n * n * n / 3.0,
             "solve" | "solve_batched" => 2.0 * n * n * n / 3.0 + 2.0 * n * n,
             "solve_triangular" => n * n * k,
+            "qr" | "qr_batched" => {
+                2.0 * (4.0 * m * n * n - 2.0 * (m + n) * n * n + 4.0 * n * n * n / 3.0)
+            }
+            "geqrf_batched" | "lstsq" => {
+                4.0 * m * n * n - 2.0 * (m + n) * n * n + 4.0 * n * n * n / 3.0
+            }
             _ => 2.0 * m * k * n,
         }
     }
@@ -117,6 +125,30 @@ fn cases() -> Vec<Case> {
         n: 16,
         batch: 100_000,
     });
+    for n in [1024, 4096, 8192] {
+        v.push(sq("qr", n));
+    }
+    v.push(Case {
+        op: "qr_batched",
+        m: 16,
+        k: 16,
+        n: 16,
+        batch: 10_000,
+    });
+    v.push(Case {
+        op: "geqrf_batched",
+        m: 16,
+        k: 16,
+        n: 16,
+        batch: 100_000,
+    });
+    v.push(Case {
+        op: "lstsq",
+        m: 32768,
+        k: 1,
+        n: 2048,
+        batch: 1,
+    });
     for n in [1024, 4096] {
         v.push(sq("lu", n));
         v.push(Case {
@@ -152,6 +184,10 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
             Inputs { a, b: Vec::new() }
         }
         // diagonally weighted so that solves are well conditioned
+        "lstsq" => Inputs {
+            a: vec![rng.matrix(c.m, c.n)],
+            b: vec![rng.matrix(c.m, c.k)],
+        },
         "solve" | "solve_batched" | "lu" | "solve_triangular" => {
             let a = (0..c.batch)
                 .map(|_| {
@@ -191,6 +227,9 @@ fn resident_call(
         "cholesky" | "cholesky_batched" => ga.cholesky(),
         "lu" => ga.lu().map(|f| f.packed),
         "solve" | "solve_batched" => ga.solve(gb.expect("rhs")),
+        "qr" => ga.qr().map(|(q, _)| q),
+        "qr_batched" => ga.qr_batched().map(|(q, _)| q),
+        "geqrf_batched" => ga.geqrf_batched().map(|(h, _)| h),
         "solve_triangular" => ga.solve_triangular(gb.expect("rhs"), lower),
         _ => ga.matmul(gb.expect("second operand")),
     }
@@ -211,6 +250,10 @@ fn host_call(
         "cholesky" => ctx.cholesky(&x.a[0]).map(|_| ()),
         "cholesky_batched" => ctx.cholesky_batched(&x.a).map(|_| ()),
         "solve_batched" => ctx.solve_batched(&x.a, &x.b).map(|_| ()),
+        "qr" => ctx.qr(&x.a[0]).map(|_| ()),
+        "qr_batched" => ctx.qr_batched(&x.a).map(|_| ()),
+        "geqrf_batched" => ctx.geqrf_batched(&x.a).map(|_| ()),
+        "lstsq" => ctx.lstsq(&x.a[0], &x.b[0], None).map(|_| ()),
         "lu" => ctx.lu(&x.a[0]).map(|_| ()),
         "solve" => ctx.solve(&x.a[0], &x.b[0]).map(|_| ()),
         "solve_triangular" => ctx.solve_triangular(&x.a[0], &x.b[0], false).map(|_| ()),
@@ -264,7 +307,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 continue;
             }
             let sync = || ctx.synchronize().expect("synchronize");
-            let (ms, gpu_ms) = if host {
+            // lstsq has no device-resident form: its "gpu" row is the
+            // host-level call on the GPU route, transfers included
+            let host_only = c.op == "lstsq";
+            let (ms, gpu_ms) = if host || host_only {
                 let r = match route.as_str() {
                     "cpu" => Route::Cpu,
                     "auto" => Route::Auto,

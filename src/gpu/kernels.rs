@@ -32,8 +32,8 @@ pub enum Kernel {
     /// LU panel with subgroup reductions for the pivot search (adapters with
     /// `SUBGROUP`).
     Getf2Subgroup,
-    /// Small matrices in batches (n ≤ 64): one workgroup per matrix, the
-    /// whole factorization in workgroup memory.
+    /// Small matrices in batches (n ≤ 64): each matrix factorized whole in
+    /// workgroup memory, up to 32 matrices per workgroup for small n.
     Batched,
     /// Blocked Householder QR: one-workgroup panel (geqr2 + larft), V
     /// packing, R extraction, identity (`wgsl/qr/householder.wgsl`).

@@ -685,7 +685,7 @@ fn cpu_potrf(a: &DMatrix<f32>) -> std::result::Result<DMatrix<f32>, usize> {
         for j in k + 1..n {
             let ljk = l[(j, k)];
             for i in j..n {
-                l[(i, j)] = (-l[(i, k)]).mul_add(ljk, l[(i, j)]);
+                l[(i, j)] -= l[(i, k)] * ljk;
             }
         }
     }
@@ -729,7 +729,7 @@ fn cpu_getrf(a: &DMatrix<f32>) -> (DMatrix<f32>, Vec<u32>, Option<usize>) {
         for j in k + 1..n {
             let ukj = lu[(k, j)];
             for i in k + 1..n {
-                lu[(i, j)] = (-lu[(i, k)]).mul_add(ukj, lu[(i, j)]);
+                lu[(i, j)] -= lu[(i, k)] * ukj;
             }
         }
     }
@@ -756,14 +756,14 @@ fn cpu_solve(a: &DMatrix<f32>, b: Option<&DMatrix<f32>>) -> Result<DMatrix<f32>>
         for j in 0..n {
             let y = x[(j, c)];
             for i in j + 1..n {
-                x[(i, c)] = (-lu[(i, j)]).mul_add(y, x[(i, c)]);
+                x[(i, c)] -= lu[(i, j)] * y;
             }
         }
         for j in (0..n).rev() {
             let y = x[(j, c)] / lu[(j, j)];
             x[(j, c)] = y;
             for i in 0..j {
-                x[(i, c)] = (-lu[(i, j)]).mul_add(y, x[(i, c)]);
+                x[(i, c)] -= lu[(i, j)] * y;
             }
         }
     }

@@ -53,7 +53,7 @@ fn apply_reflector(v: &[f32], tau: f32, c: &mut [f32]) {
     let w = (w * tau as f64) as f32;
     c[0] -= w;
     for (vi, ci) in v[1..].iter().zip(c[1..].iter_mut()) {
-        *ci = (-w).mul_add(*vi, *ci);
+        *ci -= w * *vi;
     }
 }
 
@@ -113,7 +113,7 @@ pub(crate) fn mgs(a: &DMatrix<f32>) -> (DMatrix<f32>, DMatrix<f32>) {
                 for (i, ci) in c[..k].iter().enumerate() {
                     let qi = &done[i * m..(i + 1) * m];
                     for (vr, qr) in v.iter_mut().zip(qi) {
-                        *vr = (-*qr).mul_add(*ci, *vr);
+                        *vr -= *qr * *ci;
                     }
                     r[(i, k)] += *ci;
                 }
