@@ -85,6 +85,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "lu_batched",
         "solve_batched",
         "inv_batched",
+        "qr",
+        "geqrf",
+        "lstsq",
+        "qr_batched",
+        "geqrf_batched",
     ] {
         if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == op)) {
             continue;
@@ -131,6 +136,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "lu_batched" => c.lu_batched(&a).map(drop),
                     "solve_batched" => c.solve_batched(&a, &b).map(drop),
                     "inv_batched" => c.inv_batched(&a).map(drop),
+                    "qr" => c.qr(&a[0]).map(drop),
+                    "geqrf" => c.geqrf(&a[0]).map(drop),
+                    "lstsq" => c.lstsq(&a[0], &b[0], None).map(drop),
+                    "qr_batched" => c.qr_batched(&a).map(drop),
+                    "geqrf_batched" => c.geqrf_batched(&a).map(drop),
                     other => unreachable!("{other}"),
                 }
             };
