@@ -21,14 +21,27 @@ impl Lcg {
     }
 }
 
-/// Median wall time in ms of one call of `f`. Runs `f` twice to warm up
-/// (pipeline creation stays out of the numbers), then takes about one
+/// Median wall time in ms of one call of `f`. Warms up first (pipeline
+/// creation and low idle clocks stay out of the numbers), then takes about one
 /// second of samples (5 to 30; `quick` halves). When one call takes under
 /// 1 ms, each sample runs it repeatedly (up to 64 times, about 2 ms) and
 /// divides, as the PyTorch peer script does. `sync` is called after each
 /// sample's calls (GPU work is asynchronous).
 pub fn median_ms(quick: bool, mut f: impl FnMut(), mut sync: impl FnMut()) -> f64 {
     f();
+    sync();
+    // Keep the device busy for about 300 ms first: a GPU that idled (while
+    // a CPU route was timed, say) runs at a low clock, and short bursts do
+    // not bring it back up (seen on an H200: 4.3 ms instead of 0.8 ms).
+    let busy = Instant::now();
+    let mut calls = 0;
+    while busy.elapsed().as_secs_f64() < 0.3 && calls < 2000 {
+        f();
+        calls += 1;
+        if calls % 16 == 0 {
+            sync();
+        }
+    }
     sync();
     let t = Instant::now();
     f();
