@@ -168,17 +168,23 @@ pub(crate) fn encode_norm(
         &[(1, x), (3, r.part.buffer()), (5, r.res.buffer())],
         [parts as u32, 1, 1],
     );
+    encode_sum_finish(gpu, enc, "norm finish", &pb, r);
+    Ok(())
+}
+
+/// Second stage of the compensated sums: the partials of `r` into
+/// `r.res[1]` (plain sum, or `res[0]·sqrt(sum)` for a norm, by `pb`'s mode).
+fn encode_sum_finish(gpu: &Gpu, enc: &mut Recorder, label: &str, pb: &[u8], r: &Reduction) {
     gpu.launch(
         enc,
-        "norm finish",
+        label,
         Kernel::Reduce,
         "sum_finish",
         &[],
-        &pb,
+        pb,
         &[(3, r.part.buffer()), (5, r.res.buffer())],
         [1, 1, 1],
     );
-    Ok(())
 }
 
 /// Records x[offx..]·y[offy..] over n elements into `r.res[1]`.
@@ -213,16 +219,7 @@ pub(crate) fn encode_dot(
         &[(1, x), (2, y), (3, r.part.buffer())],
         [parts as u32, 1, 1],
     );
-    gpu.launch(
-        enc,
-        "dot finish",
-        Kernel::Reduce,
-        "sum_finish",
-        &[],
-        &pb,
-        &[(3, r.part.buffer()), (5, r.res.buffer())],
-        [1, 1, 1],
-    );
+    encode_sum_finish(gpu, enc, "dot finish", &pb, r);
     Ok(())
 }
 
