@@ -61,6 +61,7 @@ const PIVOT_TREE: &str = include_str!("../../wgsl/factor/pivot_tree.wgsl");
 const PIVOT_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_subgroup.wgsl");
 const BATCHED: &str = include_str!("../../wgsl/batched/small.wgsl");
 const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
+const QR_TREE: &str = include_str!("../../wgsl/qr/tree.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 
@@ -127,9 +128,14 @@ impl Kernel {
             Kernel::Batched => &[("batched/small.wgsl", BATCHED)],
             Kernel::QrBlocked => &[
                 ("common/twosum.wgsl", TWOSUM),
+                ("qr/tree.wgsl", QR_TREE),
                 ("qr/householder.wgsl", QR_BLOCKED),
             ],
-            Kernel::QrMgs => &[("common/twosum.wgsl", TWOSUM), ("qr/mgs.wgsl", QR_MGS)],
+            Kernel::QrMgs => &[
+                ("common/twosum.wgsl", TWOSUM),
+                ("qr/tree.wgsl", QR_TREE),
+                ("qr/mgs.wgsl", QR_MGS),
+            ],
             Kernel::QrBatched => &[
                 ("common/twosum.wgsl", TWOSUM),
                 ("qr/small.wgsl", QR_BATCHED),

@@ -127,34 +127,6 @@ fn dot_v(i0: u32, step: u32, m: u32, cv: u32, r1: u32, c: u32) -> f32 {
     return (s0 + s1) + (s2 + s3);
 }
 
-fn tree_max(t: u32, v: f32) -> f32 {
-    red[t] = vec2<f32>(v, 0.0);
-    workgroupBarrier();
-    for (var w = WG / 2u; w > 0u; w = w / 2u) {
-        if (t < w) {
-            red[t] = vec2<f32>(max(red[t].x, red[t + w].x), 0.0);
-        }
-        workgroupBarrier();
-    }
-    let r = red[0].x;
-    workgroupBarrier();
-    return r;
-}
-
-fn tree_dfsum(t: u32, v: vec2<f32>) -> vec2<f32> {
-    red[t] = v;
-    workgroupBarrier();
-    for (var w = WG / 2u; w > 0u; w = w / 2u) {
-        if (t < w) {
-            red[t] = df_add(red[t], red[t + w]);
-        }
-        workgroupBarrier();
-    }
-    let r = red[0];
-    workgroupBarrier();
-    return r;
-}
-
 @compute @workgroup_size(1024, 1, 1)
 fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
     let m = p.m;

@@ -38,34 +38,6 @@ fn qv(i: u32, j: u32) -> f32 {
     return 0.0;
 }
 
-fn tree_dfsum(t: u32, v: vec2<f32>) -> vec2<f32> {
-    red[t] = v;
-    workgroupBarrier();
-    for (var w = WG / 2u; w > 0u; w = w / 2u) {
-        if (t < w) {
-            red[t] = df_add(red[t], red[t + w]);
-        }
-        workgroupBarrier();
-    }
-    let s = red[0];
-    workgroupBarrier();
-    return s;
-}
-
-fn tree_max(t: u32, v: f32) -> f32 {
-    red[t] = vec2<f32>(v, 0.0);
-    workgroupBarrier();
-    for (var w = WG / 2u; w > 0u; w = w / 2u) {
-        if (t < w) {
-            red[t] = vec2<f32>(max(red[t].x, red[t + w].x), 0.0);
-        }
-        workgroupBarrier();
-    }
-    let s = red[0].x;
-    workgroupBarrier();
-    return s;
-}
-
 @compute @workgroup_size(256, 1, 1)
 fn mgs_proj(
     @builtin(local_invocation_index) t: u32,
