@@ -174,6 +174,17 @@ pub fn nominal_flops(op: &str, m: usize, k: usize, n: usize, batch: usize) -> f6
         "lstsq" | "pinv" | "matrix_rank" => {
             4.0 * m * n * s - 2.0 * (m + n) * s * s + 4.0 * s * s * s / 3.0 + 4.0 * m.max(n) * s * k
         }
+        // thin SVD (Golub–Kahan or one-sided Jacobi with vectors): about
+        // 4mns + 8s³; singular values alone or norms through them cost the
+        // same order
+        "svd" | "svd_batched" | "svd_full" | "svdvals" | "cond" | "norm" => {
+            4.0 * m * n * s + 8.0 * s * s * s
+        }
+        // symmetric eigendecomposition with vectors: about 9n³ (LAPACK syevd)
+        "eigh" | "eigh_batched" | "eigvalsh" => 9.0 * n * n * n,
+        // subspace iteration with k columns: two GEMMs of 2mnk per
+        // iteration, about five iterations
+        "svd_topk" => 20.0 * m * n * k,
         _ => 2.0 * m * k * n,
     }
 }

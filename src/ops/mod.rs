@@ -11,3 +11,5 @@ pub mod qr;
 pub(crate) mod qr_batched;
 pub(crate) mod qr_cpu;
 pub mod qr_lstsq;
+pub mod svd;
+pub(crate) mod svd_cpu;
