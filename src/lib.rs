@@ -33,6 +33,8 @@ pub use ops::lu::Lu;
 pub use ops::matmul::{GemmParams, GemmVariant};
 pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
 pub use ops::qr_lstsq::Lstsq;
+
+pub use ops::norm::Norm;
 pub use ops::svd::{GpuSvd, Svd, TopkOpts};
 
 /// The assembled WGSL source of every kernel with the files it is made of,

@@ -88,6 +88,15 @@ pub struct GpuQr {
     pub r: GpuMatrix,
 }
 
+impl GpuQr {
+    /// The Q factor (present in every mode but `R`).
+    pub(crate) fn q_or_err(&self, op: &'static str) -> Result<GpuMatrix> {
+        self.q
+            .clone()
+            .ok_or_else(|| Error::Gpu(format!("{op}: Q missing")))
+    }
+}
+
 /// Tuning parameters of the blocked Householder QR, with automatic defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QrParams {

@@ -1,0 +1,289 @@
+//! Routing of the SVD family and the symmetric eigensolvers: CPU
+//! (nalgebra), one-workgroup Jacobi for matrices up to 64×64, block
+//! one-sided Jacobi beyond (`svd_block`).
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::gpu::GpuMatrix;
+use crate::context::{Context, Route};
+use crate::dispatch::{decide, nominal_flops};
+use crate::error::{Error, Result};
+use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
+use crate::ops::qr::check_finite;
+use crate::ops::svd_block::{block_jacobi, finish_svd, ranked_columns};
+use crate::ops::svd_cpu;
+use crate::ops::svd::{GpuSvd, Svd};
+
+/// Largest matrix dimension the one-workgroup Jacobi kernels take.
+const SMALL: usize = 64;
+
+fn empty_svd(m: usize, n: usize) -> Svd {
+    Svd {
+        u: DMatrix::zeros(m, 0),
+        s: DVector::zeros(0),
+        vt: DMatrix::zeros(0, n),
+    }
+}
+
+fn need_square(op: &'static str, a: &DMatrix<f32>) -> Result<usize> {
+    if a.nrows() != a.ncols() {
+        return Err(Error::shape(
+            op,
+            "a square matrix",
+            format!("{}×{}", a.nrows(), a.ncols()),
+        ));
+    }
+    Ok(a.nrows())
+}
+
+/// `Svd` of Aᵀ turned into the `Svd` of A.
+fn transposed(s: Svd) -> Svd {
+    Svd {
+        u: s.vt.transpose(),
+        s: s.s,
+        vt: s.u.transpose(),
+    }
+}
+
+/// ‖A‖_∞ of the symmetric matrix with A's lower triangle, in f64: a bound
+/// on its spectral radius, the shift that makes it positive semidefinite.
+fn sym_shift(a: &DMatrix<f32>) -> f64 {
+    let n = a.nrows();
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    let x = if i >= j { a[(i, j)] } else { a[(j, i)] };
+                    (x as f64).abs()
+                })
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
+}
+
+impl Context {
+    /// Thin SVD `A = U·diag(s)·Vᵀ` (U m×k, s descending, Vᵀ k×n,
+    /// k = min(m, n)). GPU route: one-workgroup one-sided Jacobi for
+    /// matrices up to 64×64, block one-sided Jacobi beyond
+    /// (`Error::NoConvergence` if the sweep limit is hit).
+    pub fn svd(&self, a: &DMatrix<f32>) -> Result<Svd> {
+        self.svd_route("svd", a)
+    }
+
+    /// Full SVD: U m×m and Vᵀ n×n (the thin factors completed with
+    /// orthonormal complements), s of length min(m, n).
+    pub fn svd_full(&self, a: &DMatrix<f32>) -> Result<Svd> {
+        let op = "svd_full";
+        let (m, n) = a.shape();
+        let thin = self.svd_route(op, a)?;
+        let k = thin.s.len();
+        let u = if m > k {
+            self.complete_basis(&thin.u)?
+        } else {
+            thin.u
+        };
+        let vt = if n > k {
+            self.complete_basis(&thin.vt.transpose())?.transpose()
+        } else {
+            thin.vt
+        };
+        Ok(Svd { u, s: thin.s, vt })
+    }
+
+    /// Singular values, descending (min(m, n) of them).
+    pub fn svdvals(&self, a: &DMatrix<f32>) -> Result<DVector<f32>> {
+        let op = "svdvals";
+        check_finite(op, a)?;
+        let (m, n) = a.shape();
+        if m == 0 || n == 0 {
+            return Ok(DVector::zeros(0));
+        }
+        match decide(self, op, nominal_flops(op, m, 0, n, 1), 1)? {
+            Route::Gpu => Ok(self.svd_gpu(op, a)?.s),
+            _ => Ok(svd_cpu::svdvals(a)),
+        }
+    }
+
+    fn svd_route(&self, op: &'static str, a: &DMatrix<f32>) -> Result<Svd> {
+        check_finite(op, a)?;
+        let (m, n) = a.shape();
+        if m == 0 || n == 0 {
+            return Ok(empty_svd(m, n));
+        }
+        match decide(self, op, nominal_flops(op, m, 0, n, 1), 1)? {
+            Route::Gpu => self.svd_gpu(op, a),
+            _ => Ok(svd_cpu::svd(a)),
+        }
+    }
+
+    fn svd_gpu(&self, op: &'static str, a: &DMatrix<f32>) -> Result<Svd> {
+        let gpu = self.gpu_or_err()?;
+        let (m, n) = a.shape();
+        gpu.scoped(|| {
+            if m.max(n) <= SMALL {
+                let r = svd_small_gpu(&self.upload(a)?)?;
+                return Ok(Svd {
+                    u: r.u.download()?,
+                    s: DVector::from_column_slice(r.s.download()?.as_slice()),
+                    vt: r.vt.download()?,
+                });
+            }
+            if m >= n {
+                finish_svd(&block_jacobi(op, &self.upload(a)?)?)
+            } else {
+                let at = a.transpose();
+                Ok(transposed(finish_svd(&block_jacobi(
+                    op,
+                    &self.upload(&at)?,
+                )?)?))
+            }
+        })
+    }
+
+    /// Eigenvalues (ascending, as NumPy) and orthonormal eigenvectors (as
+    /// columns) of the symmetric matrix whose lower triangle is A's.
+    /// GPU route: two-sided Jacobi in one workgroup up to 64×64; beyond,
+    /// block one-sided Jacobi on A + s·I with s = ‖A‖_∞ (positive
+    /// semidefinite, so its singular vectors are A's eigenvectors), the
+    /// eigenvalues as Rayleigh quotients vᵀ(A + sI)v − s in f64.
+    pub fn eigh(&self, a: &DMatrix<f32>) -> Result<(DVector<f32>, DMatrix<f32>)> {
+        self.eigh_route("eigh", a)
+    }
+
+    /// Eigenvalues of the symmetric matrix (lower triangle of A), ascending.
+    pub fn eigvalsh(&self, a: &DMatrix<f32>) -> Result<DVector<f32>> {
+        let op = "eigvalsh";
+        check_finite(op, a)?;
+        let n = need_square(op, a)?;
+        if n == 0 {
+            return Ok(DVector::zeros(0));
+        }
+        match decide(self, op, nominal_flops(op, n, 0, n, 1), 1)? {
+            Route::Gpu => Ok(self.eigh_gpu(op, a)?.0),
+            _ => Ok(svd_cpu::eigvalsh(a)),
+        }
+    }
+
+    fn eigh_route(
+        &self,
+        op: &'static str,
+        a: &DMatrix<f32>,
+    ) -> Result<(DVector<f32>, DMatrix<f32>)> {
+        check_finite(op, a)?;
+        let n = need_square(op, a)?;
+        if n == 0 {
+            return Ok((DVector::zeros(0), DMatrix::zeros(0, 0)));
+        }
+        match decide(self, op, nominal_flops(op, n, 0, n, 1), 1)? {
+            Route::Gpu => self.eigh_gpu(op, a),
+            _ => Ok(svd_cpu::eigh(a)),
+        }
+    }
+
+    fn eigh_gpu(
+        &self,
+        op: &'static str,
+        a: &DMatrix<f32>,
+    ) -> Result<(DVector<f32>, DMatrix<f32>)> {
+        let gpu = self.gpu_or_err()?;
+        let n = a.nrows();
+        gpu.scoped(|| {
+            if n <= SMALL {
+                let (w, v) = eigh_small_gpu(&self.upload(a)?)?;
+                return Ok((
+                    DVector::from_column_slice(w.download()?.as_slice()),
+                    v.download()?,
+                ));
+            }
+            let shift = sym_shift(a);
+            let b = DMatrix::from_fn(n, n, |i, j| {
+                let x = if i >= j { a[(i, j)] } else { a[(j, i)] };
+                if i == j {
+                    (x as f64 + shift) as f32
+                } else {
+                    x
+                }
+            });
+            let r = block_jacobi(op, &self.upload(&b)?)?;
+            let bv = r.a.download()?;
+            let v = r.v.download()?;
+            let ranked = ranked_columns(&bv, &v, n);
+            // λ_j = v_jᵀ·(B·v_j) − s, ascending
+            let mut pairs: Vec<(f64, usize)> = ranked
+                .iter()
+                .map(|&(_, j)| {
+                    let q: f64 = (0..n)
+                        .map(|i| v[(i, j)] as f64 * bv[(i, j)] as f64)
+                        .sum();
+                    (q - shift, j)
+                })
+                .collect();
+            pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+            let w = DVector::from_iterator(n, pairs.iter().map(|&(l, _)| l as f32));
+            let vecs = DMatrix::from_fn(n, n, |i, c| v[(i, pairs[c].1)]);
+            Ok((w, vecs))
+        })
+    }
+}
+
+impl GpuMatrix {
+    /// Thin SVD of every matrix of the batch. Batches and matrices up to
+    /// 64×64 run in one dispatch (one workgroup per matrix) and stay on the
+    /// GPU; a single larger matrix runs the block Jacobi SVD, whose final
+    /// sorting and normalization read the factors back once (the results
+    /// are uploaded again).
+    pub fn svd(&self) -> Result<GpuSvd> {
+        let op = "svd";
+        self.need_f32(op)?;
+        let (m, n) = self.shape();
+        if m.max(n) <= SMALL {
+            return svd_small_gpu(self);
+        }
+        if self.batch != 1 {
+            return Err(Error::shape(
+                op,
+                format!("one matrix, or a batch of matrices up to {SMALL}×{SMALL}"),
+                format!("a batch of {} matrices {m}×{n}", self.batch),
+            ));
+        }
+        let ctx = self.ctx.clone();
+        let s = ctx.with_route(Route::Gpu).svd(&self.download()?)?;
+        Ok(GpuSvd {
+            u: ctx.upload(&s.u)?,
+            s: ctx.upload(&DMatrix::from_column_slice(s.s.len(), 1, s.s.as_slice()))?,
+            vt: ctx.upload(&s.vt)?,
+        })
+    }
+
+    /// Eigenvalues (batch × n × 1, ascending) and eigenvectors of every
+    /// symmetric matrix of the batch (lower triangles read); see
+    /// [`GpuMatrix::svd`] for which sizes stay on the GPU throughout.
+    pub fn eigh(&self) -> Result<(GpuMatrix, GpuMatrix)> {
+        let op = "eigh";
+        self.need_f32(op)?;
+        let n = self.rows;
+        if self.cols != n {
+            return Err(Error::shape(
+                op,
+                "square matrices",
+                format!("{}×{}", self.rows, self.cols),
+            ));
+        }
+        if n <= SMALL {
+            return eigh_small_gpu(self);
+        }
+        if self.batch != 1 {
+            return Err(Error::shape(
+                op,
+                format!("one matrix, or a batch of matrices up to {SMALL}×{SMALL}"),
+                format!("a batch of {} matrices {n}×{n}", self.batch),
+            ));
+        }
+        let ctx = self.ctx.clone();
+        let (w, v) = ctx.with_route(Route::Gpu).eigh(&self.download()?)?;
+        Ok((
+            ctx.upload(&DMatrix::from_column_slice(n, 1, w.as_slice()))?,
+            ctx.upload(&v)?,
+        ))
+    }
+}
