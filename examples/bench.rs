@@ -21,7 +21,7 @@ use common::*;
 use half::f16;
 use nalgebra::DMatrix;
 use serde_json::json;
-use wgpu_linalg::{Context, GpuMatrix, Route, TriFlags};
+use wgpu_linalg::{Context, GpuMatrix, Route, TopkOpts, TriFlags};
 
 #[derive(Clone)]
 struct Case {
@@ -58,6 +58,11 @@ impl Case {
             "geqrf_batched" | "lstsq" => {
                 4.0 * m * n * n - 2.0 * (m + n) * n * n + 4.0 * n * n * n / 3.0
             }
+            // nominal: Golub–Kahan with vectors, LAPACK syevd, 4 iterations
+            // of two GEMMs with k columns (as torch.svd_lowrank(niter=4))
+            "svd" | "svd_batched" => 4.0 * m * n * n + 8.0 * n * n * n,
+            "eigh" | "eigh_batched" => 9.0 * n * n * n,
+            "svd_topk" => 8.0 * 2.0 * m * n * k,
             _ => 2.0 * m * k * n,
         }
     }
@@ -149,6 +154,33 @@ fn cases() -> Vec<Case> {
         n: 2048,
         batch: 1,
     });
+    v.push(Case {
+        op: "svd_topk",
+        m: 8192,
+        k: 32,
+        n: 8192,
+        batch: 1,
+    });
+    for n in [1024, 4096] {
+        v.push(sq("svd", n));
+        v.push(sq("eigh", n));
+    }
+    for (n, batch) in [(16, 10_000), (64, 1000)] {
+        v.push(Case {
+            op: "svd_batched",
+            m: n,
+            k: n,
+            n,
+            batch,
+        });
+        v.push(Case {
+            op: "eigh_batched",
+            m: n,
+            k: n,
+            n,
+            batch,
+        });
+    }
     for n in [1024, 4096] {
         v.push(sq("lu", n));
         v.push(Case {
@@ -183,6 +215,19 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
                 .collect();
             Inputs { a, b: Vec::new() }
         }
+        "svd" | "svd_batched" | "svd_topk" => Inputs {
+            a: (0..c.batch).map(|_| rng.matrix(c.m, c.n)).collect(),
+            b: Vec::new(),
+        },
+        "eigh" | "eigh_batched" => Inputs {
+            a: (0..c.batch)
+                .map(|_| {
+                    let x = rng.matrix(c.n, c.n);
+                    &x + x.transpose()
+                })
+                .collect(),
+            b: Vec::new(),
+        },
         // diagonally weighted so that solves are well conditioned
         "lstsq" => Inputs {
             a: vec![rng.matrix(c.m, c.n)],
@@ -212,6 +257,16 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
     }
 }
 
+/// As `torch.svd_lowrank(q = 32, niter = 4)`: four iterations, a fixed
+/// count (no early stop), 8 extra columns.
+fn topk_opts() -> TopkOpts {
+    TopkOpts {
+        iters: 4,
+        oversample: 8,
+        tol: 0.0,
+    }
+}
+
 /// The device-resident form of the case's op.
 fn resident_call(
     c: &Case,
@@ -231,6 +286,9 @@ fn resident_call(
         "qr_batched" => ga.qr_batched().map(|(q, _)| q),
         "geqrf_batched" => ga.geqrf_batched().map(|(h, _)| h),
         "solve_triangular" => ga.solve_triangular(gb.expect("rhs"), lower),
+        "svd" | "svd_batched" => ga.svd().map(|f| f.u),
+        "eigh" | "eigh_batched" => ga.eigh().map(|(_, v)| v),
+        "svd_topk" => ga.svd_topk(c.k, topk_opts()).map(|f| f.u),
         _ => ga.matmul(gb.expect("second operand")),
     }
 }
@@ -257,6 +315,11 @@ fn host_call(
         "lu" => ctx.lu(&x.a[0]).map(|_| ()),
         "solve" => ctx.solve(&x.a[0], &x.b[0]).map(|_| ()),
         "solve_triangular" => ctx.solve_triangular(&x.a[0], &x.b[0], false).map(|_| ()),
+        "svd" => ctx.svd(&x.a[0]).map(|_| ()),
+        "svd_batched" => ctx.svd_batched(&x.a).map(|_| ()),
+        "eigh" => ctx.eigh(&x.a[0]).map(|_| ()),
+        "eigh_batched" => ctx.eigh_batched(&x.a).map(|_| ()),
+        "svd_topk" => ctx.svd_topk_with(&x.a[0], c.k, topk_opts()).map(|_| ()),
         other => panic!("unknown op {other}"),
     }
 }

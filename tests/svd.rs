@@ -97,7 +97,15 @@ fn svd_of_ill_conditioned_rank_deficient_and_clustered_matrices() {
         let ill = with_condition(&mut g, 120, k, 1e6);
         let rank5 = low_rank(&mut g, 110, 80, 5);
         let clustered: Vec<f64> = (0..k)
-            .map(|i| if i < 30 { 1.0 } else if i < 60 { 1e-3 } else { 0.5 })
+            .map(|i| {
+                if i < 30 {
+                    1.0
+                } else if i < 60 {
+                    1e-3
+                } else {
+                    0.5
+                }
+            })
             .collect();
         let clus = with_values(&mut g, 100, k, &clustered);
         let mut zero_cols = random(&mut g, 96, 72);
@@ -148,9 +156,17 @@ fn check_eigh(a: &DMatrix<f32>, w: &DVector<f32>, v: &DMatrix<f32>, what: &str) 
     let n = a.nrows();
     let a64 = to64(a);
     let sym = DMatrix::from_fn(n, n, |i, j| if i >= j { a64[(i, j)] } else { a64[(j, i)] });
-    let mut w64: Vec<f64> = sym.clone().symmetric_eigenvalues().iter().copied().collect();
+    let mut w64: Vec<f64> = sym
+        .clone()
+        .symmetric_eigenvalues()
+        .iter()
+        .copied()
+        .collect();
     w64.sort_by(|x, y| x.total_cmp(y));
-    let norm = w64.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);
+    let norm = w64
+        .iter()
+        .fold(0.0f64, |m, x| m.max(x.abs()))
+        .max(f64::MIN_POSITIVE);
     let tol = bound(n, n);
     for i in 0..n {
         assert!(
@@ -248,7 +264,10 @@ fn svd_topk_recovers_a_decaying_spectrum() {
             let sin = (1.0 - cos_min * cos_min).max(0.0).sqrt();
             // after 12 iterations with gap σ_{l+1}/σ_k = 0.7^8 ≈ 0.06 the
             // angle is at the f32 level
-            assert!(sin <= 1e-3, "{route:?} {m}×{n}: subspace angle sin {sin:.2e}");
+            assert!(
+                sin <= 1e-3,
+                "{route:?} {m}×{n}: subspace angle sin {sin:.2e}"
+            );
         }
     }
 }
@@ -264,10 +283,7 @@ fn svd_topk_stops_early_and_checks_its_input() {
     for i in 0..4 {
         assert!((f.s[i] as f64 - s64[i]).abs() <= 1e-4 * s64[i]);
     }
-    assert!(matches!(
-        ctx.svd_topk(&a, 91),
-        Err(Error::Shape { .. })
-    ));
+    assert!(matches!(ctx.svd_topk(&a, 91), Err(Error::Shape { .. })));
     let mut bad = a.clone();
     bad[(3, 3)] = f32::NAN;
     assert!(matches!(
@@ -344,7 +360,10 @@ fn norms_of_every_order() {
         let got = ga.norm(ord).unwrap() as f64;
         let want = norm64(&a, ord);
         let scale = norm64(&a, Norm::Two) * 200.0;
-        assert!((got - want).abs() <= bound(300, 200) * scale, "GpuMatrix {ord:?}");
+        assert!(
+            (got - want).abs() <= bound(300, 200) * scale,
+            "GpuMatrix {ord:?}"
+        );
     }
 }
 
@@ -366,14 +385,21 @@ fn condition_numbers() {
             let inv = a64.clone().try_inverse().unwrap();
             let n1 = |x: &DMatrix<f64>| x.column_iter().map(|c| c.abs().sum()).fold(0.0, f64::max);
             let want1 = n1(&a64) * n1(&inv);
-            assert!((one - want1).abs() <= 1e-2 * want1, "{route:?} cond_1 {one} vs {want1}");
+            assert!(
+                (one - want1).abs() <= 1e-2 * want1,
+                "{route:?} cond_1 {one} vs {want1}"
+            );
         }
         // singular: ∞ like NumPy
         let mut s = random(&mut g, 10, 10);
         let r0 = s.row(0).into_owned();
         s.row_mut(1).copy_from(&r0);
         s.column_mut(3).fill(0.0);
-        assert_eq!(ctx.cond_with(&s, Norm::Inf).unwrap(), f32::INFINITY, "{route:?}");
+        assert_eq!(
+            ctx.cond_with(&s, Norm::Inf).unwrap(),
+            f32::INFINITY,
+            "{route:?}"
+        );
         assert!(ctx.cond(&s).unwrap() > 1e6, "{route:?}");
         assert!(matches!(
             ctx.cond_with(&random(&mut g, 4, 6), Norm::One),
@@ -390,7 +416,10 @@ fn bad_input_is_an_error_not_a_panic() {
         a[(5, 9)] = f32::INFINITY;
         assert!(matches!(ctx.svd(&a), Err(Error::NonFinite { .. })));
         assert!(matches!(ctx.eigh(&a), Err(Error::NonFinite { .. })));
-        assert!(matches!(ctx.norm(&a, Norm::Two), Err(Error::NonFinite { .. })));
+        assert!(matches!(
+            ctx.norm(&a, Norm::Two),
+            Err(Error::NonFinite { .. })
+        ));
         assert!(matches!(
             ctx.eigh(&random(&mut g, 70, 71)),
             Err(Error::Shape { .. })

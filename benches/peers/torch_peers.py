@@ -150,6 +150,12 @@ def _sym_make(batch, dims, seed):
     return (s,)
 
 
+def _sym_make_batched(batch, dims, seed):
+    n = dims[0]
+    x = randn((batch, n, n), seed)
+    return (x + x.mT,)
+
+
 def _cholesky(a):
     if hasattr(torch.linalg, "cholesky_ex"):  # same kernel, no host sync on info
         return torch.linalg.cholesky_ex(a)
@@ -221,13 +227,15 @@ OPS: list[Op] = [
        _lstsq_make, lambda a, b: torch.linalg.lstsq(a, b, driver="gels"), _none),
     Op("svd_topk", "f32", False, "rect", [(1, (8192, 8192))],
        _rand_make(False), lambda a: torch.svd_lowrank(a, q=TOPK, niter=4), _none),
-    Op("svd", "f32", False, "rect", [(1, (4096, 4096))],
+    Op("svd", "f32", False, "rect", _sq((1024, 4096)),
        _rand_make(False), lambda a: torch.linalg.svd(a, full_matrices=False), _none),
-    Op("eigh", "f32", False, "sq", [(1, (4096, 4096))],
+    Op("eigh", "f32", False, "sq", _sq((1024, 4096)),
        _sym_make, torch.linalg.eigh, _none),
     Op("svd_batched", "f32", True, "rect", [(10000, (16, 16)), (1000, (64, 64))],
        _rand_make(True), lambda a: torch.linalg.svd(a, full_matrices=False), _none),
 ]
+OPS.append(Op("eigh_batched", "f32", True, "sq", [(10000, (16, 16)), (1000, (64, 64))],
+                 _sym_make_batched, torch.linalg.eigh, _none))
 OPS_BY_NAME = {op.name: op for op in OPS}
 
 

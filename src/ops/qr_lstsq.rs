@@ -22,9 +22,7 @@ use nalgebra::{DMatrix, DVector};
 use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
-use crate::ops::qr::{
-    check_finite, record_apply_q, record_extract_r, record_geqrf, QrAlgo, QrMode, QrRec,
-};
+use crate::ops::qr::{check_finite, record_apply_q, record_extract_r, record_geqrf, QrRec};
 
 /// The result of [`Context::lstsq`] (as `numpy.linalg.lstsq`).
 #[derive(Clone, Debug, PartialEq)]
@@ -155,7 +153,8 @@ impl Context {
     }
 
     /// Number of singular values greater than `tol` (NumPy `matrix_rank`);
-    /// `None` means max(s)·max(m, n)·ε(f32).
+    /// `None` means max(s)·max(m, n)·ε(f32). The singular values are those
+    /// of [`Context::svdvals`] (same routes).
     pub fn matrix_rank(&self, a: &DMatrix<f32>, tol: Option<f32>) -> Result<usize> {
         let op = "matrix_rank";
         check_finite(op, a)?;
@@ -163,26 +162,12 @@ impl Context {
         if m == 0 || n == 0 {
             return Ok(0);
         }
-        let s = match decide(self, op, nominal_flops(op, m, 0, n, 1), 1)? {
-            Route::Gpu => {
-                let gpu = self.gpu_or_err()?;
-                let r = gpu.scoped(|| {
-                    let g = if m >= n {
-                        self.upload(a)?
-                    } else {
-                        self.upload(&a.transpose())?
-                    };
-                    g.qr_with(QrMode::R, QrAlgo::Householder)?.r.download()
-                })?;
-                sorted_desc(&r.map(f64::from).singular_values())
-            }
-            _ => sorted_desc(&a.map(f64::from).singular_values()),
-        };
+        let s = self.svdvals(a)?;
         let tol = match tol {
             Some(t) => t as f64,
-            None => s[0] * m.max(n) as f64 * EPS,
+            None => s[0] as f64 * m.max(n) as f64 * EPS,
         };
-        Ok(s.iter().filter(|&&x| x > tol).count())
+        Ok(s.iter().filter(|&&x| x as f64 > tol).count())
     }
 
     fn lstsq_impl(

@@ -4,15 +4,15 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::gpu::GpuMatrix;
 use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
+use crate::gpu::GpuMatrix;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
 use crate::ops::qr::check_finite;
+use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::svd_block::{block_jacobi, finish_svd, ranked_columns};
 use crate::ops::svd_cpu;
-use crate::ops::svd::{GpuSvd, Svd};
 
 /// Largest matrix dimension the one-workgroup Jacobi kernels take.
 const SMALL: usize = 64;
@@ -180,11 +180,7 @@ impl Context {
         }
     }
 
-    fn eigh_gpu(
-        &self,
-        op: &'static str,
-        a: &DMatrix<f32>,
-    ) -> Result<(DVector<f32>, DMatrix<f32>)> {
+    fn eigh_gpu(&self, op: &'static str, a: &DMatrix<f32>) -> Result<(DVector<f32>, DMatrix<f32>)> {
         let gpu = self.gpu_or_err()?;
         let n = a.nrows();
         gpu.scoped(|| {
@@ -212,9 +208,7 @@ impl Context {
             let mut pairs: Vec<(f64, usize)> = ranked
                 .iter()
                 .map(|&(_, j)| {
-                    let q: f64 = (0..n)
-                        .map(|i| v[(i, j)] as f64 * bv[(i, j)] as f64)
-                        .sum();
+                    let q: f64 = (0..n).map(|i| v[(i, j)] as f64 * bv[(i, j)] as f64).sum();
                     (q - shift, j)
                 })
                 .collect();

@@ -134,11 +134,8 @@ impl GpuMatrix {
             let ur_k = ctx.upload(&ur.columns(0, k).map(|x| x as f32))?;
             // rows of W_rᵀ are the columns of W_r: Vᵀ = W_r[:, :k]ᵀ·Q_Zᵀ
             let wrt_k = ctx.upload(&wrt.rows(0, k).map(|x| x as f32))?;
-            let s = DMatrix::from_iterator(
-                k,
-                1,
-                svd.singular_values.iter().take(k).map(|&x| x as f32),
-            );
+            let s =
+                DMatrix::from_iterator(k, 1, svd.singular_values.iter().take(k).map(|&x| x as f32));
             Ok(GpuSvd {
                 u: qb.matmul(&ur_k)?,
                 s: ctx.upload(&s)?,
