@@ -43,6 +43,9 @@ pub enum Kernel {
     /// Batched small Householder QR, one workgroup per matrix
     /// (`wgsl/qr/small.wgsl`).
     QrBatched,
+    /// Batched Jacobi eigensolver and SVD of small matrices (order ≤ 64),
+    /// several matrices per workgroup (`wgsl/eig/jacobi.wgsl`).
+    Jacobi,
 }
 
 const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
@@ -64,10 +67,11 @@ const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
 const QR_TREE: &str = include_str!("../../wgsl/qr/tree.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
+const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 13] = [
+    pub const ALL: [Kernel; 14] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmSmall,
@@ -81,6 +85,7 @@ impl Kernel {
         Kernel::QrBlocked,
         Kernel::QrMgs,
         Kernel::QrBatched,
+        Kernel::Jacobi,
     ];
 
     /// The files under `wgsl/` that make up this kernel, in order.
@@ -140,6 +145,7 @@ impl Kernel {
                 ("common/twosum.wgsl", TWOSUM),
                 ("qr/small.wgsl", QR_BATCHED),
             ],
+            Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
         }
     }
 
@@ -176,6 +182,7 @@ impl Kernel {
             Kernel::QrBlocked => "qr_blocked",
             Kernel::QrMgs => "qr_mgs",
             Kernel::QrBatched => "qr_batched",
+            Kernel::Jacobi => "jacobi",
         }
     }
 }

@@ -31,11 +31,13 @@ pub struct GpuMatrix {
     pub(crate) check: Option<Arc<Check>>,
 }
 
-/// What a status word means when it is not zero: column + 1 of a failure.
+/// What a status word means when it is not zero: column + 1 of a failure
+/// (for `NoConvergence`, any nonzero word: the iteration limit was hit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CheckKind {
     NotPositiveDefinite,
     Singular,
+    NoConvergence { op: &'static str, iterations: usize },
 }
 
 /// u32 status words on the GPU, one per matrix of a batch (0 = fine,
@@ -59,6 +61,7 @@ impl Check {
         let err = match self.kind {
             CheckKind::NotPositiveDefinite => Error::NotPositiveDefinite { column },
             CheckKind::Singular => Error::Singular { column },
+            CheckKind::NoConvergence { op, iterations } => Error::NoConvergence { op, iterations },
         };
         Err(if self.count > 1 {
             Error::InBatch {

@@ -95,7 +95,7 @@ impl Variant {
 
 /// Dispatches of at most `max` workgroups covering `groups` workgroups:
 /// (first workgroup, workgroups).
-fn dispatch_chunks(groups: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
+pub(crate) fn dispatch_chunks(groups: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
     let max = max.max(1);
     (0..groups)
         .step_by(max)
@@ -116,7 +116,7 @@ struct SmallUniform {
     pad2: u32,
 }
 
-fn to_u32(op: &'static str, v: usize) -> Result<u32> {
+pub(crate) fn to_u32(op: &'static str, v: usize) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::TooLarge {
         op,
         bytes: (v as u64).saturating_mul(4),
@@ -153,7 +153,12 @@ fn check_gpu_batch(op: &'static str, a: &GpuMatrix, out: Option<&GpuMatrix>) -> 
     Ok(n)
 }
 
-fn check_words(op: &'static str, what: &str, buf: &wgpu::Buffer, words: usize) -> Result<()> {
+pub(crate) fn check_words(
+    op: &'static str,
+    what: &str,
+    buf: &wgpu::Buffer,
+    words: usize,
+) -> Result<()> {
     if buf.size() < (words as u64) * 4 {
         return Err(Error::shape(
             op,
@@ -357,7 +362,7 @@ fn encode_solve_impl(
 
 /// Copies `parts` (buffer, words) one after another into one buffer,
 /// submits `enc` and reads everything back at once.
-fn read_parts(
+pub(crate) fn read_parts(
     gpu: &Gpu,
     mut enc: Recorder,
     op: &'static str,
@@ -378,11 +383,11 @@ fn read_parts(
     Ok(bytemuck::pod_collect_to_vec(&bytes))
 }
 
-fn floats(words: &[u32]) -> Vec<f32> {
+pub(crate) fn floats(words: &[u32]) -> Vec<f32> {
     words.iter().map(|w| f32::from_bits(*w)).collect()
 }
 
-fn split_matrices(rows: usize, cols: usize, data: &[f32]) -> Vec<DMatrix<f32>> {
+pub(crate) fn split_matrices(rows: usize, cols: usize, data: &[f32]) -> Vec<DMatrix<f32>> {
     let len = rows * cols;
     if len == 0 {
         return Vec::new();

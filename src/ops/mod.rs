@@ -4,6 +4,7 @@
 pub(crate) mod batched;
 pub(crate) mod blas1;
 pub mod factor;
+pub(crate) mod jacobi;
 pub mod linsolve;
 pub mod lu;
 pub(crate) mod matmul;

@@ -1,0 +1,743 @@
+//! Batched Jacobi eigensolver and SVD of small matrices (order ≤ 64):
+//! `eigh_batched`, `svd_batched`, and the device-resident kernels the block
+//! Jacobi SVD builds on (`encode_eigh_small` on Gram matrices).
+//!
+//! Algorithm (`wgsl/eig/jacobi.wgsl`): one workgroup of 256 invocations
+//! holds 32 matrices of order ≤ 8, 8 of order ≤ 16, 2 of order ≤ 32 or one
+//! of order ≤ 64 in workgroup memory (A in 16 KiB; V in 8 KiB, or in its
+//! output buffer for order > 32, since A and V of order 64 together would
+//! exceed Apple's 32 KiB). The symmetric eigenproblem runs the two-sided
+//! cyclic Jacobi method, the SVD the one-sided (Hestenes) method on the
+//! columns (on Aᵀ when m < n), both with the parallel round-robin ordering:
+//! n − 1 rounds of n/2 disjoint rotations per sweep, each round one phase
+//! that computes the rotations and one that applies them all (2×2 blocks
+//! Jᵀ·A·J for `eigh`, columns for the SVD), two barriers per round. A
+//! rotation is skipped when |a_pq| ≤ ε·√|a_pp·a_qq| (`eigh`) or |a_p·a_q|
+//! ≤ √m·ε·‖a_p‖·‖a_q‖ (SVD); a sweep without rotation ends, and a matrix
+//! that still rotates after 30 sweeps is `Error::NoConvergence`. Each
+//! matrix is scaled by a power of two so that nothing over- or underflows;
+//! columns of negligible norm (rank deficiency) get an orthonormal
+//! completion by two-pass Gram–Schmidt, so UᵀU = I always holds.
+//! Cost per matrix and sweep: about 4n³ flops for `eigh` (A and V) and
+//! 6mn² + 2n³ for the SVD; typically 6–10 sweeps at f32 precision, so
+//! ≈ 30–40n³ for `eigh` and ≈ 40–60mn² for the SVD.
+//! Accuracy: orthogonal transformations only, so ‖A − V·Λ·Vᵀ‖ and
+//! ‖A − U·Σ·Vᵀ‖ are O(n·ε·‖A‖) and ‖VᵀV − I‖, ‖UᵀU − I‖ are O(n·ε);
+//! eigenvalues and singular values have absolute errors O(n·ε·‖A‖) (and
+//! the one-sided method is often relatively accurate for well-scaled
+//! columns). The CPU route is nalgebra (Golub–Kahan SVD, tridiagonal QR),
+//! with the same conventions: singular values descending, eigenvalues
+//! ascending.
+
+use std::sync::Arc;
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::context::{Context, Route};
+use crate::dispatch::{decide, nominal_flops};
+use crate::error::{Error, Result};
+use crate::gpu::matrix::{Check, CheckKind};
+use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
+use crate::ops::batched::{
+    check_words, dispatch_chunks, floats, read_parts, split_matrices, to_u32,
+};
+use crate::ops::svd::{GpuSvd, Svd};
+use crate::ops::svd_cpu;
+
+/// Largest order (m and n for the SVD) the Jacobi kernels take.
+pub(crate) const MAX_JACOBI_N: usize = 64;
+
+/// Sweep limit of the kernels; a matrix still rotating after it fails.
+pub(crate) const MAX_SWEEPS: usize = 30;
+
+const F_DESC: u32 = 1;
+const F_OFF: u32 = 2;
+const F_TRANS: u32 = 4;
+
+/// Uniform block of `wgsl/eig/jacobi.wgsl` (`Params`).
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct JacobiUniform {
+    rows: u32,
+    cols: u32,
+    batch_base: u32,
+    batch: u32,
+    flags: u32,
+    max_sweeps: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+/// log2 of the size class S ≥ `order` (8, 16, 32 or 64): the `LOGS`
+/// override of the kernel.
+fn log_size(order: usize) -> u32 {
+    match order {
+        0..=8 => 3,
+        9..=16 => 4,
+        17..=32 => 5,
+        _ => 6,
+    }
+}
+
+/// Matrices per workgroup of size class 2^logs (2048 words of A and of V
+/// each for S ≤ 32, one matrix for S = 64).
+fn mats_per_group(logs: u32) -> usize {
+    if logs >= 6 {
+        1
+    } else {
+        2048 >> (2 * logs)
+    }
+}
+
+/// Records `entry` over the batch, in chunks of the dispatch limit.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    op: &'static str,
+    entry: &'static str,
+    order: usize,
+    batch: usize,
+    mut u: JacobiUniform,
+    binds: &[(u32, &wgpu::Buffer)],
+) -> Result<()> {
+    let logs = log_size(order);
+    let mats = mats_per_group(logs);
+    to_u32(op, batch + mats)?;
+    u.batch = to_u32(op, batch)?;
+    let label = format!(
+        "{entry} batch {batch} {}x{} S {} mats {mats}",
+        u.rows,
+        u.cols,
+        1u32 << logs
+    );
+    let constants = [("LOGS", logs as f64)];
+    let groups = batch.div_ceil(mats);
+    for (base, count) in dispatch_chunks(groups, gpu.max_groups() as usize) {
+        u.batch_base = to_u32(op, base * mats)?;
+        gpu.launch(
+            rec,
+            &label,
+            Kernel::Jacobi,
+            entry,
+            &constants,
+            &params_bytes(&u),
+            binds,
+            [count as u32, 1, 1],
+        );
+    }
+    Ok(())
+}
+
+fn too_big(op: &'static str, m: usize, n: usize) -> Error {
+    Error::shape(
+        op,
+        format!(
+            "m, n ≤ {MAX_JACOBI_N} (batched Jacobi; use the single-matrix op for larger matrices)"
+        ),
+        format!("{m}×{n}"),
+    )
+}
+
+/// Records the symmetric eigendecomposition of `batch` matrices of order
+/// `n` ≤ 64 held in `a` (batch×n×n column-major; only the lower triangles
+/// are read, `a` is not written): eigenvalues into `w` (batch×n, ascending,
+/// or descending when `descending`), eigenvectors into `v` (batch×n×n,
+/// columns in the order of `w`), and, when given, into `off` (batch f32)
+/// max over i ≠ j of |a_ij| / √(|a_ii|·|a_jj|) of the input (0 where the
+/// denominator is 0). `info` gets 0, or 1 for a matrix that did not
+/// converge in [`MAX_SWEEPS`] sweeps. One dispatch for the whole batch.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_eigh_small(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    n: usize,
+    batch: usize,
+    a: &wgpu::Buffer,
+    w: &wgpu::Buffer,
+    v: &wgpu::Buffer,
+    descending: bool,
+    off: Option<&wgpu::Buffer>,
+    info: &wgpu::Buffer,
+) -> Result<()> {
+    encode_eigh_impl(
+        gpu, rec, n, batch, a, w, v, descending, off, info, MAX_SWEEPS,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encode_eigh_impl(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    n: usize,
+    batch: usize,
+    a: &wgpu::Buffer,
+    w: &wgpu::Buffer,
+    v: &wgpu::Buffer,
+    descending: bool,
+    off: Option<&wgpu::Buffer>,
+    info: &wgpu::Buffer,
+    max_sweeps: usize,
+) -> Result<()> {
+    let op = "eigh_batched";
+    if n > MAX_JACOBI_N {
+        return Err(too_big(op, n, n));
+    }
+    if batch == 0 || n == 0 {
+        return Ok(());
+    }
+    let nn = batch.checked_mul(n * n).ok_or_else(|| too_big(op, n, n))?;
+    to_u32(op, nn)?;
+    check_words(op, "a", a, nn)?;
+    check_words(op, "w", w, batch * n)?;
+    check_words(op, "v", v, nn)?;
+    check_words(op, "info", info, batch)?;
+    if let Some(o) = off {
+        check_words(op, "off", o, batch)?;
+    }
+    let dummy = gpu.storage(op, 4, "eigh_batched unused binding")?;
+    let flags = if descending { F_DESC } else { 0 } | if off.is_some() { F_OFF } else { 0 };
+    let u = JacobiUniform {
+        rows: n as u32,
+        cols: n as u32,
+        flags,
+        max_sweeps: max_sweeps as u32,
+        ..Default::default()
+    };
+    launch(
+        gpu,
+        rec,
+        op,
+        "eigh_jacobi",
+        n,
+        batch,
+        u,
+        &[
+            (1, a),
+            (2, w),
+            (3, v),
+            (4, dummy.buffer()),
+            (5, info),
+            (6, off.unwrap_or(dummy.buffer())),
+        ],
+    )?;
+    rec.keep(dummy);
+    Ok(())
+}
+
+/// Records the thin SVD of `batch` m×n matrices (m, n ≤ 64) held in `a`
+/// (batch×m×n column-major, not written): `u` batch×m×k, `s` batch×k
+/// (descending), `vt` batch×k×n, k = min(m, n). `info` gets 0, or 1 for a
+/// matrix that did not converge in [`MAX_SWEEPS`] sweeps.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_svd_small(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    m: usize,
+    n: usize,
+    batch: usize,
+    a: &wgpu::Buffer,
+    u: &wgpu::Buffer,
+    s: &wgpu::Buffer,
+    vt: &wgpu::Buffer,
+    info: &wgpu::Buffer,
+) -> Result<()> {
+    let op = "svd_batched";
+    if m > MAX_JACOBI_N || n > MAX_JACOBI_N {
+        return Err(too_big(op, m, n));
+    }
+    let k = m.min(n);
+    if batch == 0 || k == 0 {
+        return Ok(());
+    }
+    let mn = batch.checked_mul(m * n).ok_or_else(|| too_big(op, m, n))?;
+    to_u32(op, mn)?;
+    check_words(op, "a", a, mn)?;
+    check_words(op, "u", u, batch * m * k)?;
+    check_words(op, "s", s, batch * k)?;
+    check_words(op, "vt", vt, batch * k * n)?;
+    check_words(op, "info", info, batch)?;
+    let uni = JacobiUniform {
+        rows: m.max(n) as u32,
+        cols: k as u32,
+        flags: if m < n { F_TRANS } else { 0 },
+        max_sweeps: MAX_SWEEPS as u32,
+        ..Default::default()
+    };
+    launch(
+        gpu,
+        rec,
+        op,
+        "svd_jacobi",
+        m.max(n),
+        batch,
+        uni,
+        &[(1, a), (2, s), (3, u), (4, vt), (5, info)],
+    )?;
+    Ok(())
+}
+
+fn no_convergence(op: &'static str) -> Error {
+    Error::NoConvergence {
+        op,
+        iterations: MAX_SWEEPS,
+    }
+}
+
+/// The first matrix whose info word is set, as `InBatch { NoConvergence }`.
+fn check_info(op: &'static str, info: &[u32]) -> Result<()> {
+    match info.iter().position(|&v| v != 0) {
+        Some(index) => Err(Error::InBatch {
+            index,
+            source: Box::new(no_convergence(op)),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Thin SVD of every matrix of the batch `a` (m, n ≤ 64) on the GPU,
+/// enqueued without reading back; non-convergence is reported by
+/// `download` of any of the results.
+pub(crate) fn svd_small_gpu(a: &GpuMatrix) -> Result<GpuSvd> {
+    let op = "svd_batched";
+    a.need_f32(op)?;
+    let (m, n) = a.shape();
+    if m > MAX_JACOBI_N || n > MAX_JACOBI_N {
+        return Err(too_big(op, m, n));
+    }
+    let k = m.min(n);
+    let batch = a.batch;
+    let gpu = a.gpu();
+    gpu.scoped(|| {
+        let mut u = GpuMatrix::alloc(&a.ctx, op, m, k, batch)?;
+        let mut s = GpuMatrix::alloc(&a.ctx, op, k, 1, batch)?;
+        let mut vt = GpuMatrix::alloc(&a.ctx, op, k, n, batch)?;
+        let info = gpu.storage(op, (batch.max(1) * 4) as u64, &format!("{op} info {batch}"))?;
+        let mut rec = gpu.encoder(op);
+        rec.clear_buffer(info.buffer(), 0, None);
+        encode_svd_small(
+            gpu,
+            &mut rec,
+            m,
+            n,
+            batch,
+            a.buffer(),
+            u.buffer(),
+            s.buffer(),
+            vt.buffer(),
+            info.buffer(),
+        )?;
+        gpu.submit(rec);
+        let check = Arc::new(Check {
+            word: info,
+            kind: CheckKind::NoConvergence {
+                op,
+                iterations: MAX_SWEEPS,
+            },
+            count: batch,
+        });
+        for x in [&mut u, &mut s, &mut vt] {
+            x.check = Some(check.clone());
+        }
+        Ok(GpuSvd { u, s, vt })
+    })
+}
+
+/// Eigenvalues (batch×n×1, ascending) and eigenvectors (batch×n×n) of
+/// every symmetric matrix of the batch `a` (n ≤ 64, lower triangles read)
+/// on the GPU, enqueued without reading back; non-convergence is reported
+/// by `download` of either result.
+pub(crate) fn eigh_small_gpu(a: &GpuMatrix) -> Result<(GpuMatrix, GpuMatrix)> {
+    let op = "eigh_batched";
+    a.need_f32(op)?;
+    let (r, c) = a.shape();
+    if r != c {
+        return Err(Error::shape(op, "square matrices", format!("{r}×{c}")));
+    }
+    let n = r;
+    if n > MAX_JACOBI_N {
+        return Err(too_big(op, n, n));
+    }
+    let batch = a.batch;
+    let gpu = a.gpu();
+    gpu.scoped(|| {
+        let mut w = GpuMatrix::alloc(&a.ctx, op, n, 1, batch)?;
+        let mut v = GpuMatrix::alloc(&a.ctx, op, n, n, batch)?;
+        let info = gpu.storage(op, (batch.max(1) * 4) as u64, &format!("{op} info {batch}"))?;
+        let mut rec = gpu.encoder(op);
+        rec.clear_buffer(info.buffer(), 0, None);
+        encode_eigh_small(
+            gpu,
+            &mut rec,
+            n,
+            batch,
+            a.buffer(),
+            w.buffer(),
+            v.buffer(),
+            false,
+            None,
+            info.buffer(),
+        )?;
+        gpu.submit(rec);
+        let check = Arc::new(Check {
+            word: info,
+            kind: CheckKind::NoConvergence {
+                op,
+                iterations: MAX_SWEEPS,
+            },
+            count: batch,
+        });
+        w.check = Some(check.clone());
+        v.check = Some(check);
+        Ok((w, v))
+    })
+}
+
+impl GpuMatrix {
+    /// Thin SVD of every matrix of the batch (m, n ≤ 64) by one-sided
+    /// Jacobi, enqueued without reading back (`s` batch×k×1 descending,
+    /// `u` batch×m×k, `vt` batch×k×n). A matrix that did not converge makes
+    /// `download` of any result fail with `Error::NoConvergence`.
+    pub fn svd_batched(&self) -> Result<GpuSvd> {
+        svd_small_gpu(self)
+    }
+
+    /// Eigenvalues (batch×n×1, ascending) and eigenvectors (batch×n×n) of
+    /// every symmetric matrix of the batch (n ≤ 64, lower triangles read)
+    /// by two-sided Jacobi, enqueued without reading back.
+    pub fn eigh_batched(&self) -> Result<(GpuMatrix, GpuMatrix)> {
+        eigh_small_gpu(self)
+    }
+}
+
+/// The CPU route of one SVD: `svd_cpu::svd`, except for k = min(m, n) = 2,
+/// where nalgebra 0.35's f32 SVD with vectors is inaccurate (its 2×2
+/// bidiagonal step: σ₁ off by up to 1e-3 relative for cond 1e6), so the
+/// decomposition runs in f64 and is rounded.
+fn cpu_svd(a: &DMatrix<f32>) -> Svd {
+    if a.nrows().min(a.ncols()) != 2 {
+        return svd_cpu::svd(a);
+    }
+    let f = a.map(f64::from).svd(true, true);
+    let (Some(u), Some(vt)) = (f.u, f.v_t) else {
+        unreachable!("SVD asked for U and Vᵀ")
+    };
+    let mut order = [0usize, 1];
+    order.sort_by(|&i, &j| f.singular_values[j].total_cmp(&f.singular_values[i]));
+    Svd {
+        u: DMatrix::from_fn(u.nrows(), 2, |r, c| u[(r, order[c])] as f32),
+        s: DVector::from_fn(2, |i, _| f.singular_values[order[i]] as f32),
+        vt: DMatrix::from_fn(2, vt.ncols(), |r, c| vt[(order[r], c)] as f32),
+    }
+}
+
+/// One shape for the whole batch, within the kernel's limits, finite.
+fn check_host_batch(op: &'static str, a: &[DMatrix<f32>], square: bool) -> Result<(usize, usize)> {
+    let (m, n) = a[0].shape();
+    if let Some((i, bad)) = a.iter().enumerate().find(|(_, x)| x.shape() != (m, n)) {
+        return Err(Error::shape(
+            op,
+            format!("every matrix {m}×{n}"),
+            format!("{}×{} (matrix {i})", bad.nrows(), bad.ncols()),
+        ));
+    }
+    if square && m != n {
+        return Err(Error::shape(op, "square matrices", format!("{m}×{n}")));
+    }
+    if m > MAX_JACOBI_N || n > MAX_JACOBI_N {
+        return Err(too_big(op, m, n));
+    }
+    if a.iter().any(|x| x.iter().any(|v| !v.is_finite())) {
+        return Err(Error::NonFinite { op });
+    }
+    Ok((m, n))
+}
+
+impl Context {
+    /// Thin SVDs (`s` descending, `u` m×k, `vt` k×n, k = min(m, n)) of a
+    /// batch of equally shaped matrices with m, n ≤ 64. The GPU route runs
+    /// one-sided Jacobi, several matrices per workgroup; a matrix that does
+    /// not converge is `Error::InBatch { index, source: NoConvergence }`.
+    pub fn svd_batched(&self, a: &[DMatrix<f32>]) -> Result<Vec<Svd>> {
+        let op = "svd_batched";
+        if a.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (m, n) = check_host_batch(op, a, false)?;
+        let batch = a.len();
+        let k = m.min(n);
+        if k == 0 {
+            return Ok(a.iter().map(svd_cpu::svd).collect());
+        }
+        match decide(self, op, nominal_flops(op, m, 0, n, batch), batch)? {
+            Route::Gpu => {
+                let gpu = self.gpu_or_err()?;
+                gpu.scoped(|| {
+                    let ga = self.upload_batch(a)?;
+                    let u = gpu.storage(op, (batch * m * k * 4) as u64, "svd_batched u")?;
+                    let s = gpu.storage(op, (batch * k * 4) as u64, "svd_batched s")?;
+                    let vt = gpu.storage(op, (batch * k * n * 4) as u64, "svd_batched vt")?;
+                    let info = gpu.storage(op, (batch * 4) as u64, "svd_batched info")?;
+                    let mut rec = gpu.encoder(op);
+                    encode_svd_small(
+                        gpu,
+                        &mut rec,
+                        m,
+                        n,
+                        batch,
+                        ga.buffer(),
+                        u.buffer(),
+                        s.buffer(),
+                        vt.buffer(),
+                        info.buffer(),
+                    )?;
+                    let words = read_parts(
+                        gpu,
+                        rec,
+                        op,
+                        &[
+                            (info.buffer(), batch),
+                            (s.buffer(), batch * k),
+                            (u.buffer(), batch * m * k),
+                            (vt.buffer(), batch * k * n),
+                        ],
+                    )?;
+                    let (info, rest) = words.split_at(batch);
+                    check_info(op, info)?;
+                    let (sw, rest) = rest.split_at(batch * k);
+                    let (uw, vw) = rest.split_at(batch * m * k);
+                    let (s, u, vt) = (floats(sw), floats(uw), floats(vw));
+                    Ok(split_matrices(m, k, &u)
+                        .into_iter()
+                        .zip(split_matrices(k, n, &vt))
+                        .zip(s.chunks_exact(k))
+                        .map(|((u, vt), s)| Svd {
+                            u,
+                            s: DVector::from_column_slice(s),
+                            vt,
+                        })
+                        .collect())
+                })
+            }
+            _ => Ok(a.iter().map(cpu_svd).collect()),
+        }
+    }
+
+    /// Eigenvalues (ascending) and orthonormal eigenvectors (columns, in
+    /// the same order) of a batch of symmetric matrices of one order
+    /// n ≤ 64; only the lower triangles are read (NumPy `eigh(UPLO='L')`).
+    /// The GPU route runs two-sided Jacobi; a matrix that does not converge
+    /// is `Error::InBatch { index, source: NoConvergence }`.
+    pub fn eigh_batched(&self, a: &[DMatrix<f32>]) -> Result<Vec<(DVector<f32>, DMatrix<f32>)>> {
+        let op = "eigh_batched";
+        if a.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (n, _) = check_host_batch(op, a, true)?;
+        let batch = a.len();
+        if n == 0 {
+            return Ok(a.iter().map(svd_cpu::eigh).collect());
+        }
+        match decide(self, op, nominal_flops(op, n, 0, n, batch), batch)? {
+            Route::Gpu => {
+                let gpu = self.gpu_or_err()?;
+                gpu.scoped(|| {
+                    let ga = self.upload_batch(a)?;
+                    let w = gpu.storage(op, (batch * n * 4) as u64, "eigh_batched w")?;
+                    let v = gpu.storage(op, (batch * n * n * 4) as u64, "eigh_batched v")?;
+                    let info = gpu.storage(op, (batch * 4) as u64, "eigh_batched info")?;
+                    let mut rec = gpu.encoder(op);
+                    encode_eigh_small(
+                        gpu,
+                        &mut rec,
+                        n,
+                        batch,
+                        ga.buffer(),
+                        w.buffer(),
+                        v.buffer(),
+                        false,
+                        None,
+                        info.buffer(),
+                    )?;
+                    let words = read_parts(
+                        gpu,
+                        rec,
+                        op,
+                        &[
+                            (info.buffer(), batch),
+                            (w.buffer(), batch * n),
+                            (v.buffer(), batch * n * n),
+                        ],
+                    )?;
+                    let (info, rest) = words.split_at(batch);
+                    check_info(op, info)?;
+                    let (ww, vw) = rest.split_at(batch * n);
+                    let w = floats(ww);
+                    Ok(w.chunks_exact(n)
+                        .map(|c| DVector::from_column_slice(c))
+                        .zip(split_matrices(n, n, &floats(vw)))
+                        .collect())
+                })
+            }
+            _ => Ok(a.iter().map(svd_cpu::eigh).collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_classes_fit_workgroup_memory() {
+        for order in 1..=MAX_JACOBI_N {
+            let logs = log_size(order);
+            let s = 1usize << logs;
+            assert!(order <= s);
+            let mats = mats_per_group(logs);
+            assert!(mats <= 32 && 256 % mats == 0);
+            // `sa` holds 4096 words, `sv` 2048 (S ≤ 32), `sw` 256, `scs` 128.
+            assert!(mats * s * s <= 4096);
+            if logs < 6 {
+                assert!(mats * s * s <= 2048);
+            }
+            assert!(mats * s <= 256 && mats * s / 2 <= 128);
+        }
+    }
+
+    /// A GPU context, or `None` where there is no adapter (CI requires one
+    /// through `WGPU_LINALG_REQUIRE_GPU=1`, which makes `Context::new` fail).
+    fn gpu_ctx() -> Option<Context> {
+        let ctx = Context::new().expect("context");
+        ctx.has_gpu().then_some(ctx)
+    }
+
+    /// Runs the eigen kernel on `mats` (n×n each) with the given options;
+    /// returns (w, v, off, info).
+    fn run_eigh(
+        ctx: &Context,
+        mats: &[DMatrix<f32>],
+        descending: bool,
+        sweeps: usize,
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<u32>) {
+        let gpu = ctx.gpu().unwrap();
+        let n = mats[0].nrows();
+        let batch = mats.len();
+        let ga = ctx.upload_batch(mats).unwrap();
+        let w = gpu.storage("t", (batch * n * 4) as u64, "w").unwrap();
+        let v = gpu.storage("t", (batch * n * n * 4) as u64, "v").unwrap();
+        let off = gpu.storage("t", (batch * 4) as u64, "off").unwrap();
+        let info = gpu.storage("t", (batch * 4) as u64, "info").unwrap();
+        let mut rec = gpu.encoder("t");
+        encode_eigh_impl(
+            gpu,
+            &mut rec,
+            n,
+            batch,
+            ga.buffer(),
+            w.buffer(),
+            v.buffer(),
+            descending,
+            Some(off.buffer()),
+            info.buffer(),
+            sweeps,
+        )
+        .unwrap();
+        let words = read_parts(
+            gpu,
+            rec,
+            "t",
+            &[
+                (w.buffer(), batch * n),
+                (v.buffer(), batch * n * n),
+                (off.buffer(), batch),
+                (info.buffer(), batch),
+            ],
+        )
+        .unwrap();
+        let (ww, rest) = words.split_at(batch * n);
+        let (vw, rest) = rest.split_at(batch * n * n);
+        let (ow, iw) = rest.split_at(batch);
+        (floats(ww), floats(vw), floats(ow), iw.to_vec())
+    }
+
+    /// Gram matrices of order 2b as the block SVD builds them, singular
+    /// ones with zero rows and columns included: descending eigenvalues,
+    /// residuals, and the `off` measure of the input.
+    #[test]
+    fn eigh_descending_with_off_on_gram_matrices() {
+        let Some(ctx) = gpu_ctx() else { return };
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        };
+        for &(n, rows) in &[(8usize, 20usize), (16, 40), (32, 50), (64, 80)] {
+            let grams: Vec<DMatrix<f32>> = (0..3)
+                .map(|k| {
+                    let mut x = DMatrix::<f32>::from_fn(rows, n, |_, _| next());
+                    if k == 1 {
+                        // rank deficient: two equal columns and a zero column
+                        let c0 = x.column(0).clone_owned();
+                        x.set_column(1, &c0);
+                        x.column_mut(n - 1).fill(0.0);
+                    }
+                    if k == 2 {
+                        x.fill(0.0);
+                        x[(0, 0)] = 1.0;
+                    }
+                    let x64 = x.map(f64::from);
+                    (x64.transpose() * &x64).map(|v| v as f32)
+                })
+                .collect();
+            let (w, v, off, info) = run_eigh(&ctx, &grams, true, MAX_SWEEPS);
+            assert!(info.iter().all(|&i| i == 0), "n={n}: info {info:?}");
+            for (b, g) in grams.iter().enumerate() {
+                let wb = &w[b * n..(b + 1) * n];
+                assert!(wb.windows(2).all(|p| p[0] >= p[1]), "n={n}: not descending");
+                let vb =
+                    DMatrix::from_column_slice(n, n, &v[b * n * n..(b + 1) * n * n]).map(f64::from);
+                let g64 = g.map(f64::from);
+                let lam = DMatrix::from_diagonal(&DVector::from_iterator(
+                    n,
+                    wb.iter().map(|&x| x as f64),
+                ));
+                let norm = g64.norm().max(f64::MIN_POSITIVE);
+                let res = (&g64 * &vb - &vb * lam).norm() / norm;
+                let orth = (vb.transpose() * &vb - DMatrix::identity(n, n)).norm();
+                let bound = 16.0 * n as f64 * f32::EPSILON as f64;
+                assert!(res <= bound, "n={n} b={b}: ‖GV − VΛ‖/‖G‖ = {res:e}");
+                assert!(orth <= bound, "n={n} b={b}: ‖VᵀV − I‖ = {orth:e}");
+                let mut want = 0.0f64;
+                for j in 0..n {
+                    for i in j + 1..n {
+                        let d = g64[(i, i)].abs().sqrt() * g64[(j, j)].abs().sqrt();
+                        if d > 0.0 {
+                            want = want.max(g64[(i, j)].abs() / d);
+                        }
+                    }
+                }
+                let got = off[b] as f64;
+                assert!(
+                    (got - want).abs() <= 1e-5 * want.max(1.0),
+                    "n={n} b={b}: off {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    /// One sweep is not enough for a random matrix: info flags it.
+    #[test]
+    fn sweep_limit_sets_info() {
+        let Some(ctx) = gpu_ctx() else { return };
+        let n = 12;
+        let a = DMatrix::<f32>::from_fn(n, n, |i, j| {
+            let (i, j) = (i.max(j) as f32, i.min(j) as f32);
+            (1.3 * i + 0.7 * j).sin()
+        });
+        let (_, _, _, info) = run_eigh(&ctx, &[a.clone(), DMatrix::identity(n, n)], false, 1);
+        assert_eq!(info, vec![1, 0]);
+    }
+}
