@@ -574,7 +574,7 @@ impl Context {
                     let (ww, vw) = rest.split_at(batch * n);
                     let w = floats(ww);
                     Ok(w.chunks_exact(n)
-                        .map(|c| DVector::from_column_slice(c))
+                        .map(DVector::from_column_slice)
                         .zip(split_matrices(n, n, &floats(vw)))
                         .collect())
                 })
