@@ -43,6 +43,9 @@ pub enum Kernel {
     /// Batched small Householder QR, one workgroup per matrix
     /// (`wgsl/qr/small.wgsl`).
     QrBatched,
+    /// Block permutation and identity of the block Jacobi SVD
+    /// (`wgsl/svd/block.wgsl`).
+    SvdBlock,
     /// Batched Jacobi eigensolver and SVD of small matrices (order ≤ 64),
     /// several matrices per workgroup (`wgsl/eig/jacobi.wgsl`).
     Jacobi,
@@ -67,11 +70,12 @@ const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
 const QR_TREE: &str = include_str!("../../wgsl/qr/tree.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
+const SVD_BLOCK: &str = include_str!("../../wgsl/svd/block.wgsl");
 const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 14] = [
+    pub const ALL: [Kernel; 15] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmSmall,
@@ -85,6 +89,7 @@ impl Kernel {
         Kernel::QrBlocked,
         Kernel::QrMgs,
         Kernel::QrBatched,
+        Kernel::SvdBlock,
         Kernel::Jacobi,
     ];
 
@@ -145,6 +150,7 @@ impl Kernel {
                 ("common/twosum.wgsl", TWOSUM),
                 ("qr/small.wgsl", QR_BATCHED),
             ],
+            Kernel::SvdBlock => &[("svd/block.wgsl", SVD_BLOCK)],
             Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
         }
     }
@@ -182,6 +188,7 @@ impl Kernel {
             Kernel::QrBlocked => "qr_blocked",
             Kernel::QrMgs => "qr_mgs",
             Kernel::QrBatched => "qr_batched",
+            Kernel::SvdBlock => "svd_block",
             Kernel::Jacobi => "jacobi",
         }
     }

@@ -53,6 +53,7 @@ pub(crate) const MAX_SWEEPS: usize = 30;
 const F_DESC: u32 = 1;
 const F_OFF: u32 = 2;
 const F_TRANS: u32 = 4;
+const F_KEEP: u32 = 8;
 
 /// Uniform block of `wgsl/eig/jacobi.wgsl` (`Params`).
 #[repr(C)]
@@ -139,10 +140,25 @@ fn too_big(op: &'static str, m: usize, n: usize) -> Error {
     )
 }
 
+/// The order of the eigenpairs [`encode_eigh_small`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    Ascending,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Descending,
+    /// As the rotations leave them: the eigenvector matrix is the product
+    /// of the Jacobi rotations, close to the identity when the input is
+    /// close to diagonal. The block one-sided Jacobi SVD needs this: sorted
+    /// eigenvectors can be far from any block-diagonally dominant matrix
+    /// (a permutation), which breaks the convergence of block Jacobi
+    /// (the uniformly-bounded-cosine condition) and made it linear.
+    Rotation,
+}
+
 /// Records the symmetric eigendecomposition of `batch` matrices of order
 /// `n` ≤ 64 held in `a` (batch×n×n column-major; only the lower triangles
-/// are read, `a` is not written): eigenvalues into `w` (batch×n, ascending,
-/// or descending when `descending`), eigenvectors into `v` (batch×n×n,
+/// are read, `a` is not written): eigenvalues into `w` (batch×n, in the
+/// given order), eigenvectors into `v` (batch×n×n,
 /// columns in the order of `w`), and, when given, into `off` (batch f32)
 /// max over i ≠ j of |a_ij| / √(|a_ii|·|a_jj|) of the input (0 where the
 /// denominator is 0). `info` gets 0, or 1 for a matrix that did not
@@ -156,13 +172,11 @@ pub(crate) fn encode_eigh_small(
     a: &wgpu::Buffer,
     w: &wgpu::Buffer,
     v: &wgpu::Buffer,
-    descending: bool,
+    order: Order,
     off: Option<&wgpu::Buffer>,
     info: &wgpu::Buffer,
 ) -> Result<()> {
-    encode_eigh_impl(
-        gpu, rec, n, batch, a, w, v, descending, off, info, MAX_SWEEPS,
-    )
+    encode_eigh_impl(gpu, rec, n, batch, a, w, v, order, off, info, MAX_SWEEPS)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -174,7 +188,7 @@ fn encode_eigh_impl(
     a: &wgpu::Buffer,
     w: &wgpu::Buffer,
     v: &wgpu::Buffer,
-    descending: bool,
+    order: Order,
     off: Option<&wgpu::Buffer>,
     info: &wgpu::Buffer,
     max_sweeps: usize,
@@ -196,7 +210,11 @@ fn encode_eigh_impl(
         check_words(op, "off", o, batch)?;
     }
     let dummy = gpu.storage(op, 4, "eigh_batched unused binding")?;
-    let flags = if descending { F_DESC } else { 0 } | if off.is_some() { F_OFF } else { 0 };
+    let flags = match order {
+        Order::Ascending => 0,
+        Order::Descending => F_DESC,
+        Order::Rotation => F_KEEP,
+    } | if off.is_some() { F_OFF } else { 0 };
     let u = JacobiUniform {
         rows: n as u32,
         cols: n as u32,
@@ -374,7 +392,7 @@ pub(crate) fn eigh_small_gpu(a: &GpuMatrix) -> Result<(GpuMatrix, GpuMatrix)> {
             a.buffer(),
             w.buffer(),
             v.buffer(),
-            false,
+            Order::Ascending,
             None,
             info.buffer(),
         )?;
@@ -407,27 +425,6 @@ impl GpuMatrix {
     /// by two-sided Jacobi, enqueued without reading back.
     pub fn eigh_batched(&self) -> Result<(GpuMatrix, GpuMatrix)> {
         eigh_small_gpu(self)
-    }
-}
-
-/// The CPU route of one SVD: `svd_cpu::svd`, except for k = min(m, n) = 2,
-/// where nalgebra 0.35's f32 SVD with vectors is inaccurate (its 2×2
-/// bidiagonal step: σ₁ off by up to 1e-3 relative for cond 1e6), so the
-/// decomposition runs in f64 and is rounded.
-fn cpu_svd(a: &DMatrix<f32>) -> Svd {
-    if a.nrows().min(a.ncols()) != 2 {
-        return svd_cpu::svd(a);
-    }
-    let f = a.map(f64::from).svd(true, true);
-    let (Some(u), Some(vt)) = (f.u, f.v_t) else {
-        unreachable!("SVD asked for U and Vᵀ")
-    };
-    let mut order = [0usize, 1];
-    order.sort_by(|&i, &j| f.singular_values[j].total_cmp(&f.singular_values[i]));
-    Svd {
-        u: DMatrix::from_fn(u.nrows(), 2, |r, c| u[(r, order[c])] as f32),
-        s: DVector::from_fn(2, |i, _| f.singular_values[order[i]] as f32),
-        vt: DMatrix::from_fn(2, vt.ncols(), |r, c| vt[(order[r], c)] as f32),
     }
 }
 
@@ -519,7 +516,7 @@ impl Context {
                         .collect())
                 })
             }
-            _ => Ok(a.iter().map(cpu_svd).collect()),
+            _ => Ok(a.iter().map(svd_cpu::svd).collect()),
         }
     }
 
@@ -555,7 +552,7 @@ impl Context {
                         ga.buffer(),
                         w.buffer(),
                         v.buffer(),
-                        false,
+                        Order::Ascending,
                         None,
                         info.buffer(),
                     )?;
@@ -637,7 +634,11 @@ mod tests {
             ga.buffer(),
             w.buffer(),
             v.buffer(),
-            descending,
+            if descending {
+                Order::Descending
+            } else {
+                Order::Ascending
+            },
             Some(off.buffer()),
             info.buffer(),
             sweeps,

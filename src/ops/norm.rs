@@ -46,7 +46,7 @@ struct SumsUniform {
     rows: u32,
     cols: u32,
     width: u32,
-    map_off: u32,
+    aux: u32,
 }
 
 /// Absolute column sums (`rows = false`) or row sums, in f64.

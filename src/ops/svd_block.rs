@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
-use crate::ops::jacobi::encode_eigh_small;
+use crate::ops::jacobi::{encode_eigh_small, Order};
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::svd::Svd;
 
@@ -45,7 +45,7 @@ struct BlockUniform {
     rows: u32,
     cols: u32,
     width: u32,
-    map_off: u32,
+    aux: u32,
 }
 
 /// Block width: pairs of 2b ≤ 64 columns fit the Jacobi kernel; narrower
@@ -121,6 +121,9 @@ pub(crate) struct Rotated {
     pub a: GpuMatrix,
     pub v: GpuMatrix,
     pub n: usize,
+    /// Columns of A·V with a norm at most this are negligible: noise at the
+    /// level of f32 rounding (4·√m·ε·‖A‖_F).
+    pub floor: f64,
 }
 
 fn u32_of(op: &'static str, v: usize) -> Result<u32> {
@@ -148,7 +151,7 @@ fn permute(
         rows: u32_of(op, rows)?,
         cols: u32_of(op, cols)?,
         width: u32_of(op, width)?,
-        map_off: u32_of(op, map_off)?,
+        aux: u32_of(op, map_off)?,
     };
     gpu.launch(
         rec,
@@ -163,7 +166,7 @@ fn permute(
     Ok(())
 }
 
-/// Strided batched `C_k = op(X_k)·Y_k` over the p pairs.
+/// Strided batched `C_k = X_k·Y_k` over the p pairs.
 #[allow(clippy::too_many_arguments)]
 fn pair_gemm(
     gpu: &Gpu,
@@ -172,12 +175,11 @@ fn pair_gemm(
     m: usize,
     n: usize,
     k: usize,
-    x: (&wgpu::Buffer, usize, bool),
+    x: (&wgpu::Buffer, usize),
     y: (&wgpu::Buffer, usize),
     c: &wgpu::Buffer,
 ) -> Result<()> {
-    let (xb, xld, tx) = x;
-    let xstride = if tx { xld * m } else { xld * k };
+    let (xb, xld) = x;
     encode_gemm(
         gpu,
         rec,
@@ -190,9 +192,9 @@ fn pair_gemm(
                 buf: xb,
                 off: 0,
                 ld: xld,
-                stride: xstride,
+                stride: xld * k,
             },
-            ta: tx,
+            ta: false,
             b: Operand {
                 buf: y.0,
                 off: 0,
@@ -214,9 +216,81 @@ fn pair_gemm(
     )
 }
 
+/// Rows per chunk of the split Gram kernel: enough chunks for about
+/// 1024 workgroups in all, each chunk a multiple of the 16-row slab.
+fn gram_chunk(rows: usize, pairs: usize) -> usize {
+    let want = 1024usize.div_ceil(pairs.max(1)).max(1);
+    rows.div_ceil(want).next_multiple_of(16).max(16)
+}
+
+/// Records `G_z = T_zᵀ·T_z` for the `pairs` blocks T_z (rows × w2,
+/// contiguous) of `src`: partial Gram matrices over row chunks, then
+/// their sum.
+#[allow(clippy::too_many_arguments)]
+fn pair_gram(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    op: &'static str,
+    src: &wgpu::Buffer,
+    rows: usize,
+    w2: usize,
+    pairs: usize,
+    partial: &wgpu::Buffer,
+    g: &wgpu::Buffer,
+) -> Result<()> {
+    let chunk = gram_chunk(rows, pairs);
+    let chunks = rows.div_ceil(chunk);
+    let u = BlockUniform {
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, w2)?,
+        width: u32_of(op, chunk)?,
+        aux: u32_of(op, chunks)?,
+    };
+    let pb = params_bytes(&u);
+    gpu.launch(
+        rec,
+        &format!("{op} gram {rows}x{w2} x{pairs}"),
+        Kernel::SvdBlock,
+        "gram_partial",
+        &[],
+        &pb,
+        &[(1, src), (2, partial)],
+        [chunks as u32, pairs as u32, 1],
+    );
+    gpu.launch(
+        rec,
+        &format!("{op} gram sum {chunks} chunks"),
+        Kernel::SvdBlock,
+        "gram_reduce",
+        &[],
+        &pb,
+        &[(1, partial), (2, g)],
+        [(w2 * w2).div_ceil(256) as u32, pairs as u32, 1],
+    );
+    Ok(())
+}
+
 /// Runs block one-sided Jacobi on A (m×n, m ≥ n > 0) until its columns are
 /// orthogonal. One submission per sweep and a 4-byte-per-pair readback.
 pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
+    let (r, converged) = block_jacobi_sweeps(op, a, MAX_SWEEPS)?;
+    if converged {
+        Ok(r)
+    } else {
+        Err(Error::NoConvergence {
+            op,
+            iterations: MAX_SWEEPS,
+        })
+    }
+}
+
+/// [`block_jacobi`] with at most `max_sweeps` sweeps; the flag says
+/// whether the tolerance was reached.
+fn block_jacobi_sweeps(
+    op: &'static str,
+    a: &GpuMatrix,
+    max_sweeps: usize,
+) -> Result<(Rotated, bool)> {
     let (m, n) = a.shape();
     let ctx: &Context = &a.ctx;
     let gpu = a.gpu();
@@ -232,6 +306,8 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
             limit: (m * gpu.max_groups() as usize * 4) as u64,
         });
     }
+    let floor = 4.0 * (m as f64).sqrt() * f32::EPSILON as f64 * a.norm_fro()? as f64;
+    let floor_bits = ((floor * floor) as f32).to_bits();
     let sched = Schedule::new(blocks);
     let rounds = blocks - 1;
     let map_words: Vec<u32> = sched.maps.concat();
@@ -241,6 +317,12 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
     let ta: PooledBuffer = gpu.storage(op, (m * npad * 4) as u64, "svd block scratch A")?;
     let tv: PooledBuffer = gpu.storage(op, (npad * npad * 4) as u64, "svd block scratch V")?;
     let g = gpu.storage(op, (pairs * w2 * w2 * 4) as u64, "svd block gram")?;
+    let chunks = m.div_ceil(gram_chunk(m, pairs));
+    let partial = gpu.storage(
+        op,
+        (pairs * chunks * w2 * w2 * 4) as u64,
+        "svd block gram partial",
+    )?;
     let wv = gpu.storage(op, (pairs * w2 * w2 * 4) as u64, "svd block rotations")?;
     let lam = gpu.storage(op, (pairs * w2 * 4) as u64, "svd block eigenvalues")?;
     let off = gpu.storage(op, (pairs * 4) as u64, "svd block off")?;
@@ -279,7 +361,7 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
         rows: u32_of(op, npad)?,
         cols: u32_of(op, npad)?,
         width: 1,
-        map_off: 0,
+        aux: 0,
     };
     gpu.launch(
         &mut rec,
@@ -309,21 +391,37 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
     let tol = 4.0 * (m as f64).sqrt() * eps;
     let accept = (m.max(n) as f64) * eps;
     let mut last = f64::INFINITY;
-    for sweep in 0..MAX_SWEEPS {
+    for sweep in 0..max_sweeps {
         let mut rec = gpu.encoder(op);
         for r in 0..rounds {
             // G_k = T_kᵀ·T_k
-            pair_gemm(
+            pair_gram(
                 gpu,
                 &mut rec,
-                pairs,
-                w2,
-                w2,
+                op,
+                work.buffer(),
                 m,
-                (work.buffer(), m, true),
-                (work.buffer(), m),
+                w2,
+                pairs,
+                partial.buffer(),
                 g.buffer(),
             )?;
+            let u = BlockUniform {
+                rows: 0,
+                cols: u32_of(op, w2)?,
+                width: floor_bits,
+                aux: 0,
+            };
+            gpu.launch(
+                &mut rec,
+                &format!("{op} gram off x{pairs}"),
+                Kernel::SvdBlock,
+                "gram_off",
+                &[],
+                &params_bytes(&u),
+                &[(1, g.buffer()), (2, off.buffer())],
+                [pairs as u32, 1, 1],
+            );
             encode_eigh_small(
                 gpu,
                 &mut rec,
@@ -332,8 +430,8 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
                 g.buffer(),
                 lam.buffer(),
                 wv.buffer(),
-                true,
-                Some(off.buffer()),
+                Order::Rotation,
+                None,
                 info.buffer(),
             )?;
             rec.copy_buffer_to_buffer(
@@ -351,7 +449,7 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
                 m,
                 w2,
                 w2,
-                (work.buffer(), m, false),
+                (work.buffer(), m),
                 (wv.buffer(), w2),
                 ta.buffer(),
             )?;
@@ -362,7 +460,7 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
                 npad,
                 w2,
                 w2,
-                (v.buffer(), npad, false),
+                (v.buffer(), npad),
                 (wv.buffer(), w2),
                 tv.buffer(),
             )?;
@@ -400,16 +498,26 @@ pub(crate) fn block_jacobi(op: &'static str, a: &GpuMatrix) -> Result<Rotated> {
         last = offs.iter().fold(0.0f64, |acc, &x| acc.max(x as f64));
         log::debug!(target: "wgpu_linalg::svd", "{op}: sweep {sweep}: off {last:.3e}");
         if last <= tol {
-            return Ok(Rotated { a: work, v, n });
+            return Ok((
+                Rotated {
+                    a: work,
+                    v,
+                    n,
+                    floor,
+                },
+                true,
+            ));
         }
     }
-    if last <= accept {
-        return Ok(Rotated { a: work, v, n });
-    }
-    Err(Error::NoConvergence {
-        op,
-        iterations: MAX_SWEEPS,
-    })
+    Ok((
+        Rotated {
+            a: work,
+            v,
+            n,
+            floor,
+        },
+        last <= accept,
+    ))
 }
 
 /// The real (not padding) columns of a rotation result, by descending
@@ -434,14 +542,14 @@ pub(crate) fn ranked_columns(a: &DMatrix<f32>, v: &DMatrix<f32>, n: usize) -> Ve
 }
 
 /// Orthonormal columns from the ranked columns of `a`: a_j/σ_j, and where
-/// σ_j is zero a unit vector orthogonalized (twice, in f64) against the
-/// columns before it.
-pub(crate) fn unit_columns(a: &DMatrix<f32>, ranked: &[(f64, usize)]) -> DMatrix<f32> {
+/// σ_j is negligible (≤ floor) a unit vector orthogonalized (twice, in
+/// f64) against the columns before it.
+pub(crate) fn unit_columns(a: &DMatrix<f32>, ranked: &[(f64, usize)], floor: f64) -> DMatrix<f32> {
     let m = a.nrows();
     let mut u = DMatrix::<f64>::zeros(m, ranked.len());
     let mut next_unit = 0usize;
     for (c, &(s, j)) in ranked.iter().enumerate() {
-        if s > 0.0 && s.is_finite() {
+        if s > floor && s.is_finite() {
             for i in 0..m {
                 u[(i, c)] = a[(i, j)] as f64 / s;
             }
@@ -474,8 +582,59 @@ pub(crate) fn finish_svd(r: &Rotated) -> Result<Svd> {
     let a = r.a.download()?;
     let v = r.v.download()?;
     let ranked = ranked_columns(&a, &v, r.n);
-    let u = unit_columns(&a, &ranked);
+    let u = unit_columns(&a, &ranked, r.floor);
     let s = DVector::from_iterator(ranked.len(), ranked.iter().map(|&(s, _)| s as f32));
     let vt = DMatrix::from_fn(ranked.len(), r.n, |i, j| v[(j, ranked[i].1)]);
     Ok(Svd { u, s, vt })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_robin_meets_every_pair_once_per_sweep() {
+        for blocks in [2usize, 4, 6, 10] {
+            let s = Schedule::new(blocks);
+            let rounds = blocks - 1;
+            // replay the layouts through the maps
+            let mut layout: Vec<usize> = (0..blocks).collect();
+            let mut met = std::collections::HashSet::new();
+            for r in 0..rounds {
+                layout = s.maps[r].iter().map(|&m| layout[m as usize]).collect();
+                for k in 0..blocks / 2 {
+                    let (a, b) = (layout[2 * k], layout[2 * k + 1]);
+                    assert!(met.insert((a.min(b), a.max(b))), "pair met twice");
+                }
+            }
+            assert_eq!(met.len(), blocks * (blocks - 1) / 2);
+            // the last map returns to round 0's layout
+            let back: Vec<usize> = s.maps[rounds].iter().map(|&m| layout[m as usize]).collect();
+            let first: Vec<usize> = s.maps[0].iter().map(|&m| m as usize).collect();
+            assert_eq!(back, first);
+        }
+    }
+
+    #[test]
+    fn rotations_keep_a_times_v() {
+        let Ok(ctx) = crate::Context::new() else {
+            return;
+        };
+        if !ctx.has_gpu() {
+            return;
+        }
+        let (m, n) = (70, 65);
+        let a = DMatrix::<f32>::from_fn(m, n, |i, j| ((i * 7 + j * 13) % 17) as f32 / 8.0 - 1.0);
+        let (r, _) = block_jacobi_sweeps("svd", &ctx.upload(&a).unwrap(), 2).unwrap();
+        let w = r.a.download().unwrap().map(f64::from);
+        let v = r.v.download().unwrap().map(f64::from);
+        let npad = v.nrows();
+        let mut ap = DMatrix::<f64>::zeros(m, npad);
+        ap.columns_mut(0, n).copy_from(&a.map(f64::from));
+        let d = (&ap * &v - &w).abs().max();
+        let o = (v.transpose() * &v - DMatrix::<f64>::identity(npad, npad))
+            .abs()
+            .max();
+        assert!(d < 1e-4 && o < 1e-4, "‖A·V − W‖ {d:.2e}, ‖VᵀV − I‖ {o:.2e}");
+    }
 }

@@ -1,5 +1,6 @@
-//! The CPU route of the SVD and symmetric eigensolvers: nalgebra in f32
-//! (Golub–Kahan SVD, tridiagonal QR for `eigh`), results put into the
+//! The CPU route of the SVD and symmetric eigensolvers: nalgebra
+//! (Golub–Kahan SVD with vectors in f64, singular values alone and the
+//! tridiagonal QR of `eigh` in f32), results put into the
 //! crate's conventions (singular values descending with Vᵀ rows to match,
 //! eigenvalues ascending with eigenvector columns to match).
 
@@ -18,14 +19,17 @@ pub(crate) fn svd(a: &DMatrix<f32>) -> Svd {
             vt: DMatrix::zeros(0, n),
         };
     }
-    let f = a.clone().svd(true, true);
+    // in f64: nalgebra 0.35's f32 SVD with vectors loses accuracy on some
+    // inputs (σ₁ off by 1e-3 relative at cond 1e6, and by 10% for a rank-1
+    // 2×64 matrix when min(m, n) = 2); the values alone are fine in f32
+    let f = a.map(f64::from).svd(true, true);
     let (Some(u), Some(vt)) = (f.u, f.v_t) else {
         unreachable!("SVD asked for U and Vᵀ")
     };
     Svd {
-        u,
-        s: f.singular_values,
-        vt,
+        u: u.map(|x| x as f32),
+        s: f.singular_values.map(|x| x as f32),
+        vt: vt.map(|x| x as f32),
     }
 }
 

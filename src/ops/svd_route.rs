@@ -9,6 +9,7 @@ use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
+use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr::check_finite;
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::svd_block::{block_jacobi, finish_svd, ranked_columns};
@@ -192,24 +193,63 @@ impl Context {
                 ));
             }
             let shift = sym_shift(a);
-            let b = DMatrix::from_fn(n, n, |i, j| {
-                let x = if i >= j { a[(i, j)] } else { a[(j, i)] };
-                if i == j {
-                    (x as f64 + shift) as f32
-                } else {
-                    x
-                }
-            });
+            let sym = svd_cpu::symmetrized_lower(a);
+            let mut b = sym.clone();
+            for i in 0..n {
+                b[(i, i)] = (b[(i, i)] as f64 + shift) as f32;
+            }
             let r = block_jacobi(op, &self.upload(&b)?)?;
+            // A·V (first n rows of V: the padding rows are zero in the real
+            // columns), a fresh GEMM with the unshifted matrix
+            let npad = r.v.rows();
+            let gs = self.upload(&sym)?;
+            let av = GpuMatrix::alloc(self, op, n, npad, 1)?;
+            let mut rec = gpu.encoder(op);
+            encode_gemm(
+                gpu,
+                &mut rec,
+                &Gemm {
+                    m: n,
+                    n: npad,
+                    k: n,
+                    batch: 1,
+                    a: Operand {
+                        buf: gs.buffer(),
+                        off: 0,
+                        ld: n,
+                        stride: 0,
+                    },
+                    ta: false,
+                    b: Operand {
+                        buf: r.v.buffer(),
+                        off: 0,
+                        ld: npad,
+                        stride: 0,
+                    },
+                    tb: false,
+                    c: Operand {
+                        buf: av.buffer(),
+                        off: 0,
+                        ld: n,
+                        stride: 0,
+                    },
+                    alpha: 1.0,
+                    beta: 0.0,
+                    half: false,
+                    lower_only: false,
+                },
+            )?;
+            gpu.submit(rec);
             let bv = r.a.download()?;
             let v = r.v.download()?;
+            let av = av.download()?;
             let ranked = ranked_columns(&bv, &v, n);
-            // λ_j = v_jᵀ·(B·v_j) − s, ascending
+            // λ_j = v_jᵀ·A·v_j (Rayleigh quotients in f64), ascending
             let mut pairs: Vec<(f64, usize)> = ranked
                 .iter()
                 .map(|&(_, j)| {
-                    let q: f64 = (0..n).map(|i| v[(i, j)] as f64 * bv[(i, j)] as f64).sum();
-                    (q - shift, j)
+                    let q: f64 = (0..n).map(|i| v[(i, j)] as f64 * av[(i, j)] as f64).sum();
+                    (q, j)
                 })
                 .collect();
             pairs.sort_by(|x, y| x.0.total_cmp(&y.0));

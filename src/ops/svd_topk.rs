@@ -95,7 +95,7 @@ impl GpuMatrix {
         let l = (k + opts.oversample).min(m.min(n));
         let gpu = self.gpu();
         gpu.scoped(|| {
-            let mut v = ctx.upload(&gaussian(n, l, 0x5eed_0f_70b0 ^ (m * 31 + n) as u64))?;
+            let mut v = ctx.upload(&gaussian(n, l, 0x005e_ed0f_70b0 ^ (m * 31 + n) as u64))?;
             let mut prev: Option<Vec<f64>> = None;
             let iters = opts.iters.max(1);
             let mut last = None;

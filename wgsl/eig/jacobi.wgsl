@@ -92,6 +92,8 @@ const EPS: f32 = 1.1920929e-7;
 const TINY: f32 = 1e-18;
 const F_DESC: u32 = 1u;
 const F_OFF: u32 = 2u;
+// eigh: eigenpairs in the order the rotations leave them (no sorting).
+const F_KEEP: u32 = 8u;
 const F_TRANS: u32 = 4u;
 const WG: u32 = 256u;
 
@@ -436,7 +438,10 @@ fn eigh_body(t: u32, group: u32) {
     }
     workgroupBarrier();
     for (var j = tm.lt; j < n; j += tm.tsz) {
-        let rk = rank_of(tm, j, n, desc);
+        var rk = j;
+        if ((p.flags & F_KEEP) == 0u) {
+            rk = rank_of(tm, j, n, desc);
+        }
         srank[(tm.g << LOGS) + j] = rk;
         let idx = tm.m * n + rk;
         if (tm.mat && idx < arrayLength(&out_w)) {

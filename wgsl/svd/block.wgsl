@@ -3,11 +3,13 @@
 // every pair sit side by side, which makes the pair Gram matrices and the
 // rotations strided batched GEMMs.
 
+// permute_blocks: rows, cols, width = block width, aux = map offset;
+// gram_*: rows, cols = w2 (pair width), width = rows per chunk, aux = chunks.
 struct BlockParams {
     rows: u32,
     cols: u32,
     width: u32,
-    map_off: u32,
+    aux: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: BlockParams;
@@ -16,7 +18,7 @@ struct BlockParams {
 @group(0) @binding(3) var<storage, read> slots: array<u32>;
 
 // dst's column block s (width columns of rows entries) is src's column
-// block slots[map_off + s]. Grid: x over rows (256 per workgroup), y over
+// block slots[aux + s]. Grid: x over rows (256 per workgroup), y over
 // columns.
 @compute @workgroup_size(256, 1, 1)
 fn permute_blocks(
@@ -29,7 +31,7 @@ fn permute_blocks(
         return;
     }
     let s = j / p.width;
-    let sj = slots[p.map_off + s] * p.width + (j - s * p.width);
+    let sj = slots[p.aux + s] * p.width + (j - s * p.width);
     dst[j * p.rows + i] = src[sj * p.rows + i];
 }
 
@@ -90,4 +92,131 @@ fn abs_row_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
         s += abs(src[j * p.rows + i]);
     }
     dst[i] = s;
+}
+
+// Gram matrices of column pairs, split over row chunks: for pair z and
+// chunk c, partial[z][c] = T_z[rows of c]ᵀ·T_z[rows of c], where T_z is the
+// rows × w2 block of src starting at element z·rows·w2 (w2 = 2b ≤ 64).
+// 256 invocations: 16 × 16 of them each accumulate a 4 × 4 block of the
+// w2 × w2 result (only (w2/4)² of them when w2 < 64) over 16-row slabs
+// staged in workgroup memory. gram_reduce then sums the chunks, so every
+// entry is a sum of chunk sums (shorter f32 accumulation chains than one
+// long dot product).
+var<workgroup> slab: array<f32, 1024>; // 16 rows × 64 columns, row-major
+
+@compute @workgroup_size(256, 1, 1)
+fn gram_partial(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let c = wid.x;
+    let z = wid.y;
+    let w2 = p.cols;
+    let w4 = w2 / 4u;
+    let tx = t % 16u;
+    let ty = t / 16u;
+    let busy = tx < w4 && ty < w4;
+    let base = z * p.rows * w2;
+    let r0 = c * p.width;
+    let r1 = min(r0 + p.width, p.rows);
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    // loads: invocation t reads row (t % 16) of columns t / 16 + 16·q
+    let lr = t % 16u;
+    let lc = t / 16u;
+    for (var r = r0; r < r1; r += 16u) {
+        let row = r + lr;
+        for (var q = 0u; q < 4u; q++) {
+            let col = lc + 16u * q;
+            var x = 0.0;
+            if (row < r1 && col < w2) {
+                x = src[base + col * p.rows + row];
+            }
+            slab[lr * 64u + col] = x;
+        }
+        workgroupBarrier();
+        if (busy) {
+            for (var k = 0u; k < 16u; k++) {
+                let o = k * 64u;
+                let a = vec4<f32>(slab[o + 4u * tx], slab[o + 4u * tx + 1u],
+                                  slab[o + 4u * tx + 2u], slab[o + 4u * tx + 3u]);
+                let b = vec4<f32>(slab[o + 4u * ty], slab[o + 4u * ty + 1u],
+                                  slab[o + 4u * ty + 2u], slab[o + 4u * ty + 3u]);
+                acc0 = fma(a, vec4<f32>(b.x), acc0);
+                acc1 = fma(a, vec4<f32>(b.y), acc1);
+                acc2 = fma(a, vec4<f32>(b.z), acc2);
+                acc3 = fma(a, vec4<f32>(b.w), acc3);
+            }
+        }
+        workgroupBarrier();
+    }
+    if (busy) {
+        let out = (z * p.aux + c) * w2 * w2;
+        let i = 4u * tx;
+        let j = 4u * ty;
+        for (var e = 0u; e < 4u; e++) {
+            dst[out + j * w2 + i + e] = acc0[e];
+            dst[out + (j + 1u) * w2 + i + e] = acc1[e];
+            dst[out + (j + 2u) * w2 + i + e] = acc2[e];
+            dst[out + (j + 3u) * w2 + i + e] = acc3[e];
+        }
+    }
+}
+
+// G[z] = Σ_c partial[z][c] (one invocation per entry; y = pair).
+@compute @workgroup_size(256, 1, 1)
+fn gram_reduce(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let e = gid.x;
+    let z = wid.y;
+    let size = p.cols * p.cols;
+    if (e >= size) {
+        return;
+    }
+    var s = 0.0;
+    for (var c = 0u; c < p.aux; c++) {
+        s += src[(z * p.aux + c) * size + e];
+    }
+    dst[z * size + e] = s;
+}
+
+// Convergence measure of each pair (one workgroup per pair z of the w2×w2
+// Gram matrices in src): dst[z] = max over i ≠ j of |g_ij|/√(g_ii·g_jj),
+// where columns whose g_ii is at most the floor (bitcast in p.width: the
+// square of the negligible column norm) take no part: their direction is
+// noise at the level of f32 rounding and cannot be made more orthogonal.
+@compute @workgroup_size(256, 1, 1)
+fn gram_off(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let w2 = p.cols;
+    let z = wid.x;
+    let floor = bitcast<f32>(p.width);
+    let base = z * w2 * w2;
+    var m = 0.0;
+    for (var e = t; e < w2 * w2; e += 256u) {
+        let i = e % w2;
+        let j = e / w2;
+        let gi = src[base + i * w2 + i];
+        let gj = src[base + j * w2 + j];
+        if (i != j && gi > floor && gj > floor) {
+            m = max(m, abs(src[base + e]) / (sqrt(gi) * sqrt(gj)));
+        }
+    }
+    partial[t] = m;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+        if (t < h) {
+            partial[t] = max(partial[t], partial[t + h]);
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        dst[z] = partial[0];
+    }
 }
