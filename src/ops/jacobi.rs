@@ -179,6 +179,37 @@ pub(crate) fn encode_eigh_small(
     encode_eigh_impl(gpu, rec, n, batch, a, w, v, order, off, info, MAX_SWEEPS)
 }
 
+/// [`encode_eigh_small`] in rotation order with at most `sweeps` sweeps
+/// (`info` then says whether they sufficed): the inner step of the block
+/// Jacobi SVD, where one or two sweeps per pair are enough because the
+/// outer iteration revisits every pair.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_eigh_rotations(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    n: usize,
+    batch: usize,
+    a: &wgpu::Buffer,
+    w: &wgpu::Buffer,
+    v: &wgpu::Buffer,
+    info: &wgpu::Buffer,
+    sweeps: usize,
+) -> Result<()> {
+    encode_eigh_impl(
+        gpu,
+        rec,
+        n,
+        batch,
+        a,
+        w,
+        v,
+        Order::Rotation,
+        None,
+        info,
+        sweeps.max(1),
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn encode_eigh_impl(
     gpu: &Gpu,

@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
-use crate::ops::jacobi::{encode_eigh_small, Order};
+use crate::ops::jacobi::encode_eigh_rotations;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::svd::Svd;
 
@@ -62,6 +62,20 @@ fn block_width(n: usize) -> usize {
         32
     } else {
         16
+    }
+}
+
+/// Jacobi sweeps on each pair's Gram matrix per round: the pairs come
+/// back every outer sweep, so a full inner diagonalization is wasted work
+/// (`WGPU_LINALG_SVD_INNER` overrides; 0 means the kernel's limit).
+fn inner_sweeps() -> usize {
+    match std::env::var("WGPU_LINALG_SVD_INNER")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        Some(0) => crate::ops::jacobi::MAX_SWEEPS,
+        Some(k) => k,
+        None => 2,
     }
 }
 
@@ -308,6 +322,7 @@ fn block_jacobi_sweeps(
     }
     let floor = 4.0 * (m as f64).sqrt() * f32::EPSILON as f64 * a.norm_fro()? as f64;
     let floor_bits = ((floor * floor) as f32).to_bits();
+    let inner = inner_sweeps();
     let sched = Schedule::new(blocks);
     let rounds = blocks - 1;
     let map_words: Vec<u32> = sched.maps.concat();
@@ -422,7 +437,7 @@ fn block_jacobi_sweeps(
                 &[(1, g.buffer()), (2, off.buffer())],
                 [pairs as u32, 1, 1],
             );
-            encode_eigh_small(
+            encode_eigh_rotations(
                 gpu,
                 &mut rec,
                 w2,
@@ -430,9 +445,8 @@ fn block_jacobi_sweeps(
                 g.buffer(),
                 lam.buffer(),
                 wv.buffer(),
-                Order::Rotation,
-                None,
                 info.buffer(),
+                inner,
             )?;
             rec.copy_buffer_to_buffer(
                 off.buffer(),
@@ -543,33 +557,48 @@ pub(crate) fn ranked_columns(a: &DMatrix<f32>, v: &DMatrix<f32>, n: usize) -> Ve
 
 /// Orthonormal columns from the ranked columns of `a`: a_j/σ_j, and where
 /// σ_j is negligible (≤ floor) a unit vector orthogonalized (twice, in
-/// f64) against the columns before it.
-pub(crate) fn unit_columns(a: &DMatrix<f32>, ranked: &[(f64, usize)], floor: f64) -> DMatrix<f32> {
+/// f64) against the columns before it — the unit vector e_i of the row
+/// with the least weight in the columns so far, so that little of it is
+/// projected away.
+pub(crate) fn unit_columns(
+    a: &DMatrix<f32>,
+    ranked: &[(f64, usize)],
+    floor: f64,
+) -> DMatrix<f32> {
     let m = a.nrows();
     let mut u = DMatrix::<f64>::zeros(m, ranked.len());
-    let mut next_unit = 0usize;
+    let mut row_w = vec![0.0f64; m];
+    let mut tried = vec![false; m];
     for (c, &(s, j)) in ranked.iter().enumerate() {
         if s > floor && s.is_finite() {
             for i in 0..m {
-                u[(i, c)] = a[(i, j)] as f64 / s;
+                let x = a[(i, j)] as f64 / s;
+                u[(i, c)] = x;
+                row_w[i] += x * x;
             }
             continue;
         }
-        // complete the basis: the next unit vector that is not (nearly) in
-        // the span of the columns so far
-        while next_unit < m {
+        loop {
+            let Some(r) = (0..m)
+                .filter(|&i| !tried[i])
+                .min_by(|&x, &y| row_w[x].total_cmp(&row_w[y]))
+            else {
+                break;
+            };
+            tried[r] = true;
             let mut x = DVector::<f64>::zeros(m);
-            x[next_unit] = 1.0;
-            next_unit += 1;
+            x[r] = 1.0;
             for _ in 0..2 {
-                for q in 0..c {
-                    let d = u.column(q).dot(&x);
-                    x.axpy(-d, &u.column(q), 1.0);
-                }
+                let coef = u.columns(0, c).transpose() * &x;
+                x -= u.columns(0, c) * coef;
             }
             let nx = x.norm();
-            if nx > 0.5 {
-                u.column_mut(c).copy_from(&(x / nx));
+            if nx > 0.25 {
+                x /= nx;
+                for i in 0..m {
+                    row_w[i] += x[i] * x[i];
+                }
+                u.column_mut(c).copy_from(&x);
                 break;
             }
         }
