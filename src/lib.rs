@@ -30,7 +30,7 @@ pub use gpu::matrix::GpuMatrix;
 pub use ops::factor::{FactorParams, TriFlags};
 pub use ops::linsolve::GpuLu;
 pub use ops::lu::Lu;
-pub use ops::matmul::{GemmParams, GemmVariant};
+pub use ops::matmul::{GemmParams, GemmVariant, SplitK};
 pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
 pub use ops::qr_lstsq::Lstsq;
 

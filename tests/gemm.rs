@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use half::f16;
 use nalgebra::DMatrix;
-use wgpu_linalg::{Error, Route};
+use wgpu_linalg::{Error, GemmParams, Route, SplitK};
 
 fn op(x: &DMatrix<f32>, t: bool) -> DMatrix<f32> {
     if t {
@@ -289,4 +289,142 @@ fn too_large_is_an_error_and_the_context_survives() {
     let a = random(&mut r, 20, 20);
     let c = ctx.matmul(&a, &a).unwrap();
     check_product(&c, &a, &a, "after TooLarge");
+}
+
+/// The split-K plan of an f32 problem with the default thresholds (asserted
+/// to exist, so that the cases below really take the split-K path).
+fn split_plan(m: usize, n: usize, k: usize) -> SplitK {
+    GemmParams::default()
+        .split_k(m, n, k, 1)
+        .unwrap_or_else(|| panic!("{m}x{k}x{n} should take the split-K path"))
+}
+
+/// Whether a split-K reduction ran inside `f` (`None` where the adapter has
+/// no timestamp queries to label dispatches with). Profiling is per device,
+/// so profiled sections of concurrent tests take turns.
+fn ran_split_k<T>(f: impl FnOnce() -> wgpu_linalg::Result<T>) -> (T, Option<bool>) {
+    static PROFILING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = PROFILING.lock().unwrap_or_else(|e| e.into_inner());
+    let (out, detail) = ctx().gpu_profile(f).unwrap();
+    let ran = detail.map(|(_, labels)| labels.iter().any(|(l, _)| l.starts_with("splitk")));
+    (out, ran)
+}
+
+#[test]
+fn split_k_plan_thresholds() {
+    let p = GemmParams::default();
+    // The H200 case: 64 tiles of 128×128, k = 8192 → 4 chunks, 256 groups.
+    assert_eq!(
+        p.split_k(8192, 40, 8192, 1),
+        Some(SplitK {
+            parts: 4,
+            chunk: 2048
+        })
+    );
+    assert_eq!(p.split_k(8192, 40, 8192, 2), None, "batched");
+    assert_eq!(p.split_k(8192, 40, 1024, 1), None, "short k");
+    assert_eq!(p.split_k(4096, 4096, 8192, 1), None, "enough tiles");
+    // few tiles: S capped by the least chunk depth
+    let s = p.split_k(33, 7, 4100, 1).unwrap();
+    assert!(s.chunk >= p.splitk_min_chunk && s.chunk % 16 == 0);
+    assert!((s.parts - 1) * s.chunk < 4100 && s.parts * s.chunk >= 4100);
+}
+
+#[test]
+fn split_k_every_transpose_and_remainder() {
+    // (m, k, n): small kernel with and without a remainder chunk, tiled
+    // kernel with scalar (m odd) and vec4 (m a multiple of 4) partials,
+    // m and n not multiples of 4 or 16.
+    let shapes = [
+        (300, 5000, 40),
+        (300, 5120, 40),
+        (33, 4100, 7),
+        (517, 2500, 37),
+        (520, 2400, 36),
+    ];
+    for (case, &(m, k, n)) in shapes.iter().enumerate() {
+        let plan = split_plan(m, n, k);
+        if (m, k) == (300, 5120) {
+            assert_eq!(k % plan.chunk, 0, "no remainder chunk: {plan:?}");
+        } else {
+            assert_ne!(k % plan.chunk, 0, "a remainder chunk: {plan:?}");
+        }
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut r = rng(
+                "split_k_every_transpose",
+                case as u64 * 4 + ta as u64 * 2 + tb as u64,
+            );
+            let a = if ta {
+                random(&mut r, k, m)
+            } else {
+                random(&mut r, m, k)
+            };
+            let b = if tb {
+                random(&mut r, n, k)
+            } else {
+                random(&mut r, k, n)
+            };
+            let gpu = ctx().with_route(Route::Gpu);
+            let (c, ran) = ran_split_k(|| gpu.matmul_t(&a, ta, &b, tb));
+            assert_ne!(ran, Some(false), "{m}x{k}x{n}: no split-K reduction ran");
+            check_product(
+                &c,
+                &op(&a, ta),
+                &op(&b, tb),
+                &format!("split-K {m}x{k}x{n} ta={ta} tb={tb} {plan:?}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn split_k_alpha_beta_on_device() {
+    let ctx = ctx().with_route(Route::Gpu);
+    for (case, &(m, k, n, ta, tb)) in [(300, 5000, 40, true, false), (131, 3000, 130, false, true)]
+        .iter()
+        .enumerate()
+    {
+        split_plan(m, n, k);
+        let mut r = rng("split_k_alpha_beta", case as u64);
+        let a = if ta {
+            random(&mut r, k, m)
+        } else {
+            random(&mut r, m, k)
+        };
+        let b = if tb {
+            random(&mut r, n, k)
+        } else {
+            random(&mut r, k, n)
+        };
+        let c0 = random(&mut r, m, n);
+        let (alpha, beta) = (0.75f32, -1.25f32);
+        let (oa, ob) = (to64(&op(&a, ta)), to64(&op(&b, tb)));
+        let scale = (oa.abs() * ob.abs()).max() + to64(&c0).abs().max();
+        let ga = ctx.upload(&a).unwrap();
+        let gb = ctx.upload(&b).unwrap();
+        let gc = ctx.upload(&c0).unwrap();
+        let (c, ran) = ran_split_k(|| ga.gemm(alpha, ta, &gb, tb, beta, &gc)?.download());
+        assert_ne!(ran, Some(false), "{m}x{k}x{n}: no split-K reduction ran");
+        let exact = &oa * &ob * alpha as f64 + to64(&c0) * beta as f64;
+        let err = max_diff(&c, &exact);
+        assert!(
+            err <= 2.0 * (k + 2) as f64 * EPS * scale,
+            "{m}x{k}x{n} beta: err {err:.3e}"
+        );
+        // C untouched on the device
+        assert_eq!(gc.download().unwrap(), c0);
+        // beta = 0 never reads C: NaN in C must not reach the result
+        let nan = ctx.upload(&DMatrix::from_element(m, n, f32::NAN)).unwrap();
+        let c = ga
+            .gemm(alpha, ta, &gb, tb, 0.0, &nan)
+            .unwrap()
+            .download()
+            .unwrap();
+        let exact = &oa * &ob * alpha as f64;
+        let err = max_diff(&c, &exact);
+        assert!(
+            err <= 2.0 * k as f64 * EPS * scale,
+            "{m}x{k}x{n} beta = 0: err {err:.3e}"
+        );
+    }
 }

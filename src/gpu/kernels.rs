@@ -20,6 +20,9 @@ pub enum Kernel {
     GemmSmall,
     /// 128×128-tile GEMM with f16 storage and f32 accumulation.
     GemmTiledF16,
+    /// Split-K reduction: sums the partial products of a GEMM whose k was
+    /// cut into chunks, plus beta·C (`wgsl/gemm/splitk.wgsl`).
+    GemmSplitK,
     /// Copy/transpose, scale, axpy, row swaps.
     Elementwise,
     /// Compensated reductions: dot, norm, max-abs with index.
@@ -57,6 +60,7 @@ const GEMM_C_SCALAR: &str = include_str!("../../wgsl/gemm/c_scalar.wgsl");
 const GEMM_C_VEC4: &str = include_str!("../../wgsl/gemm/c_vec4.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
+const GEMM_SPLITK: &str = include_str!("../../wgsl/gemm/splitk.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
 const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
 const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
@@ -75,11 +79,12 @@ const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 15] = [
+    pub const ALL: [Kernel; 16] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
+        Kernel::GemmSplitK,
         Kernel::Elementwise,
         Kernel::Reduce,
         Kernel::Factor,
@@ -116,6 +121,7 @@ impl Kernel {
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
+            Kernel::GemmSplitK => &[("gemm/splitk.wgsl", GEMM_SPLITK)],
             Kernel::Elementwise => &[("common/elementwise.wgsl", ELEMENTWISE)],
             Kernel::Reduce => &[
                 ("common/twosum.wgsl", TWOSUM),
@@ -179,6 +185,7 @@ impl Kernel {
             Kernel::GemmTiledC4 => "gemm_tiled_c4",
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
+            Kernel::GemmSplitK => "gemm_splitk",
             Kernel::Elementwise => "elementwise",
             Kernel::Reduce => "reduce",
             Kernel::Factor => "factor",

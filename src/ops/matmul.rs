@@ -9,7 +9,26 @@
 //! Accuracy: ordinary f32 dot products with fused multiply-adds, so
 //! |C − Ĉ| ≤ k·ε·|A|·|B| elementwise (f16 inputs are widened exactly; the
 //! accumulation is f32).
-
+//!
+//! Split-K: a single (batch 1) f32 product whose output has few tiles but a
+//! long k — e.g. A·V with A 8192×8192 and V 8192×40, only 64 tiles of 128×128
+//! for a GPU with over 100 cores, each running k = 8192 — leaves most of the
+//! GPU idle. When the output has fewer than
+//! [`GemmParams::splitk_max_tiles`] tiles and k ≥ [`GemmParams::splitk_min_k`],
+//! k is cut into S chunks (tiles·S about [`GemmParams::splitk_target_groups`],
+//! every chunk at least [`GemmParams::splitk_min_chunk`] deep and a multiple
+//! of 16, see [`GemmParams::split_k`]). The full chunks run as one batched
+//! GEMM over z (chunk s reads op(A)'s columns and op(B)'s rows s·chunk ..),
+//! writing alpha·op(A)ₛ·op(B)ₛ into S contiguous m×n partials of a scratch
+//! buffer with beta = 0; a shorter remainder chunk, if any, is a second
+//! launch into the last slot. One reduction kernel then writes
+//! C = Σₛ Pₛ + beta·C (C is not read when beta = 0). Cost: the same 2mnk
+//! flops spread over tiles·S workgroups, plus S·m·n·4 bytes written and read
+//! back (small next to the mk·4 bytes of A, since n ≤ a few tiles) and one
+//! extra dispatch. Accuracy: each partial is an f32 dot product over one
+//! chunk and the S partials are then added in f32, so the bound stays
+//! k·ε·|A|·|B| (blocked summation is, if anything, slightly better than one
+//! long running sum).
 use half::f16;
 use nalgebra::DMatrix;
 
@@ -60,14 +79,52 @@ pub enum GemmVariant {
 pub struct GemmParams {
     /// Use the tiled kernel from this many elements of C per matrix.
     pub tiled_min_elems: usize,
+    /// Split-K (see the module docs) only when the output has fewer tiles
+    /// than this (tiles of the kernel that runs: 128×128 or 16×16). 256:
+    /// about two workgroups per core of a 132-core GPU.
+    pub splitk_max_tiles: usize,
+    /// Split-K only from this depth k on.
+    pub splitk_min_k: usize,
+    /// Split-K chooses S so that tiles·S reaches this many workgroups
+    /// (tiles·S ends up between this and twice this, unless chunks would
+    /// get shallower than `splitk_min_chunk`).
+    pub splitk_target_groups: usize,
+    /// Least depth of a split-K chunk.
+    pub splitk_min_chunk: usize,
+}
+
+/// How [`GemmParams::split_k`] cuts k.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SplitK {
+    /// Number of partial products (chunks), remainder chunk included.
+    pub parts: usize,
+    /// Depth of each full chunk (a multiple of 16); the last chunk holds
+    /// `k − (parts − 1)·chunk` ≤ `chunk`.
+    pub chunk: usize,
 }
 
 impl Default for GemmParams {
+    /// Tiled from one 128×128 tile of output; split-K below 256 tiles, from
+    /// k = 2048, towards 256 workgroups with chunks of at least 512. The
+    /// split-K values can be overridden with `WGPU_LINALG_SPLITK_MAX_TILES`,
+    /// `WGPU_LINALG_SPLITK_MIN_K`, `WGPU_LINALG_SPLITK_TARGET_GROUPS` and
+    /// `WGPU_LINALG_SPLITK_MIN_CHUNK` for tuning runs
+    /// (`WGPU_LINALG_SPLITK_MAX_TILES=0` turns split-K off).
     fn default() -> Self {
-        // One 128×128 tile's worth of output: below that most of a tiled
-        // workgroup would idle.
+        let env = |name: &str, default: usize| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(default)
+        };
         GemmParams {
+            // One 128×128 tile's worth of output: below that most of a tiled
+            // workgroup would idle.
             tiled_min_elems: 128 * 128,
+            splitk_max_tiles: env("WGPU_LINALG_SPLITK_MAX_TILES", 256),
+            splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 2048),
+            splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 256).max(1),
+            splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 512).max(16),
         }
     }
 }
@@ -79,6 +136,42 @@ impl GemmParams {
         } else {
             GemmVariant::Small
         }
+    }
+
+    /// Output tiles of an m×n product (per matrix) for the kernel that
+    /// runs it.
+    pub fn tiles(&self, m: usize, n: usize) -> usize {
+        let t = match self.variant(m, n) {
+            GemmVariant::Tiled => 128,
+            GemmVariant::Small => 16,
+        };
+        m.div_ceil(t) * n.div_ceil(t)
+    }
+
+    /// The split-K plan of an f32 product `op(A)` m×k times `op(B)` k×n
+    /// over `batch` matrices, or `None` where it runs as one GEMM: batched
+    /// products, `tiles ≥ splitk_max_tiles`, `k < splitk_min_k`, or fewer
+    /// than two chunks of `splitk_min_chunk`. Otherwise
+    /// S = ⌈target/tiles⌉ capped at k/min_chunk, and the chunk depth is
+    /// ⌈k/S⌉ rounded up to a multiple of 16.
+    pub fn split_k(&self, m: usize, n: usize, k: usize, batch: usize) -> Option<SplitK> {
+        if batch != 1 || m == 0 || n == 0 || k < self.splitk_min_k {
+            return None;
+        }
+        let tiles = self.tiles(m, n);
+        if tiles >= self.splitk_max_tiles {
+            return None;
+        }
+        let s = self
+            .splitk_target_groups
+            .div_ceil(tiles)
+            .min(k / self.splitk_min_chunk.max(1));
+        if s < 2 {
+            return None;
+        }
+        let chunk = k.div_ceil(s).next_multiple_of(16);
+        let parts = k.div_ceil(chunk);
+        (parts >= 2).then_some(SplitK { parts, chunk })
     }
 }
 
@@ -130,8 +223,123 @@ fn c_vec4_ok(g: &Gemm<'_>) -> bool {
         && g.c.stride.is_multiple_of(4)
 }
 
-/// Records a GEMM (batched over z, in chunks the dispatch limit allows).
+/// Uniform block of the split-K reduction (`SplitKParams` in
+/// `wgsl/gemm/splitk.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct SplitKUniform {
+    m: u32,
+    n: u32,
+    parts: u32,
+    ldc: u32,
+    c_off: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+    beta: f32,
+    pad3: f32,
+    pad4: f32,
+    pad5: f32,
+}
+
+/// Records a GEMM (batched over z, in chunks the dispatch limit allows);
+/// few-tile, long-k f32 products take the split-K path (module docs).
 pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
+    if g.m == 0 || g.n == 0 || g.batch == 0 {
+        return Ok(());
+    }
+    if !g.half && !g.lower_only {
+        if let Some(plan) = GemmParams::default().split_k(g.m, g.n, g.k, g.batch) {
+            let bytes = (plan.parts * g.m * g.n * 4) as u64;
+            if bytes <= gpu.max_binding() {
+                return encode_split_k(gpu, enc, g, plan);
+            }
+        }
+    }
+    encode_direct(gpu, enc, g)
+}
+
+/// The split-K path of [`encode_gemm`]: partial products into scratch, then
+/// one reduction into C.
+fn encode_split_k(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, plan: SplitK) -> Result<()> {
+    let op = "matmul";
+    let (m, n) = (g.m, g.n);
+    let mn = m * n;
+    let scratch = gpu.storage(op, (plan.parts * mn * 4) as u64, "gemm splitk partials")?;
+    let full = g.k / plan.chunk;
+    let rem = g.k - full * plan.chunk;
+    // element offsets of chunk s = s·step in A and B
+    let a_step = if g.ta { 1 } else { g.a.ld };
+    let b_step = if g.tb { g.b.ld } else { 1 };
+    let part = |k: usize, batch: usize, kc: usize, slot: usize| Gemm {
+        m,
+        n,
+        k,
+        batch,
+        a: Operand {
+            buf: g.a.buf,
+            off: g.a.off + kc * a_step,
+            ld: g.a.ld,
+            stride: plan.chunk * a_step,
+        },
+        ta: g.ta,
+        b: Operand {
+            buf: g.b.buf,
+            off: g.b.off + kc * b_step,
+            ld: g.b.ld,
+            stride: plan.chunk * b_step,
+        },
+        tb: g.tb,
+        c: Operand {
+            buf: scratch.buffer(),
+            off: slot * mn,
+            ld: m,
+            stride: mn,
+        },
+        alpha: g.alpha,
+        beta: 0.0,
+        half: false,
+        lower_only: false,
+    };
+    encode_direct(gpu, enc, &part(plan.chunk, full, 0, 0))?;
+    if rem > 0 {
+        encode_direct(gpu, enc, &part(rem, 1, full * plan.chunk, full))?;
+    }
+    let u = SplitKUniform {
+        m: u32_of(op, m)?,
+        n: u32_of(op, n)?,
+        parts: u32_of(op, plan.parts)?,
+        ldc: u32_of(op, g.c.ld.max(1))?,
+        c_off: u32_of(op, g.c.off)?,
+        beta: g.beta,
+        ..Default::default()
+    };
+    let gx = m.div_ceil(64);
+    let gy = n.div_ceil(4);
+    let max = gpu.max_groups() as usize;
+    if gx > max || gy > max {
+        return Err(Error::TooLarge {
+            op,
+            bytes: (mn * 4) as u64,
+            limit: (max * 64 * max * 4 * 4) as u64,
+        });
+    }
+    gpu.launch(
+        enc,
+        &format!("splitk reduce {m}x{n} parts {}", plan.parts),
+        Kernel::GemmSplitK,
+        "reduce",
+        &[],
+        &params_bytes(&u),
+        &[(1, scratch.buffer()), (2, g.c.buf)],
+        [gx as u32, gy as u32, 1],
+    );
+    enc.keep(scratch);
+    Ok(())
+}
+
+/// One GEMM kernel launch per chunk of the batch the dispatch limit allows.
+fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
         return Ok(());
     }
