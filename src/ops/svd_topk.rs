@@ -1,20 +1,24 @@
 //! Top-k singular triplets by block subspace (power) iteration.
 //!
 //! Algorithm (GPU route): V₀ is an n×l block of seeded Gaussian numbers
-//! (l = k + oversample, at most min(m, n)). Each iteration runs the Z-step
-//! as two GEMM launches, `B = A·V` and `Z = Aᵀ·Q_B`, with both blocks
-//! re-orthonormalized on the GPU by two-pass modified Gram–Schmidt
-//! (`Q_B R_B = B`, `Q_Z R_Z = Z`, V ← Q_Z). Since `Q_Bᵀ·A = Zᵀ = R_Zᵀ·Q_Zᵀ`,
+//! (l = k + oversample, at most min(m, n), rounded up to a multiple of 4).
+//! Each iteration runs the Z-step as two GEMM launches, `B = A·V` and
+//! `Z = Aᵀ·Q_B` (split-K GEMMs: the outputs are skinny, k is long), with
+//! both blocks re-orthonormalized on the GPU by shifted CholeskyQR3 (for
+//! l ≤ 64: three Gram/Cholesky/GEMM passes, 12 dispatches, see
+//! `svd_block::record_cholqr3`; two-pass MGS beyond), `Q_B = orth(B)`,
+//! `Q_Z = orth(Z)`, V ← Q_Z, and `R_Z = Q_Zᵀ·Z` when Ritz values are
+//! wanted. Since `Q_Bᵀ·A = Zᵀ = R_Zᵀ·Q_Zᵀ`,
 //! the Rayleigh–Ritz step is the SVD of the small l×l matrix R_Zᵀ = U_r·Σ·W_rᵀ
 //! (f64, on the host): the Ritz triplets are `U = Q_B·U_r`, Σ,
 //! `V = Q_Z·W_r`, the first k of which are returned (`U` and `Vᵀ` formed by
 //! GEMMs on the GPU). The convergence test compares the k Ritz values of
 //! successive iterations (relative to the largest; reading back R_Z, l²
 //! values); `tol = 0` runs all iterations without a readback. Cost per
-//! iteration: 4mnl flops in the GEMMs and 4(m + n)l² in the orthonormalizations.
+//! iteration: 4mnl flops in the GEMMs and 6(m + n)l² in the orthonormalizations.
 //! Accuracy: the Ritz values converge like (σ_{l+1}/σ_i)^(2·iterations)
 //! toward σ_i, with errors of order ε·σ₁ from f32 arithmetic; the returned
-//! U and V have orthonormal columns to O(ε) (two-pass MGS) while σ_k ≫ ε·σ₁.
+//! U and V have orthonormal columns to O(ε) while σ_k ≫ ε·σ₁.
 //! The CPU route is nalgebra's full SVD truncated to k (exact, for the small
 //! matrices the dispatcher sends there).
 
@@ -26,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::qr::{check_finite, QrAlgo, QrMode};
 use crate::ops::svd::{GpuSvd, Svd, TopkOpts};
+use crate::ops::svd_block::record_cholqr3;
 use crate::ops::svd_cpu;
 
 /// Seeded standard normal numbers (xorshift64* and Box–Muller), so results
@@ -93,22 +98,36 @@ impl GpuMatrix {
             });
         }
         let l = (k + opts.oversample).min(m.min(n));
+        // CholeskyQR3 takes blocks of ≤ 64 columns in multiples of 4 (the
+        // extra random columns only help); wider blocks use two-pass MGS
+        let l4 = l.next_multiple_of(4);
+        let cholqr = l4 <= 64;
+        let l = if cholqr { l4 } else { l };
         let gpu = self.gpu();
+        let orth = |x: &GpuMatrix| -> Result<GpuMatrix> {
+            if cholqr {
+                let mut rec = gpu.encoder(op);
+                let q = record_cholqr3(gpu, &mut rec, op, x)?;
+                gpu.submit(rec);
+                Ok(q)
+            } else {
+                x.qr_with(QrMode::Reduced, QrAlgo::Mgs)?.q_or_err(op)
+            }
+        };
         gpu.scoped(|| {
             let mut v = ctx.upload(&gaussian(n, l, 0x005e_ed0f_70b0 ^ (m * 31 + n) as u64))?;
             let mut prev: Option<Vec<f64>> = None;
             let iters = opts.iters.max(1);
             let mut last = None;
             for it in 0..iters {
-                let b = self.matmul(&v)?;
-                let qb = b.qr_with(QrMode::Reduced, QrAlgo::Mgs)?.q_or_err(op)?;
+                let qb = orth(&self.matmul(&v)?)?;
                 let z = self.matmul_t(true, &qb, false)?;
-                let f = z.qr_with(QrMode::Reduced, QrAlgo::Mgs)?;
-                let qz = f.q_or_err(op)?;
+                let qz = orth(&z)?;
                 v = qz.clone();
                 let final_iter = it + 1 == iters;
                 if opts.tol > 0.0 || final_iter {
-                    let rz = f.r.download()?;
+                    // R_Z = Q_Zᵀ·Z: A ≈ Q_B·Zᵀ = Q_B·R_Zᵀ·Q_Zᵀ
+                    let rz = qz.matmul_t(true, &z, false)?.download()?;
                     let svd = ritz(&rz);
                     let s: Vec<f64> = svd.singular_values.iter().take(k).copied().collect();
                     let done = match &prev {

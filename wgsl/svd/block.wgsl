@@ -220,3 +220,70 @@ fn gram_off(
         dst[z] = partial[0];
     }
 }
+
+// M = L⁻ᵀ for the Cholesky factor L of G + δ·I (one workgroup; G is the
+// p.cols × p.cols Gram matrix in src, p.cols ≤ 64; δ = shift·max_i g_ii
+// with shift = bitcast(p.width)): the right factor of CholeskyQR,
+// Q = B·M. A pivot below δ is raised to δ (modified Cholesky), so a
+// rank-deficient B gives small, finite columns instead of NaN. Output M
+// (upper triangular, p.cols × p.cols, column-major) into dst.
+var<workgroup> sg: array<f32, 4096>;
+var<workgroup> sdelta: f32;
+
+@compute @workgroup_size(256, 1, 1)
+fn chol_inv(@builtin(local_invocation_index) t: u32) {
+    let n = p.cols;
+    for (var e = t; e < n * n; e += 256u) {
+        let i = e % n;
+        let j = e / n;
+        sg[j * 64u + i] = src[e];
+    }
+    workgroupBarrier();
+    if (t == 0u) {
+        var mx = 0.0;
+        for (var i = 0u; i < n; i++) {
+            mx = max(mx, sg[i * 64u + i]);
+        }
+        sdelta = max(bitcast<f32>(p.width) * mx, 1e-30);
+    }
+    workgroupBarrier();
+    let delta = sdelta;
+    // right-looking Cholesky in the lower triangle
+    for (var j = 0u; j < n; j++) {
+        let d = sqrt(max(sg[j * 64u + j], delta));
+        workgroupBarrier();
+        for (var i = j + 1u + t; i < n; i += 256u) {
+            sg[j * 64u + i] = sg[j * 64u + i] / d;
+        }
+        if (t == 0u) {
+            sg[j * 64u + j] = d;
+        }
+        workgroupBarrier();
+        let w = n - j - 1u;
+        for (var e = t; e < w * w; e += 256u) {
+            let i = j + 1u + e % w;
+            let k = j + 1u + e / w;
+            if (k <= i) {
+                sg[k * 64u + i] -= sg[j * 64u + i] * sg[j * 64u + k];
+            }
+        }
+        workgroupBarrier();
+    }
+    // column c of L⁻¹ by forward substitution (one invocation per column),
+    // written as row c of M = L⁻ᵀ; entries above are read back from dst
+    if (t < n) {
+        let c = t;
+        for (var i = 0u; i < n; i++) {
+            if (i < c) {
+                dst[i * n + c] = 0.0;
+            }
+        }
+        for (var i = c; i < n; i++) {
+            var s = select(0.0, 1.0, i == c);
+            for (var k = c; k < i; k++) {
+                s -= sg[k * 64u + i] * dst[k * n + c];
+            }
+            dst[i * n + c] = s / sg[i * 64u + i];
+        }
+    }
+}
