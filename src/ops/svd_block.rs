@@ -39,6 +39,9 @@ use crate::ops::jacobi::encode_eigh_rotations;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::svd::Svd;
 
+/// Rounds recorded per submission.
+const SUBMIT_ROUNDS: usize = 8;
+
 /// Most sweeps before `Error::NoConvergence`.
 pub(crate) const MAX_SWEEPS: usize = 40;
 
@@ -516,6 +519,11 @@ fn block_jacobi_sweeps(
     for sweep in 0..max_sweeps {
         let mut rec = gpu.encoder(op);
         for r in 0..rounds {
+            // submit every few rounds, so the GPU runs while the next
+            // rounds are recorded
+            if r > 0 && r % SUBMIT_ROUNDS == 0 {
+                gpu.submit(std::mem::replace(&mut rec, gpu.encoder(op)));
+            }
             // G_k = T_kᵀ·T_k
             pair_gram(
                 gpu,
