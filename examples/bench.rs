@@ -325,6 +325,8 @@ fn host_call(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=wgpu_linalg::svd=debug (for example) shows phase timings
+    let _ = env_logger::builder().format_timestamp_millis().try_init();
     let ctx = Context::new()?;
     let adapter = ctx
         .adapter_info()

@@ -517,6 +517,7 @@ fn block_jacobi_sweeps(
     let accept = (m.max(n) as f64) * eps;
     let mut last = f64::INFINITY;
     for sweep in 0..max_sweeps {
+        let t0 = std::time::Instant::now();
         let mut rec = gpu.encoder(op);
         for r in 0..rounds {
             // submit every few rounds, so the GPU runs while the next
@@ -620,12 +621,17 @@ fn block_jacobi_sweeps(
             )?;
         }
         gpu.submit(rec);
+        let recorded = t0.elapsed();
         let offs = gpu.read_f32(sweep_off.buffer(), 0, (rounds * pairs) as u64)?;
         if offs.iter().any(|x| !x.is_finite()) {
             return Err(Error::NonFinite { op });
         }
         last = offs.iter().fold(0.0f64, |acc, &x| acc.max(x as f64));
-        log::debug!(target: "wgpu_linalg::svd", "{op}: sweep {sweep}: off {last:.3e}");
+        log::debug!(
+            target: "wgpu_linalg::svd",
+            "{op}: sweep {sweep}: off {last:.3e}, recorded in {recorded:?}, done after {:?}",
+            t0.elapsed()
+        );
         if last <= tol {
             return Ok((
                 Rotated {
@@ -718,12 +724,15 @@ pub(crate) fn unit_columns(a: &DMatrix<f32>, ranked: &[(f64, usize)], floor: f64
 
 /// Thin SVD of A (m ≥ n) from the rotation result: U m×n, s, Vᵀ n×n.
 pub(crate) fn finish_svd(r: &Rotated) -> Result<Svd> {
+    let t0 = std::time::Instant::now();
     let a = r.a.download()?;
     let v = r.v.download()?;
+    log::debug!(target: "wgpu_linalg::svd", "finish: downloads {:?}", t0.elapsed());
     let ranked = ranked_columns(&a, &v, r.n);
     let u = unit_columns(&a, &ranked, r.floor);
     let s = DVector::from_iterator(ranked.len(), ranked.iter().map(|&(s, _)| s as f32));
     let vt = DMatrix::from_fn(ranked.len(), r.n, |i, j| v[(j, ranked[i].1)]);
+    log::debug!(target: "wgpu_linalg::svd", "finish: done {:?}", t0.elapsed());
     Ok(Svd { u, s, vt })
 }
 
