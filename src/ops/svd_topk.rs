@@ -27,7 +27,8 @@ use nalgebra::{DMatrix, DVector};
 use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
-use crate::gpu::GpuMatrix;
+use crate::gpu::{Gpu, GpuMatrix, Recorder};
+use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr::{check_finite, QrAlgo, QrMode};
 use crate::ops::svd::{GpuSvd, Svd, TopkOpts};
 use crate::ops::svd_block::record_cholqr3;
@@ -73,7 +74,73 @@ fn ritz(rz: &DMatrix<f32>) -> nalgebra::SVD<f64, nalgebra::Dyn, nalgebra::Dyn> {
     rz.transpose().map(f64::from).svd(true, true)
 }
 
+/// Records `C = op(X)·Y` for the n×l (or m×l) blocks of subspace
+/// iteration: X is given by (buffer, rows, transposed) with `inner` the
+/// shared dimension, Y and C are single column-major matrices.
+fn product(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    x: (&wgpu::Buffer, usize, bool),
+    y: &GpuMatrix,
+    c: &GpuMatrix,
+    inner: usize,
+) -> Result<()> {
+    let (xbuf, xrows, tx) = x;
+    encode_gemm(
+        gpu,
+        rec,
+        &Gemm {
+            m: c.rows,
+            n: c.cols,
+            k: inner,
+            batch: 1,
+            a: Operand {
+                buf: xbuf,
+                off: 0,
+                ld: xrows,
+                stride: 0,
+            },
+            ta: tx,
+            b: Operand {
+                buf: y.buffer(),
+                off: 0,
+                ld: y.rows,
+                stride: 0,
+            },
+            tb: false,
+            c: Operand {
+                buf: c.buffer(),
+                off: 0,
+                ld: c.rows,
+                stride: 0,
+            },
+            alpha: 1.0,
+            beta: 0.0,
+            half: false,
+            lower_only: false,
+        },
+    )
+}
+
 impl GpuMatrix {
+    /// Orthonormal columns spanning `x`: recorded CholeskyQR3, or (for
+    /// blocks CholeskyQR3 does not take) the pending recording submitted
+    /// and two-pass MGS run after it.
+    fn orth(
+        &self,
+        gpu: &Gpu,
+        rec: &mut Recorder,
+        op: &'static str,
+        x: &GpuMatrix,
+        cholqr: bool,
+    ) -> Result<GpuMatrix> {
+        if cholqr {
+            return record_cholqr3(gpu, rec, op, x);
+        }
+        gpu.submit(std::mem::replace(rec, gpu.encoder(op)));
+        x.qr_with(QrMode::Reduced, QrAlgo::Mgs)?.q_or_err(op)
+    }
+
     /// The k largest singular triplets by subspace iteration (see
     /// [`Context::svd_topk_with`]); U, s and Vᵀ stay on the GPU.
     pub fn svd_topk(&self, k: usize, opts: TopkOpts) -> Result<GpuSvd> {
@@ -104,31 +171,33 @@ impl GpuMatrix {
         let cholqr = l4 <= 64;
         let l = if cholqr { l4 } else { l };
         let gpu = self.gpu();
-        let orth = |x: &GpuMatrix| -> Result<GpuMatrix> {
-            if cholqr {
-                let mut rec = gpu.encoder(op);
-                let q = record_cholqr3(gpu, &mut rec, op, x)?;
-                gpu.submit(rec);
-                Ok(q)
-            } else {
-                x.qr_with(QrMode::Reduced, QrAlgo::Mgs)?.q_or_err(op)
-            }
-        };
         gpu.scoped(|| {
+            // One recording for the whole iteration: every intermediate
+            // stays alive in `held` until the recording is submitted; the
+            // only synchronizations are the Ritz-value checks.
+            let mut rec = gpu.encoder(op);
+            let mut held: Vec<GpuMatrix> = Vec::new();
             let mut v = ctx.upload(&gaussian(n, l, 0x005e_ed0f_70b0 ^ (m * 31 + n) as u64))?;
             let mut prev: Option<Vec<f64>> = None;
             let iters = opts.iters.max(1);
             let mut last = None;
             for it in 0..iters {
-                let qb = orth(&self.matmul(&v)?)?;
-                let z = self.matmul_t(true, &qb, false)?;
-                let qz = orth(&z)?;
+                let b = GpuMatrix::alloc(ctx, op, m, l, 1)?;
+                product(gpu, &mut rec, (self.buffer(), m, false), &v, &b, n)?;
+                let qb = self.orth(gpu, &mut rec, op, &b, cholqr)?;
+                let z = GpuMatrix::alloc(ctx, op, n, l, 1)?;
+                product(gpu, &mut rec, (self.buffer(), m, true), &qb, &z, m)?;
+                let qz = self.orth(gpu, &mut rec, op, &z, cholqr)?;
+                held.extend([v, b]);
                 v = qz.clone();
                 let final_iter = it + 1 == iters;
                 if opts.tol > 0.0 || final_iter {
                     // R_Z = Q_Zᵀ·Z: A ≈ Q_B·Zᵀ = Q_B·R_Zᵀ·Q_Zᵀ
-                    let rz = qz.matmul_t(true, &z, false)?.download()?;
-                    let svd = ritz(&rz);
+                    let rz = GpuMatrix::alloc(ctx, op, l, l, 1)?;
+                    product(gpu, &mut rec, (qz.buffer(), n, true), &z, &rz, n)?;
+                    gpu.submit(std::mem::replace(&mut rec, gpu.encoder(op)));
+                    held.clear();
+                    let svd = ritz(&rz.download()?);
                     let s: Vec<f64> = svd.singular_values.iter().take(k).copied().collect();
                     let done = match &prev {
                         Some(p) => {
@@ -144,6 +213,8 @@ impl GpuMatrix {
                         last = Some((qb, qz, svd));
                         break;
                     }
+                } else {
+                    held.extend([qb, z]);
                 }
             }
             let (qb, qz, svd) = last.ok_or_else(|| Error::Gpu("svd_topk: no iteration".into()))?;
