@@ -47,6 +47,10 @@ struct SumsUniform {
     cols: u32,
     width: u32,
     aux: u32,
+    rows2: u32,
+    aux2: u32,
+    pad0: u32,
+    pad1: u32,
 }
 
 /// Absolute column sums (`rows = false`) or row sums, in f64.

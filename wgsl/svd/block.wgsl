@@ -5,17 +5,29 @@
 
 // permute_blocks: rows, cols, width = block width, aux = map offset;
 // gram_*: rows, cols = w2 (pair width), width = rows per chunk, aux = chunks.
+// gram_sum_off: cols = w2, width = floor bits, aux = chunks, aux2 = offset
+// of the pair measures in dst2; pair_rotate: rows = rows of A, rows2 =
+// rows of V, cols = w2, width = block width, aux = offset of the inverse
+// slot map.
 struct BlockParams {
     rows: u32,
     cols: u32,
     width: u32,
     aux: u32,
+    rows2: u32,
+    aux2: u32,
+    pad0: u32,
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: BlockParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<storage, read> slots: array<u32>;
+@group(0) @binding(7) var<storage, read_write> dst2: array<f32>;
+@group(0) @binding(8) var<storage, read> wrot: array<f32>;
+@group(0) @binding(9) var<storage, read> vsrc: array<f32>;
+@group(0) @binding(10) var<storage, read_write> vdst: array<f32>;
 
 // dst's column block s (width columns of rows entries) is src's column
 // block slots[aux + s]. Grid: x over rows (256 per workgroup), y over
@@ -184,43 +196,6 @@ fn gram_reduce(
     dst[z * size + e] = s;
 }
 
-// Convergence measure of each pair (one workgroup per pair z of the w2×w2
-// Gram matrices in src): dst[z] = max over i ≠ j of |g_ij|/√(g_ii·g_jj),
-// where columns whose g_ii is at most the floor (bitcast in p.width: the
-// square of the negligible column norm) take no part: their direction is
-// noise at the level of f32 rounding and cannot be made more orthogonal.
-@compute @workgroup_size(256, 1, 1)
-fn gram_off(
-    @builtin(local_invocation_index) t: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-) {
-    let w2 = p.cols;
-    let z = wid.x;
-    let floor = bitcast<f32>(p.width);
-    let base = z * w2 * w2;
-    var m = 0.0;
-    for (var e = t; e < w2 * w2; e += 256u) {
-        let i = e % w2;
-        let j = e / w2;
-        let gi = src[base + i * w2 + i];
-        let gj = src[base + j * w2 + j];
-        if (i != j && gi > floor && gj > floor) {
-            m = max(m, abs(src[base + e]) / (sqrt(gi) * sqrt(gj)));
-        }
-    }
-    partial[t] = m;
-    workgroupBarrier();
-    for (var h = 128u; h > 0u; h >>= 1u) {
-        if (t < h) {
-            partial[t] = max(partial[t], partial[t + h]);
-        }
-        workgroupBarrier();
-    }
-    if (t == 0u) {
-        dst[z] = partial[0];
-    }
-}
-
 // M = L⁻ᵀ for the Cholesky factor L of G + δ·I (one workgroup; G is the
 // p.cols × p.cols Gram matrix in src, p.cols ≤ 64; δ = shift·max_i g_ii
 // with shift = bitcast(p.width)): the right factor of CholeskyQR,
@@ -284,6 +259,128 @@ fn chol_inv(@builtin(local_invocation_index) t: u32) {
                 s -= sg[k * 64u + i] * dst[k * n + c];
             }
             dst[i * n + c] = s / sg[i * 64u + i];
+        }
+    }
+}
+
+// G_z = Σ_c partial[z][c] (partials in src, G into dst) and the pair's
+// convergence measure as gram_off computes it, into dst2[aux2 + z]: one
+// workgroup per pair, so the Gram matrix is summed and measured in one
+// dispatch.
+@compute @workgroup_size(256, 1, 1)
+fn gram_sum_off(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let w2 = p.cols;
+    let z = wid.x;
+    let size = w2 * w2;
+    let chunks = p.aux;
+    for (var e = t; e < size; e += 256u) {
+        var s = 0.0;
+        for (var c = 0u; c < chunks; c++) {
+            s += src[(z * chunks + c) * size + e];
+        }
+        sg[e] = s;
+        dst[z * size + e] = s;
+    }
+    workgroupBarrier();
+    let floor = bitcast<f32>(p.width);
+    var m = 0.0;
+    for (var e = t; e < size; e += 256u) {
+        let i = e % w2;
+        let j = e / w2;
+        let gi = sg[i * w2 + i];
+        let gj = sg[j * w2 + j];
+        if (i != j && gi > floor && gj > floor) {
+            m = max(m, abs(sg[e]) / (sqrt(gi) * sqrt(gj)));
+        }
+    }
+    partial[t] = m;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+        if (t < h) {
+            partial[t] = max(partial[t], partial[t + h]);
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        dst2[p.aux2 + z] = partial[0];
+    }
+}
+
+// [X_z]·W_z for every pair z of A (src → dst) and of V (vsrc → vdst), each
+// result column written straight into its slot of the next round's layout
+// (slots[aux + s] is where the block now in slot s goes). Workgroup (z,
+// y): 32 rows of pair z, of A for y < ⌈rows/32⌉ and of V after; the 32 ×
+// w2 block of X and W_z (w2 × w2) are staged in workgroup memory, each
+// invocation computes one row of w2/8 output columns.
+var<workgroup> xs: array<f32, 2048>;
+
+@compute @workgroup_size(256, 1, 1)
+fn pair_rotate(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let z = wid.x;
+    let w2 = p.cols;
+    let b = p.width;
+    let atiles = (p.rows + 31u) / 32u;
+    let isv = wid.y >= atiles;
+    let rows = select(p.rows, p.rows2, isv);
+    let r0 = select(wid.y, wid.y - atiles, isv) * 32u;
+    for (var e = t; e < w2 * w2; e += 256u) {
+        sg[e] = wrot[z * w2 * w2 + e];
+    }
+    for (var e = t; e < 32u * w2; e += 256u) {
+        let r = e % 32u;
+        let c = e / 32u;
+        var x = 0.0;
+        if (r0 + r < rows) {
+            let g = (z * w2 + c) * rows + r0 + r;
+            if (isv) {
+                x = vsrc[g];
+            } else {
+                x = src[g];
+            }
+        }
+        xs[c * 32u + r] = x;
+    }
+    workgroupBarrier();
+    let r = t % 32u;
+    let cpt = w2 / 8u;
+    let c0 = (t / 32u) * cpt;
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    for (var k = 0u; k < w2; k++) {
+        let x = xs[k * 32u + r];
+        let w0 = vec4<f32>(sg[c0 * w2 + k], sg[(c0 + 1u) * w2 + k],
+                           sg[(c0 + 2u) * w2 + k], sg[(c0 + 3u) * w2 + k]);
+        acc0 = fma(vec4<f32>(x), w0, acc0);
+        if (cpt == 8u) {
+            let w1 = vec4<f32>(sg[(c0 + 4u) * w2 + k], sg[(c0 + 5u) * w2 + k],
+                               sg[(c0 + 6u) * w2 + k], sg[(c0 + 7u) * w2 + k]);
+            acc1 = fma(vec4<f32>(x), w1, acc1);
+        }
+    }
+    if (r0 + r >= rows) {
+        return;
+    }
+    for (var j = 0u; j < cpt; j++) {
+        let c = c0 + j;
+        let h = c / b;
+        let dslot = slots[p.aux + 2u * z + h];
+        let g = (dslot * b + (c - h * b)) * rows + r0 + r;
+        var val = 0.0;
+        if (j < 4u) {
+            val = acc0[j];
+        } else {
+            val = acc1[j - 4u];
+        }
+        if (isv) {
+            vdst[g] = val;
+        } else {
+            dst[g] = val;
         }
     }
 }
