@@ -313,9 +313,10 @@ fn gram_sum_off(
 // result column written straight into its slot of the next round's layout
 // (slots[aux + s] is where the block now in slot s goes). Workgroup (z,
 // y): 32 rows of pair z, of A for y < ⌈rows/32⌉ and of V after; the 32 ×
-// w2 block of X and W_z (w2 × w2) are staged in workgroup memory, each
-// invocation computes one row of w2/8 output columns.
-var<workgroup> xs: array<f32, 2048>;
+// w2 block of X (as vec4 row quads) and W_z (w2 × w2) are staged in
+// workgroup memory; each invocation computes 4 rows of w2/32 output
+// columns (one vec4 load and one or two broadcasts per 4 or 8 FMAs).
+var<workgroup> xs4: array<vec4<f32>, 512>;
 
 @compute @workgroup_size(256, 1, 1)
 fn pair_rotate(
@@ -332,55 +333,49 @@ fn pair_rotate(
     for (var e = t; e < w2 * w2; e += 256u) {
         sg[e] = wrot[z * w2 * w2 + e];
     }
-    for (var e = t; e < 32u * w2; e += 256u) {
-        let r = e % 32u;
-        let c = e / 32u;
-        var x = 0.0;
-        if (r0 + r < rows) {
-            let g = (z * w2 + c) * rows + r0 + r;
-            if (isv) {
-                x = vsrc[g];
-            } else {
-                x = src[g];
+    for (var e = t; e < 8u * w2; e += 256u) {
+        let q = e % 8u;
+        let c = e / 8u;
+        let base = (z * w2 + c) * rows + r0 + 4u * q;
+        var x = vec4<f32>(0.0);
+        for (var i = 0u; i < 4u; i++) {
+            if (r0 + 4u * q + i < rows) {
+                if (isv) {
+                    x[i] = vsrc[base + i];
+                } else {
+                    x[i] = src[base + i];
+                }
             }
         }
-        xs[c * 32u + r] = x;
+        xs4[c * 8u + q] = x;
     }
     workgroupBarrier();
-    let r = t % 32u;
-    let cpt = w2 / 8u;
-    let c0 = (t / 32u) * cpt;
+    let rq = t % 8u;
+    let cpt = w2 / 32u;
+    let c0 = (t / 8u) * cpt;
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
     for (var k = 0u; k < w2; k++) {
-        let x = xs[k * 32u + r];
-        let w0 = vec4<f32>(sg[c0 * w2 + k], sg[(c0 + 1u) * w2 + k],
-                           sg[(c0 + 2u) * w2 + k], sg[(c0 + 3u) * w2 + k]);
-        acc0 = fma(vec4<f32>(x), w0, acc0);
-        if (cpt == 8u) {
-            let w1 = vec4<f32>(sg[(c0 + 4u) * w2 + k], sg[(c0 + 5u) * w2 + k],
-                               sg[(c0 + 6u) * w2 + k], sg[(c0 + 7u) * w2 + k]);
-            acc1 = fma(vec4<f32>(x), w1, acc1);
+        let x = xs4[k * 8u + rq];
+        acc0 = fma(x, vec4<f32>(sg[c0 * w2 + k]), acc0);
+        if (cpt == 2u) {
+            acc1 = fma(x, vec4<f32>(sg[(c0 + 1u) * w2 + k]), acc1);
         }
-    }
-    if (r0 + r >= rows) {
-        return;
     }
     for (var j = 0u; j < cpt; j++) {
         let c = c0 + j;
         let h = c / b;
         let dslot = slots[p.aux + 2u * z + h];
-        let g = (dslot * b + (c - h * b)) * rows + r0 + r;
-        var val = 0.0;
-        if (j < 4u) {
-            val = acc0[j];
-        } else {
-            val = acc1[j - 4u];
-        }
-        if (isv) {
-            vdst[g] = val;
-        } else {
-            dst[g] = val;
+        let g = (dslot * b + (c - h * b)) * rows + r0 + 4u * rq;
+        let val = select(acc0, acc1, j == 1u);
+        for (var i = 0u; i < 4u; i++) {
+            if (r0 + 4u * rq + i < rows) {
+                if (isv) {
+                    vdst[g + i] = val[i];
+                } else {
+                    dst[g + i] = val[i];
+                }
+            }
         }
     }
 }
