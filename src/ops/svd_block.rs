@@ -574,7 +574,7 @@ fn block_jacobi_sweeps(
                 rows2: u32_of(op, npad)?,
                 ..Default::default()
             };
-            let tiles = m.div_ceil(32) + npad.div_ceil(32);
+            let tiles = m.div_ceil(128) + npad.div_ceil(128);
             gpu.launch(
                 &mut rec,
                 &format!("{op} rotate {m}+{npad} rows x{pairs}"),

@@ -312,10 +312,11 @@ fn gram_sum_off(
 // [X_z]·W_z for every pair z of A (src → dst) and of V (vsrc → vdst), each
 // result column written straight into its slot of the next round's layout
 // (slots[aux + s] is where the block now in slot s goes). Workgroup (z,
-// y): 32 rows of pair z, of A for y < ⌈rows/32⌉ and of V after; the 32 ×
-// w2 block of X (as vec4 row quads) and W_z (w2 × w2) are staged in
-// workgroup memory; each invocation computes 4 rows of w2/32 output
-// columns (one vec4 load and one or two broadcasts per 4 or 8 FMAs).
+// y): 128 rows of pair z, of A for y < ⌈rows/128⌉ and of V after, as
+// four blocks of 32; W_z (w2 × w2) is staged once, each 32 × w2 block of X
+// (as vec4 row quads) in turn; each invocation computes 4 rows of w2/32
+// output columns (one vec4 load and one or two broadcasts per 4 or 8
+// FMAs).
 var<workgroup> xs4: array<vec4<f32>, 512>;
 
 @compute @workgroup_size(256, 1, 1)
@@ -326,13 +327,17 @@ fn pair_rotate(
     let z = wid.x;
     let w2 = p.cols;
     let b = p.width;
-    let atiles = (p.rows + 31u) / 32u;
+    let atiles = (p.rows + 127u) / 128u;
     let isv = wid.y >= atiles;
     let rows = select(p.rows, p.rows2, isv);
-    let r0 = select(wid.y, wid.y - atiles, isv) * 32u;
+    let rbase = select(wid.y, wid.y - atiles, isv) * 128u;
     for (var e = t; e < w2 * w2; e += 256u) {
         sg[e] = wrot[z * w2 * w2 + e];
     }
+    // four 32-row blocks per workgroup share the staged W_z
+    for (var sub = 0u; sub < 4u; sub++) {
+    let r0 = rbase + 32u * sub;
+    workgroupBarrier();
     for (var e = t; e < 8u * w2; e += 256u) {
         let q = e % 8u;
         let c = e / 8u;
@@ -377,5 +382,6 @@ fn pair_rotate(
                 }
             }
         }
+    }
     }
 }
