@@ -50,15 +50,15 @@ pub(crate) const MAX_SWEEPS: usize = 40;
 /// Uniform block of `wgsl/svd/block.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct BlockUniform {
-    rows: u32,
-    cols: u32,
-    width: u32,
-    aux: u32,
-    rows2: u32,
-    aux2: u32,
-    pad0: u32,
-    pad1: u32,
+pub(crate) struct BlockUniform {
+    pub(crate) rows: u32,
+    pub(crate) cols: u32,
+    pub(crate) width: u32,
+    pub(crate) aux: u32,
+    pub(crate) rows2: u32,
+    pub(crate) aux2: u32,
+    pub(crate) pad0: u32,
+    pub(crate) pad1: u32,
 }
 
 /// Block width: pairs of 2b ≤ 64 columns fit the Jacobi kernel; narrower

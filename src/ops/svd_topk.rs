@@ -1,6 +1,7 @@
 //! Top-k singular triplets by block subspace (power) iteration.
 //!
 //! Algorithm (GPU route): V₀ is an n×l block of seeded Gaussian numbers
+//! (generated on the GPU)
 //! (l = k + oversample, at most min(m, n), rounded up to a multiple of 4).
 //! Each iteration runs the Z-step as two GEMM launches, `B = A·V` and
 //! `Z = Aᵀ·Q_B` (split-K GEMMs: the outputs are skinny, k is long), with
@@ -34,21 +35,41 @@ use crate::ops::svd::{GpuSvd, Svd, TopkOpts};
 use crate::ops::svd_block::record_cholqr3;
 use crate::ops::svd_cpu;
 
-/// Seeded standard normal numbers (xorshift64* and Box–Muller), so results
-/// are reproducible from call to call.
-pub(crate) fn gaussian(rows: usize, cols: usize, seed: u64) -> DMatrix<f32> {
-    let mut x = seed | 1;
-    let mut uniform = move || {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        let r = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
-        ((r >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+/// Records a rows × cols block of seeded standard normal numbers
+/// (a PCG hash of the index and Box–Muller, on the GPU: generating the
+/// 8192 × 40 start block on the host took 10 ms).
+fn record_gaussian(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    op: &'static str,
+    out: &GpuMatrix,
+    seed: u32,
+) -> Result<()> {
+    let count = out.rows * out.cols;
+    let words = u32::try_from(count).map_err(|_| Error::TooLarge {
+        op,
+        bytes: count as u64 * 4,
+        limit: u32::MAX as u64,
+    })?;
+    let groups = count.div_ceil(256).max(1);
+    let max = gpu.max_groups() as usize;
+    let gx = groups.min(max);
+    let u = crate::ops::svd_block::BlockUniform {
+        rows: words,
+        width: seed,
+        ..Default::default()
     };
-    DMatrix::from_fn(rows, cols, |_, _| {
-        let (u1, u2) = (uniform(), uniform());
-        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-    })
+    gpu.launch(
+        rec,
+        &format!("{op} gaussian {}x{}", out.rows, out.cols),
+        crate::gpu::Kernel::SvdBlock,
+        "gaussian",
+        &[],
+        &crate::gpu::params_bytes(&u),
+        &[(2, out.buffer())],
+        [gx as u32, groups.div_ceil(gx) as u32, 1],
+    );
+    Ok(())
 }
 
 fn check_k(op: &'static str, m: usize, n: usize, k: usize) -> Result<()> {
@@ -177,7 +198,8 @@ impl GpuMatrix {
             // only synchronizations are the Ritz-value checks.
             let mut rec = gpu.encoder(op);
             let mut held: Vec<GpuMatrix> = Vec::new();
-            let mut v = ctx.upload(&gaussian(n, l, 0x005e_ed0f_70b0 ^ (m * 31 + n) as u64))?;
+            let mut v = GpuMatrix::alloc(ctx, op, n, l, 1)?;
+            record_gaussian(gpu, &mut rec, op, &v, 0x5eed_70b0 ^ (m * 31 + n) as u32)?;
             let mut prev: Option<Vec<f64>> = None;
             let iters = opts.iters.max(1);
             let mut last = None;

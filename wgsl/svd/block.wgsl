@@ -385,3 +385,28 @@ fn pair_rotate(
     }
     }
 }
+
+// dst[e] = a standard normal number for e < p.rows (the count), from a PCG
+// hash of (e, seed = p.width) and Box–Muller. Grid: x, then y rows of x.
+fn pcg(v: u32) -> u32 {
+    let state = v * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn gaussian(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = (wid.y * groups.x + wid.x) * 256u + t;
+    if (e >= p.rows) {
+        return;
+    }
+    let h1 = pcg(e ^ pcg(p.width));
+    let h2 = pcg(h1 ^ 0x9e3779b9u);
+    let u1 = (f32(h1 >> 8u) + 0.5) / 16777216.0;
+    let u2 = f32(h2 >> 8u) / 16777216.0;
+    dst[e] = sqrt(-2.0 * log(u1)) * cos(6.2831853 * u2);
+}
