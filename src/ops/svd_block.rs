@@ -214,10 +214,12 @@ fn permute(
 }
 
 /// Rows per chunk of the split Gram kernel: enough chunks for about
-/// 1024 workgroups in all, each chunk a multiple of the 16-row slab.
+/// 1024 workgroups in all, each chunk a multiple of the 16-row slab and at
+/// least 128 rows (so that the sum over chunks stays short when there are
+/// few pairs, as in the subspace iteration's one block).
 pub(crate) fn gram_chunk(rows: usize, pairs: usize) -> usize {
     let want = 1024usize.div_ceil(pairs.max(1)).max(1);
-    rows.div_ceil(want).next_multiple_of(16).max(16)
+    rows.div_ceil(want).next_multiple_of(16).max(128)
 }
 
 /// Records `G_z = T_zᵀ·T_z` for the `pairs` blocks T_z (rows × w2,
