@@ -10,8 +10,9 @@
 //! threshold to the flop count of the smallest size from which the GPU wins
 //! at every larger size measured (`null`: the GPU never won). The entry for
 //! `--pattern` (default: derived from the adapter name) is replaced or
-//! added, stamped with the date and this command, and the table is written
-//! to `--out` (default: `--table`).
+//! added (with `--ops a,b`, only those ops' thresholds are replaced),
+//! stamped with the date and this command, and the table is written to
+//! `--out` (default: `--table`).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -19,7 +20,10 @@ mod common;
 use common::*;
 use half::f16;
 use wgpu_linalg::dispatch::{nominal_flops, TuningEntry, TuningFile, SHIPPED_TABLE};
-use wgpu_linalg::{Context, Route};
+use wgpu_linalg::{Context, Norm, Route};
+
+/// Triplets `svd_topk` is tuned with.
+const TOPK_K: usize = 8;
 
 fn default_pattern(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
@@ -90,6 +94,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "lstsq",
         "qr_batched",
         "geqrf_batched",
+        "svd",
+        "svdvals",
+        "svd_topk",
+        "eigh",
+        "eigvalsh",
+        "svd_batched",
+        "eigh_batched",
+        "norm",
     ] {
         if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == op)) {
             continue;
@@ -141,13 +153,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "lstsq" => c.lstsq(&a[0], &b[0], None).map(drop),
                     "qr_batched" => c.qr_batched(&a).map(drop),
                     "geqrf_batched" => c.geqrf_batched(&a).map(drop),
+                    "svd" => c.svd(&a[0]).map(drop),
+                    "svdvals" => c.svdvals(&a[0]).map(drop),
+                    "svd_topk" => c.svd_topk(&a[0], TOPK_K.min(n)).map(drop),
+                    "eigh" => c.eigh(&a[0]).map(drop),
+                    "eigvalsh" => c.eigvalsh(&a[0]).map(drop),
+                    "svd_batched" => c.svd_batched(&a).map(drop),
+                    "eigh_batched" => c.eigh_batched(&a).map(drop),
+                    // the elementwise orders route as "norm" (2mn flops)
+                    "norm" => c.norm(&a[0], Norm::One).map(drop),
                     other => unreachable!("{other}"),
                 }
             };
             let t_cpu = median_ms(quick, || call(&cpu).expect("cpu"), || {});
             let t_gpu = median_ms(quick, || call(&gpu).expect("gpu"), || {});
             let k = if op.starts_with("matmul") { n } else { rhs };
-            let flops = nominal_flops(op, n, k, n, batch);
+            let flops = match op {
+                // as the calls weigh themselves: l = k + 8 columns, 2mn
+                "svd_topk" => nominal_flops(op, n, (TOPK_K + 8).min(n), n, 1),
+                "norm" => 2.0 * (n * n) as f64,
+                _ => nominal_flops(op, n, k, n, batch),
+            };
             let wins = t_gpu < t_cpu;
             eprintln!(
                 "  n={n:<5} batch={batch:<5} cpu {t_cpu:>10.4} ms  gpu {t_gpu:>10.4} ms  -> {}",
@@ -184,6 +210,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         thresholds,
     };
     match file.entries.iter_mut().find(|e| e.adapter == pattern) {
+        // with --ops, the other ops keep their earlier measurements
+        Some(e) if only.is_some() => {
+            let mut merged = e.thresholds.clone();
+            merged.extend(entry.thresholds);
+            *e = TuningEntry {
+                thresholds: merged,
+                produced_by: format!("{} (earlier: {})", entry.produced_by, e.produced_by),
+                ..entry
+            };
+        }
         Some(e) => *e = entry,
         None => file.entries.push(entry),
     }
