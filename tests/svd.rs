@@ -435,3 +435,37 @@ fn bad_input_is_an_error_not_a_panic() {
         check_svd(&b, &ctx.svd(&b).unwrap(), "after errors");
     }
 }
+
+#[test]
+fn device_resident_forms_beyond_the_batched_sizes() {
+    let ctx = ctx();
+    let mut g = rng("svd_resident", 0);
+    let a = random(&mut g, 90, 70);
+    let f = ctx.upload(&a).unwrap().svd().unwrap();
+    let host = Svd {
+        u: f.u.download().unwrap(),
+        s: DVector::from_column_slice(f.s.download().unwrap().as_slice()),
+        vt: f.vt.download().unwrap(),
+    };
+    check_svd(&a, &host, "GpuMatrix::svd 90×70");
+    let x = random(&mut g, 80, 80);
+    let sym = (&x + x.transpose()) * 0.5;
+    let (w, v) = ctx.upload(&sym).unwrap().eigh().unwrap();
+    let w = DVector::from_column_slice(w.download().unwrap().as_slice());
+    check_eigh(&sym, &w, &v.download().unwrap(), "GpuMatrix::eigh 80");
+    let t = ctx
+        .upload(&a)
+        .unwrap()
+        .svd_topk(
+            5,
+            TopkOpts {
+                iters: 30,
+                ..TopkOpts::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(t.u.download().unwrap().shape(), (90, 5));
+    // a batch of large matrices is a shape error, not a panic
+    let batch = ctx.upload_batch(&[a.clone(), a.clone()]).unwrap();
+    assert!(matches!(batch.svd(), Err(Error::Shape { .. })));
+}
