@@ -1,13 +1,14 @@
 //! GEMM against the float64 nalgebra oracle on both routes: every transpose
-//! combination, sizes straddling the 16- and 128-wide tiles, alpha/beta,
-//! batches, f16 storage, device-resident chains, and bad input.
+//! combination, sizes straddling the 16-, 64- and 128-wide tiles,
+//! alpha/beta, batches, f16 storage, split-K, the narrow (n ≤ 64) variant,
+//! device-resident chains, and bad input.
 
 mod common;
 
 use common::*;
 use half::f16;
 use nalgebra::DMatrix;
-use wgpu_linalg::{Error, GemmParams, Route, SplitK};
+use wgpu_linalg::{with_gemm_variant, Error, GemmParams, GemmVariant, Route, SplitK};
 
 fn op(x: &DMatrix<f32>, t: bool) -> DMatrix<f32> {
     if t {
@@ -94,7 +95,8 @@ fn wide_range_entries_keep_the_elementwise_bound() {
 
 #[test]
 fn alpha_beta_update() {
-    // (132, 40, 129) and (256, 8, 64): m a multiple of 4, the vec4-C tiled kernel
+    // (132, 40, 129) and (256, 8, 64): m a multiple of 4, the vec4-C tiled
+    // and narrow kernels
     for (case, &(m, k, n)) in [(33, 17, 31), (129, 64, 130), (132, 40, 129), (256, 8, 64)]
         .iter()
         .enumerate()
@@ -299,21 +301,30 @@ fn split_plan(m: usize, n: usize, k: usize) -> SplitK {
         .unwrap_or_else(|| panic!("{m}x{k}x{n} should take the split-K path"))
 }
 
-/// Whether a split-K reduction ran inside `f` (`None` where the adapter has
+/// The dispatch labels recorded while `f` ran (`None` where the adapter has
 /// no timestamp queries to label dispatches with). Profiling is per device,
-/// so profiled sections of concurrent tests take turns.
-fn ran_split_k<T>(f: impl FnOnce() -> wgpu_linalg::Result<T>) -> (T, Option<bool>) {
+/// so profiled sections of concurrent tests take turns; dispatches of
+/// unprofiled concurrent tests may still appear, so callers look for labels
+/// particular to their own problem.
+fn labels_of<T>(f: impl FnOnce() -> wgpu_linalg::Result<T>) -> (T, Option<Vec<String>>) {
     static PROFILING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = PROFILING.lock().unwrap_or_else(|e| e.into_inner());
     let (out, detail) = ctx().gpu_profile(f).unwrap();
-    let ran = detail.map(|(_, labels)| labels.iter().any(|(l, _)| l.starts_with("splitk")));
+    let labels = detail.map(|(_, labels)| labels.into_iter().map(|(l, _)| l).collect());
+    (out, labels)
+}
+
+/// Whether a split-K reduction ran inside `f` (`None` without timestamps).
+fn ran_split_k<T>(f: impl FnOnce() -> wgpu_linalg::Result<T>) -> (T, Option<bool>) {
+    let (out, labels) = labels_of(f);
+    let ran = labels.map(|l| l.iter().any(|l| l.starts_with("splitk")));
     (out, ran)
 }
 
 #[test]
 fn split_k_plan_thresholds() {
     let p = GemmParams::default();
-    // The H200 case: 64 tiles of 128×128, k = 8192 → 4 chunks, 256 groups.
+    // The H200 case: 64 tiles of 128×64, k = 8192 → 4 chunks, 256 groups.
     assert_eq!(
         p.split_k(8192, 40, 8192, 1),
         Some(SplitK {
@@ -332,9 +343,9 @@ fn split_k_plan_thresholds() {
 
 #[test]
 fn split_k_every_transpose_and_remainder() {
-    // (m, k, n): small kernel with and without a remainder chunk, tiled
-    // kernel with scalar (m odd) and vec4 (m a multiple of 4) partials,
-    // m and n not multiples of 4 or 16.
+    // (m, k, n): small kernel with and without a remainder chunk, narrow
+    // (n ≤ 64) kernel with scalar (m odd) and vec4 (m a multiple of 4)
+    // partials, m and n not multiples of 4 or 16.
     let shapes = [
         (300, 5000, 40),
         (300, 5120, 40),
@@ -426,5 +437,203 @@ fn split_k_alpha_beta_on_device() {
             err <= 2.0 * k as f64 * EPS * scale,
             "{m}x{k}x{n} beta = 0: err {err:.3e}"
         );
+    }
+}
+
+/// Random op(A) (m×k) and op(B) (k×n), stored transposed where asked.
+fn operands(
+    r: &mut rand_chacha::ChaCha8Rng,
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: bool,
+    tb: bool,
+) -> (DMatrix<f32>, DMatrix<f32>) {
+    let a = if ta { random(r, k, m) } else { random(r, m, k) };
+    let b = if tb { random(r, n, k) } else { random(r, k, n) };
+    (a, b)
+}
+
+/// Whether the narrow kernel ran an m×k×n product (any k where `None`:
+/// split-K parts carry the chunk depth); `None` without timestamps. The
+/// profile keys dispatches by "gemm.<variant> MxKxN".
+fn ran_narrow(labels: &Option<Vec<String>>, m: usize, k: Option<usize>, n: usize) -> Option<bool> {
+    let head = match k {
+        Some(k) => format!("gemm.narrow {m}x{k}x"),
+        None => format!("gemm.narrow {m}x"),
+    };
+    let tail = format!("x{n}");
+    labels.as_ref().map(|ls| {
+        ls.iter()
+            .any(|l| l.starts_with(&head) && l.ends_with(&tail))
+    })
+}
+
+#[test]
+fn narrow_selection_rule() {
+    let p = GemmParams::default();
+    assert_eq!(p.narrow_max_n, 64, "WGPU_LINALG_GEMM_NARROW is set");
+    // the H200 subspace-iteration products A·V and Aᵀ·Q
+    assert_eq!(p.variant(8192, 40), GemmVariant::Narrow);
+    assert_eq!(p.variant(8192, 64), GemmVariant::Narrow);
+    assert_eq!(p.variant(8192, 65), GemmVariant::Tiled);
+    assert_eq!(
+        p.variant(300, 40),
+        GemmVariant::Small,
+        "below one 128×128 tile of C"
+    );
+    assert_eq!(p.variant(520, 40), GemmVariant::Narrow);
+    // tiles of 128×64: the split-K plan of A·V is unchanged (64 tiles)
+    assert_eq!(p.tiles(8192, 40), 64);
+    assert_eq!(p.tiles(520, 130), 10, "128×128 tiles");
+    assert_eq!(p.tiles(520, 64), 5, "128×64 tiles");
+    let off = GemmParams {
+        narrow_max_n: 0,
+        ..p
+    };
+    assert_eq!(off.variant(8192, 40), GemmVariant::Tiled);
+    // forcing (for the edge-tile tests below) applies to planning too
+    with_gemm_variant(GemmVariant::Narrow, || {
+        assert_eq!(p.variant(1, 1), GemmVariant::Narrow);
+        assert_eq!(p.tiles(300, 40), 3);
+    });
+    assert_eq!(p.variant(1, 1), GemmVariant::Small);
+}
+
+#[test]
+fn narrow_every_transpose_at_tile_edges() {
+    // The narrow kernel forced at shapes straddling its 128×64 tile (the
+    // rule alone sends only m·n ≥ 128² to it): m = 300 takes vec4 C, the
+    // others scalar C.
+    let gpu = ctx().with_route(Route::Gpu);
+    let ns = [1, 7, 33, 40, 63, 64];
+    let ms = [1, 127, 129, 300];
+    let mut case = 0u64;
+    for &n in &ns {
+        for &m in &ms {
+            let k = [9, 17, 40][case as usize % 3];
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let mut r = rng("narrow_every_transpose", case);
+                case += 1;
+                let (a, b) = operands(&mut r, m, k, n, ta, tb);
+                let (c, labels) = with_gemm_variant(GemmVariant::Narrow, || {
+                    labels_of(|| gpu.matmul_t(&a, ta, &b, tb))
+                });
+                let what = format!("narrow {m}x{k}x{n} ta={ta} tb={tb}");
+                assert_ne!(
+                    ran_narrow(&labels, m, Some(k), n),
+                    Some(false),
+                    "{what}: {labels:?}"
+                );
+                check_product(&c, &op(&a, ta), &op(&b, tb), &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn narrow_alpha_beta_scalar_and_vec4_c() {
+    let ctx = ctx().with_route(Route::Gpu);
+    for (case, &(m, k, n, ta, tb)) in [(129, 33, 40, true, false), (300, 20, 63, false, true)]
+        .iter()
+        .enumerate()
+    {
+        let mut r = rng("narrow_alpha_beta", case as u64);
+        let (a, b) = operands(&mut r, m, k, n, ta, tb);
+        let c0 = random(&mut r, m, n);
+        let (alpha, beta) = (0.75f32, -1.25f32);
+        let (oa, ob) = (to64(&op(&a, ta)), to64(&op(&b, tb)));
+        let scale = (oa.abs() * ob.abs()).max() + to64(&c0).abs().max();
+        let (c, labels) = with_gemm_variant(GemmVariant::Narrow, || {
+            labels_of(|| ctx.gemm(alpha, &a, ta, &b, tb, beta, &c0))
+        });
+        assert_ne!(
+            ran_narrow(&labels, m, Some(k), n),
+            Some(false),
+            "{labels:?}"
+        );
+        let exact = &oa * &ob * alpha as f64 + to64(&c0) * beta as f64;
+        let err = max_diff(&c, &exact);
+        assert!(
+            err <= 2.0 * (k + 2) as f64 * EPS * scale,
+            "{m}x{k}x{n}: err {err:.3e}"
+        );
+    }
+}
+
+#[test]
+fn narrow_split_k_every_transpose() {
+    // (520, 5000, 40) takes the narrow kernel by the rule (m·n ≥ 128²,
+    // n ≤ 64), (300, 5000, 40) when forced; both split k (a remainder
+    // chunk), so the chunks run as a batch over z with A and B strides.
+    for (case, &(m, k, n, force)) in [(520, 5000, 40, false), (300, 5000, 40, true)]
+        .iter()
+        .enumerate()
+    {
+        let run = |f: &mut dyn FnMut()| {
+            if force {
+                with_gemm_variant(GemmVariant::Narrow, f)
+            } else {
+                f()
+            }
+        };
+        let mut plan = None;
+        run(&mut || plan = Some(split_plan(m, n, k)));
+        let plan = plan.unwrap();
+        assert!(plan.parts >= 2 && k % plan.chunk != 0, "{plan:?}");
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut r = rng(
+                "narrow_split_k",
+                case as u64 * 4 + ta as u64 * 2 + tb as u64,
+            );
+            let (a, b) = operands(&mut r, m, k, n, ta, tb);
+            let gpu = ctx().with_route(Route::Gpu);
+            let mut out = None;
+            run(&mut || out = Some(labels_of(|| gpu.matmul_t(&a, ta, &b, tb))));
+            let (c, labels) = out.unwrap();
+            let what = format!("narrow split-K {m}x{k}x{n} ta={ta} tb={tb} {plan:?}");
+            assert_ne!(
+                ran_narrow(&labels, m, None, n),
+                Some(false),
+                "{what}: {labels:?}"
+            );
+            assert_ne!(
+                labels.map(|l| l.iter().any(|l| l.starts_with("splitk"))),
+                Some(false),
+                "{what}: no split-K reduction"
+            );
+            check_product(&c, &op(&a, ta), &op(&b, tb), &what);
+        }
+    }
+}
+
+#[test]
+fn narrow_batched_and_broadcast() {
+    // 300×63 (vec4 C) and 301×57 (scalar C) per matrix: narrow by the rule.
+    let ctx = ctx().with_route(Route::Gpu);
+    let mut r = rng("narrow_batched", 0);
+    let a: Vec<_> = (0..3).map(|_| random(&mut r, 300, 70)).collect();
+    let w = random(&mut r, 70, 63);
+    let ga = ctx.upload_batch(&a).unwrap();
+    let gw = ctx.upload(&w).unwrap();
+    let (c, labels) = labels_of(|| ga.matmul(&gw)?.download_batch()); // W broadcast
+    assert_ne!(
+        ran_narrow(&labels, 300, Some(70), 63),
+        Some(false),
+        "{labels:?}"
+    );
+    for (i, ci) in c.iter().enumerate() {
+        check_product(ci, &a[i], &w, &format!("narrow broadcast item {i}"));
+    }
+    let a: Vec<_> = (0..4).map(|_| random(&mut r, 301, 45)).collect();
+    let b: Vec<_> = (0..4).map(|_| random(&mut r, 45, 57)).collect();
+    let (c, labels) = labels_of(|| ctx.matmul_batched(&a, &b));
+    assert_ne!(
+        ran_narrow(&labels, 301, Some(45), 57),
+        Some(false),
+        "{labels:?}"
+    );
+    for (i, ci) in c.iter().enumerate() {
+        check_product(ci, &a[i], &b[i], &format!("narrow batch item {i}"));
     }
 }

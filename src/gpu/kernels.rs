@@ -16,6 +16,10 @@ pub enum Kernel {
     /// The tiled GEMM with C stored as aligned vec4 (m, ldc, offset and
     /// batch stride of C multiples of 4).
     GemmTiledC4,
+    /// 128×64-tile register-blocked f32 GEMM for skinny outputs (n ≤ 64).
+    GemmNarrow,
+    /// The narrow GEMM with C stored as aligned vec4 (as `GemmTiledC4`).
+    GemmNarrowC4,
     /// 16×16-tile f32 GEMM for small and batched problems.
     GemmSmall,
     /// 128×128-tile GEMM with f16 storage and f32 accumulation.
@@ -58,7 +62,9 @@ const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
 const GEMM_IO_F16: &str = include_str!("../../wgsl/gemm/io_f16.wgsl");
 const GEMM_C_SCALAR: &str = include_str!("../../wgsl/gemm/c_scalar.wgsl");
 const GEMM_C_VEC4: &str = include_str!("../../wgsl/gemm/c_vec4.wgsl");
+const GEMM_SLAB_A: &str = include_str!("../../wgsl/gemm/slab_a.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
+const GEMM_NARROW: &str = include_str!("../../wgsl/gemm/narrow.wgsl");
 const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
 const GEMM_SPLITK: &str = include_str!("../../wgsl/gemm/splitk.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
@@ -79,9 +85,11 @@ const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 16] = [
+    pub const ALL: [Kernel; 18] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
+        Kernel::GemmNarrow,
+        Kernel::GemmNarrowC4,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
         Kernel::GemmSplitK,
@@ -104,12 +112,26 @@ impl Kernel {
             Kernel::GemmTiled => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
+                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
             Kernel::GemmTiledC4 => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
                 ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
+                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/tiled.wgsl", GEMM_TILED),
+            ],
+            Kernel::GemmNarrow => &[
+                ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
+                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
+                ("gemm/narrow.wgsl", GEMM_NARROW),
+            ],
+            Kernel::GemmNarrowC4 => &[
+                ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
+                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
+                ("gemm/narrow.wgsl", GEMM_NARROW),
             ],
             Kernel::GemmSmall => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
@@ -119,6 +141,7 @@ impl Kernel {
             Kernel::GemmTiledF16 => &[
                 ("gemm/io_f16.wgsl", GEMM_IO_F16),
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
+                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
             Kernel::GemmSplitK => &[("gemm/splitk.wgsl", GEMM_SPLITK)],
@@ -183,6 +206,8 @@ impl Kernel {
         match self {
             Kernel::GemmTiled => "gemm_tiled",
             Kernel::GemmTiledC4 => "gemm_tiled_c4",
+            Kernel::GemmNarrow => "gemm_narrow",
+            Kernel::GemmNarrowC4 => "gemm_narrow_c4",
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
             Kernel::GemmSplitK => "gemm_splitk",

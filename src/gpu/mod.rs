@@ -246,7 +246,7 @@ impl Gpu {
         for (pair, label) in raw.chunks(2).zip(&prof.labels) {
             let ms = pair[1].saturating_sub(pair[0]) as f64 * period / 1e6;
             total += ms;
-            // group "gemm 4096x64x4096 ..." style labels by their first word pair
+            // group "gemm.tiled 4096x64x4096 ..." style labels by their first word pair
             let key: String = label
                 .split_whitespace()
                 .take(2)

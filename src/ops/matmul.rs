@@ -6,12 +6,21 @@
 //! in workgroup memory (2mnk flops, about 2mnk/64 + mn·k/16 bytes of
 //! workgroup traffic per tile); small and batched problems use a 16×16-tile
 //! kernel with one output per invocation, one dispatch for the whole batch.
+//! Skinny f32 outputs (n ≤ [`GemmParams::narrow_max_n`], 64 by default)
+//! that would take the 128×128 kernel take a 128×64-tile variant instead
+//! (8×4 register blocks, same slab pipeline, `wgsl/gemm/narrow.wgsl`): for
+//! C = A·V with V 8192×40 the 128×128 tile computes 88 of every 128
+//! columns for nothing. The rule, in [`GemmParams::variant`]: tiled when
+//! m·n ≥ [`GemmParams::tiled_min_elems`], and then narrow when
+//! n ≤ `narrow_max_n`; f16-storage and lower-triangle (`lower_only`)
+//! problems keep the 128×128 kernel. `WGPU_LINALG_GEMM_NARROW=0` turns the
+//! narrow variant off.
 //! Accuracy: ordinary f32 dot products with fused multiply-adds, so
 //! |C − Ĉ| ≤ k·ε·|A|·|B| elementwise (f16 inputs are widened exactly; the
 //! accumulation is f32).
 //!
 //! Split-K: a single (batch 1) f32 product whose output has few tiles but a
-//! long k — e.g. A·V with A 8192×8192 and V 8192×40, only 64 tiles of 128×128
+//! long k — e.g. A·V with A 8192×8192 and V 8192×40, only 64 tiles of 128×64
 //! for a GPU with over 100 cores, each running k = 8192 — leaves most of the
 //! GPU idle. When the output has fewer than
 //! [`GemmParams::splitk_max_tiles`] tiles and k ≥ [`GemmParams::splitk_min_k`],
@@ -70,8 +79,43 @@ struct GemmUniform {
 pub enum GemmVariant {
     /// 128×128 tiles, 8×8 register blocks.
     Tiled,
+    /// 128×64 tiles, 8×4 register blocks, for n ≤
+    /// [`GemmParams::narrow_max_n`] (f32, not `lower_only`).
+    Narrow,
     /// 16×16 tiles, one output per invocation.
     Small,
+}
+
+impl GemmVariant {
+    /// Tile of C per workgroup, (rows, columns).
+    pub fn tile(self) -> (usize, usize) {
+        match self {
+            GemmVariant::Tiled => (128, 128),
+            GemmVariant::Narrow => (128, 64),
+            GemmVariant::Small => (16, 16),
+        }
+    }
+}
+
+thread_local! {
+    static FORCED_VARIANT: std::cell::Cell<Option<GemmVariant>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every GEMM recorded on this thread planned for `variant`
+/// instead of [`GemmParams::variant`]'s choice (split-K planning included;
+/// f16 and `lower_only` problems still map `Narrow` to `Tiled`). For tests
+/// that cover a kernel's edge tiles at shapes the rule would not send it.
+#[doc(hidden)]
+pub fn with_gemm_variant<T>(variant: GemmVariant, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<GemmVariant>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED_VARIANT.with(|v| v.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED_VARIANT.with(|v| v.replace(Some(variant))));
+    f()
 }
 
 /// Tuning parameters of GEMM, with automatic defaults.
@@ -79,8 +123,13 @@ pub enum GemmVariant {
 pub struct GemmParams {
     /// Use the tiled kernel from this many elements of C per matrix.
     pub tiled_min_elems: usize,
+    /// A problem that takes the tiled kernel and has n ≤ this many columns
+    /// runs on the 128×64-tile narrow variant (f32 only, not `lower_only`);
+    /// 0 turns it off.
+    pub narrow_max_n: usize,
     /// Split-K (see the module docs) only when the output has fewer tiles
-    /// than this (tiles of the kernel that runs: 128×128 or 16×16). 256:
+    /// than this (tiles of the kernel that runs: 128×128, 128×64 or
+    /// 16×16). 256:
     /// about two workgroups per core of a 132-core GPU.
     pub splitk_max_tiles: usize,
     /// Split-K only from this depth k on.
@@ -104,7 +153,9 @@ pub struct SplitK {
 }
 
 impl Default for GemmParams {
-    /// Tiled from one 128×128 tile of output; split-K below 256 tiles, from
+    /// Tiled from one 128×128 tile of output, narrow (128×64 tiles) for
+    /// those with n ≤ 64 (`WGPU_LINALG_GEMM_NARROW=0` turns it off, any
+    /// other number sets `narrow_max_n`); split-K below 256 tiles, from
     /// k = 2048, towards 256 workgroups with chunks of at least 512. The
     /// split-K values can be overridden with `WGPU_LINALG_SPLITK_MAX_TILES`,
     /// `WGPU_LINALG_SPLITK_MIN_K`, `WGPU_LINALG_SPLITK_TARGET_GROUPS` and
@@ -121,6 +172,7 @@ impl Default for GemmParams {
             // One 128×128 tile's worth of output: below that most of a tiled
             // workgroup would idle.
             tiled_min_elems: 128 * 128,
+            narrow_max_n: env("WGPU_LINALG_GEMM_NARROW", 64),
             splitk_max_tiles: env("WGPU_LINALG_SPLITK_MAX_TILES", 256),
             splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 2048),
             splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 256).max(1),
@@ -130,22 +182,28 @@ impl Default for GemmParams {
 }
 
 impl GemmParams {
+    /// The kernel of an f32 m×n product (per matrix): `Tiled` from
+    /// `tiled_min_elems` elements of C on, `Narrow` instead of it when
+    /// n ≤ `narrow_max_n`, else `Small`. (f16 and `lower_only` problems run
+    /// `Narrow` on the tiled kernel.)
     pub fn variant(&self, m: usize, n: usize) -> GemmVariant {
-        if m * n >= self.tiled_min_elems {
-            GemmVariant::Tiled
-        } else {
+        if let Some(v) = FORCED_VARIANT.with(|v| v.get()) {
+            return v;
+        }
+        if m * n < self.tiled_min_elems {
             GemmVariant::Small
+        } else if n <= self.narrow_max_n {
+            GemmVariant::Narrow
+        } else {
+            GemmVariant::Tiled
         }
     }
 
     /// Output tiles of an m×n product (per matrix) for the kernel that
     /// runs it.
     pub fn tiles(&self, m: usize, n: usize) -> usize {
-        let t = match self.variant(m, n) {
-            GemmVariant::Tiled => 128,
-            GemmVariant::Small => 16,
-        };
-        m.div_ceil(t) * n.div_ceil(t)
+        let (tm, tn) = self.variant(m, n).tile();
+        m.div_ceil(tm) * n.div_ceil(tn)
     }
 
     /// The split-K plan of an f32 product `op(A)` m×k times `op(B)` k×n
@@ -343,13 +401,21 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
         return Ok(());
     }
-    let variant = GemmParams::default().variant(g.m, g.n);
-    let (kernel, tile) = match (variant, g.half) {
-        (_, true) => (Kernel::GemmTiledF16, 128),
-        (GemmVariant::Tiled, false) if c_vec4_ok(g) => (Kernel::GemmTiledC4, 128),
-        (GemmVariant::Tiled, false) => (Kernel::GemmTiled, 128),
-        (GemmVariant::Small, false) => (Kernel::GemmSmall, 16),
+    // f16 storage has only the 128×128 kernel; lower_only needs its LOWER
+    let variant = match GemmParams::default().variant(g.m, g.n) {
+        _ if g.half => GemmVariant::Tiled,
+        GemmVariant::Narrow if g.lower_only => GemmVariant::Tiled,
+        v => v,
     };
+    let kernel = match (variant, g.half) {
+        (_, true) => Kernel::GemmTiledF16,
+        (GemmVariant::Tiled, false) if c_vec4_ok(g) => Kernel::GemmTiledC4,
+        (GemmVariant::Tiled, false) => Kernel::GemmTiled,
+        (GemmVariant::Narrow, false) if c_vec4_ok(g) => Kernel::GemmNarrowC4,
+        (GemmVariant::Narrow, false) => Kernel::GemmNarrow,
+        (GemmVariant::Small, false) => Kernel::GemmSmall,
+    };
+    let (tm, tn) = variant.tile();
     let op = "matmul";
     let mut u = GemmUniform {
         m: u32_of(op, g.m)?,
@@ -369,23 +435,35 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
         beta: g.beta,
         ..Default::default()
     };
-    let gx = g.m.div_ceil(tile) as u32;
-    let gy = g.n.div_ceil(tile) as u32;
+    let gx = g.m.div_ceil(tm) as u32;
+    let gy = g.n.div_ceil(tn) as u32;
     let max = gpu.max_groups() as usize;
     if gx as usize > max || gy as usize > max {
         return Err(Error::TooLarge {
             op,
             bytes: (g.m * g.n * 4) as u64,
-            limit: (max * tile * max * tile * 4) as u64,
+            limit: (max * tm * max * tn * 4) as u64,
         });
     }
     let mut constants = vec![("TA", g.ta as u32 as f64), ("TB", g.tb as u32 as f64)];
-    if g.lower_only && tile == 128 {
+    if g.lower_only
+        && matches!(
+            kernel,
+            Kernel::GemmTiled | Kernel::GemmTiledC4 | Kernel::GemmTiledF16
+        )
+    {
         constants.push(("LOWER", 1.0));
     }
+    // "gemm.<variant> MxKxN": the profile groups dispatches by these two words
     let label = format!(
-        "gemm {}x{}x{} batch {} ta={} tb={} {:?}",
-        g.m, g.k, g.n, g.batch, g.ta, g.tb, variant
+        "gemm.{} {}x{}x{} batch {} ta={} tb={}",
+        format!("{variant:?}").to_lowercase(),
+        g.m,
+        g.k,
+        g.n,
+        g.batch,
+        g.ta,
+        g.tb
     );
     let mut base = 0usize;
     while base < g.batch {

@@ -1,6 +1,6 @@
 // GEMM operand bindings and loads, f32 storage.
 // Included before the C binding (c_scalar.wgsl or c_vec4.wgsl) and the
-// GEMM bodies (tiled.wgsl, small.wgsl).
+// GEMM bodies (slab_a.wgsl + tiled.wgsl or narrow.wgsl, small.wgsl).
 
 struct GemmParams {
     m: u32, n: u32, k: u32, batch_base: u32,
