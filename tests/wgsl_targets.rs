@@ -20,7 +20,12 @@ fn validate(module: &naga::Module) -> naga::valid::ModuleInfo {
         .unwrap_or_else(|e| panic!("validation: {e:?}"))
 }
 
-/// All assignments of true/false to the module's boolean overrides.
+/// Values the crate gives its integer overrides (the Jacobi kernels' size
+/// class `LOGS`: matrices of up to 2^LOGS rows).
+const INTEGER_OVERRIDES: [(&str, &[f64]); 1] = [("LOGS", &[3.0, 4.0, 5.0, 6.0])];
+
+/// All assignments of true/false to the module's boolean overrides, times
+/// every value the crate uses for its integer overrides.
 fn override_sets(module: &naga::Module) -> Vec<naga::back::PipelineConstants> {
     let names: Vec<String> = module
         .overrides
@@ -28,7 +33,7 @@ fn override_sets(module: &naga::Module) -> Vec<naga::back::PipelineConstants> {
         .filter(|(_, o)| matches!(module.types[o.ty].inner, naga::TypeInner::Scalar(s) if s.kind == naga::ScalarKind::Bool))
         .filter_map(|(_, o)| o.name.clone())
         .collect();
-    (0..1u32 << names.len())
+    let mut sets: Vec<naga::back::PipelineConstants> = (0..1u32 << names.len())
         .map(|bits| {
             let mut c = naga::back::PipelineConstants::default();
             for (i, n) in names.iter().enumerate() {
@@ -36,7 +41,26 @@ fn override_sets(module: &naga::Module) -> Vec<naga::back::PipelineConstants> {
             }
             c
         })
-        .collect()
+        .collect();
+    for (name, values) in INTEGER_OVERRIDES {
+        if module
+            .overrides
+            .iter()
+            .any(|(_, o)| o.name.as_deref() == Some(name))
+        {
+            sets = sets
+                .into_iter()
+                .flat_map(|c| {
+                    values.iter().map(move |&v| {
+                        let mut c = c.clone();
+                        c.insert(name.to_string(), v);
+                        c
+                    })
+                })
+                .collect();
+        }
+    }
+    sets
 }
 
 #[test]
