@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
 use crate::ops::lu::Lu;
+use crate::ops::u32_of;
 
 /// Largest order the batched kernels take.
 pub(crate) const MAX_SMALL_N: usize = 64;
@@ -116,14 +117,6 @@ struct SmallUniform {
     pad2: u32,
 }
 
-pub(crate) fn to_u32(op: &'static str, v: usize) -> Result<u32> {
-    u32::try_from(v).map_err(|_| Error::TooLarge {
-        op,
-        bytes: (v as u64).saturating_mul(4),
-        limit: u32::MAX as u64,
-    })
-}
-
 /// Checks that `a` is a batch of square f32 matrices of order ≤ 64 and that
 /// `out` (when given) has the same shape and batch. Returns n.
 fn check_gpu_batch(op: &'static str, a: &GpuMatrix, out: Option<&GpuMatrix>) -> Result<usize> {
@@ -200,11 +193,11 @@ fn launch_small(
     let v = variant(n);
     let entry = v.entry(family);
     // The matrix indices of the last workgroup stay below 2³².
-    to_u32(op, batch + v.mats)?;
+    u32_of(op, batch + v.mats)?;
     let mut u = SmallUniform {
-        n: to_u32(op, n)?,
-        batch: to_u32(op, batch)?,
-        nrhs: to_u32(op, nrhs)?,
+        n: u32_of(op, n)?,
+        batch: u32_of(op, batch)?,
+        nrhs: u32_of(op, nrhs)?,
         rhs_identity: rhs_identity as u32,
         ..Default::default()
     };
@@ -214,7 +207,7 @@ fn launch_small(
     );
     let groups = batch.div_ceil(v.mats);
     for (base, count) in dispatch_chunks(groups, gpu.max_groups() as usize) {
-        u.batch_base = to_u32(op, base * v.mats)?;
+        u.batch_base = u32_of(op, base * v.mats)?;
         gpu.launch(
             enc,
             &label,

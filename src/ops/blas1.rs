@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
+use crate::ops::u32_of;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -48,14 +49,6 @@ struct RedUniform {
 const WG: usize = 256;
 /// Most partials a first reduction stage writes.
 const MAX_PARTS: usize = 256;
-
-fn checked_u32(op: &'static str, v: usize) -> Result<u32> {
-    u32::try_from(v).map_err(|_| Error::TooLarge {
-        op,
-        bytes: v as u64 * 4,
-        limit: u32::MAX as u64,
-    })
-}
 
 /// Workgroups for `n` elements at 256 per group, as a 2-D grid within the
 /// per-dimension limit.
@@ -105,8 +98,8 @@ pub(crate) fn encode_maxabs(
 ) -> Result<()> {
     let parts = parts_for(n);
     let u = RedUniform {
-        n: checked_u32("max_abs", n)?,
-        off_x: checked_u32("max_abs", off)?,
+        n: u32_of("max_abs", n)?,
+        off_x: u32_of("max_abs", off)?,
         parts: parts as u32,
         ..Default::default()
     };
@@ -151,8 +144,8 @@ pub(crate) fn encode_norm(
     encode_maxabs(gpu, enc, x, off, n, r)?;
     let parts = parts_for(n);
     let u = RedUniform {
-        n: checked_u32("norm", n)?,
-        off_x: checked_u32("norm", off)?,
+        n: u32_of("norm", n)?,
+        off_x: u32_of("norm", off)?,
         parts: parts as u32,
         mode: 1,
         ..Default::default()
@@ -201,9 +194,9 @@ pub(crate) fn encode_dot(
 ) -> Result<()> {
     let parts = parts_for(n);
     let u = RedUniform {
-        n: checked_u32("dot", n)?,
-        off_x: checked_u32("dot", offx)?,
-        off_y: checked_u32("dot", offy)?,
+        n: u32_of("dot", n)?,
+        off_x: u32_of("dot", offx)?,
+        off_y: u32_of("dot", offy)?,
         parts: parts as u32,
         mode: 0,
         ..Default::default()
@@ -244,12 +237,12 @@ pub(crate) fn encode_copy(
     }
     let op = "copy";
     let u = EwUniform {
-        rows: checked_u32(op, rows)?,
-        cols: checked_u32(op, cols)?,
-        ld_in: checked_u32(op, ld_src)?,
-        ld_out: checked_u32(op, ld_dst)?,
-        off_in: checked_u32(op, src_off)?,
-        off_out: checked_u32(op, dst_off)?,
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, cols)?,
+        ld_in: u32_of(op, ld_src)?,
+        ld_out: u32_of(op, ld_dst)?,
+        off_in: u32_of(op, src_off)?,
+        off_out: u32_of(op, dst_off)?,
         alpha,
         ..Default::default()
     };
@@ -288,14 +281,14 @@ pub(crate) fn encode_laswp(
     }
     let op = "laswp";
     let u = EwUniform {
-        rows: checked_u32(op, m)?,
-        cols: checked_u32(op, cols)?,
-        ld_out: checked_u32(op, lda)?,
-        off_out: checked_u32(op, c0 * lda)?,
+        rows: u32_of(op, m)?,
+        cols: u32_of(op, cols)?,
+        ld_out: u32_of(op, lda)?,
+        off_out: u32_of(op, c0 * lda)?,
         k0: k0 as u32,
         k1: k1 as u32,
-        skip0: checked_u32(op, skip.0)?,
-        skip1: checked_u32(op, skip.1)?,
+        skip0: u32_of(op, skip.0)?,
+        skip1: u32_of(op, skip.1)?,
         ..Default::default()
     };
     gpu.launch(
@@ -318,11 +311,11 @@ impl GpuMatrix {
 
     fn ew(&self, op: &'static str, n: usize) -> Result<EwUniform> {
         Ok(EwUniform {
-            rows: checked_u32(op, self.rows)?,
-            cols: checked_u32(op, self.cols)?,
-            n: checked_u32(op, n)?,
-            ld_in: checked_u32(op, self.rows.max(1))?,
-            stride_in: checked_u32(op, self.len1())?,
+            rows: u32_of(op, self.rows)?,
+            cols: u32_of(op, self.cols)?,
+            n: u32_of(op, n)?,
+            ld_in: u32_of(op, self.rows.max(1))?,
+            stride_in: u32_of(op, self.len1())?,
             alpha: 1.0,
             ..Default::default()
         })

@@ -3,12 +3,13 @@
 //! is a GEMM. Everything is recorded into one command encoder; pivots and
 //! failure flags stay in GPU buffers.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, Kernel};
 use crate::ops::blas1::{encode_copy, encode_laswp};
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+use crate::ops::u32_of;
 
 /// Block sizes of the blocked factorizations, with automatic defaults.
 #[derive(Clone, Copy, Debug)]
@@ -70,14 +71,6 @@ impl TriFlags {
     fn bits(self) -> u32 {
         self.upper as u32 | (self.trans as u32) << 1 | (self.unit as u32) << 2
     }
-}
-
-fn u32_of(op: &'static str, v: usize) -> Result<u32> {
-    u32::try_from(v).map_err(|_| Error::TooLarge {
-        op,
-        bytes: v as u64 * 4,
-        limit: u32::MAX as u64,
-    })
 }
 
 /// A 2-D grid of `groups` workgroups within the per-dimension limit.

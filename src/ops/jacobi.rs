@@ -38,11 +38,10 @@ use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::matrix::{Check, CheckKind};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
-use crate::ops::batched::{
-    check_words, dispatch_chunks, floats, read_parts, split_matrices, to_u32,
-};
+use crate::ops::batched::{check_words, dispatch_chunks, floats, read_parts, split_matrices};
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::svd_cpu;
+use crate::ops::u32_of;
 
 /// Largest order (m and n for the SVD) the Jacobi kernels take.
 pub(crate) const MAX_JACOBI_N: usize = 64;
@@ -104,8 +103,8 @@ fn launch(
 ) -> Result<()> {
     let logs = log_size(order);
     let mats = mats_per_group(logs);
-    to_u32(op, batch + mats)?;
-    u.batch = to_u32(op, batch)?;
+    u32_of(op, batch + mats)?;
+    u.batch = u32_of(op, batch)?;
     let label = format!(
         "{entry} batch {batch} {}x{} S {} mats {mats}",
         u.rows,
@@ -115,7 +114,7 @@ fn launch(
     let constants = [("LOGS", logs as f64)];
     let groups = batch.div_ceil(mats);
     for (base, count) in dispatch_chunks(groups, gpu.max_groups() as usize) {
-        u.batch_base = to_u32(op, base * mats)?;
+        u.batch_base = u32_of(op, base * mats)?;
         gpu.launch(
             rec,
             &label,
@@ -232,7 +231,7 @@ fn encode_eigh_impl(
         return Ok(());
     }
     let nn = batch.checked_mul(n * n).ok_or_else(|| too_big(op, n, n))?;
-    to_u32(op, nn)?;
+    u32_of(op, nn)?;
     check_words(op, "a", a, nn)?;
     check_words(op, "w", w, batch * n)?;
     check_words(op, "v", v, nn)?;
@@ -300,7 +299,7 @@ pub(crate) fn encode_svd_small(
         return Ok(());
     }
     let mn = batch.checked_mul(m * n).ok_or_else(|| too_big(op, m, n))?;
-    to_u32(op, mn)?;
+    u32_of(op, mn)?;
     check_words(op, "a", a, mn)?;
     check_words(op, "u", u, batch * m * k)?;
     check_words(op, "s", s, batch * k)?;

@@ -47,6 +47,7 @@ use crate::dispatch::decide;
 use crate::error::{Error, Result};
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
+use crate::ops::u32_of;
 
 /// Uniform block of the GEMM kernels (`GemmParams` in `wgsl/gemm/io_*.wgsl`).
 #[repr(C)]
@@ -262,14 +263,6 @@ pub(crate) struct Gemm<'a> {
     /// Only C's lower triangle (i ≥ j) is needed: tiles wholly above the
     /// diagonal are skipped (tiled kernel; the small one computes them).
     pub lower_only: bool,
-}
-
-fn u32_of(op: &'static str, v: usize) -> Result<u32> {
-    u32::try_from(v).map_err(|_| Error::TooLarge {
-        op,
-        bytes: (v as u64).saturating_mul(4),
-        limit: u32::MAX as u64,
-    })
 }
 
 /// Whether C can be written as aligned vec4 (every four-row group of a

@@ -18,6 +18,7 @@ use crate::dispatch::decide;
 use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, GpuMatrix, Kernel};
 use crate::ops::qr::check_finite;
+use crate::ops::u32_of;
 
 /// The orders of [`Context::norm`] (NumPy's `ord`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,14 +79,6 @@ fn pick(sums: &[f64], largest: bool) -> f32 {
         sums.iter().copied().fold(f64::INFINITY, f64::min)
     };
     v as f32
-}
-
-fn u32_of(op: &'static str, v: usize) -> Result<u32> {
-    u32::try_from(v).map_err(|_| Error::TooLarge {
-        op,
-        bytes: (v as u64).saturating_mul(4),
-        limit: u32::MAX as u64,
-    })
 }
 
 impl GpuMatrix {

@@ -49,6 +49,7 @@ use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr_cpu as cpu;
+use crate::ops::u32_of;
 
 /// Which factors [`Context::qr_with`] returns (NumPy's `mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -121,14 +122,6 @@ impl QrParams {
         let nb = if m.min(n) >= 4096 { 64 } else { 32 };
         QrParams { nb }
     }
-}
-
-fn u32_of(op: &'static str, v: usize) -> Result<u32> {
-    u32::try_from(v).map_err(|_| Error::TooLarge {
-        op,
-        bytes: (v as u64).saturating_mul(4),
-        limit: u32::MAX as u64,
-    })
 }
 
 pub(crate) fn check_finite(op: &'static str, a: &DMatrix<f32>) -> Result<()> {

@@ -40,6 +40,7 @@ use crate::ops::blas1::encode_copy;
 use crate::ops::jacobi::encode_eigh_rotations;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::svd::Svd;
+use crate::ops::u32_of;
 
 /// Rounds recorded per submission.
 const SUBMIT_ROUNDS: usize = 8;
@@ -170,14 +171,6 @@ pub(crate) struct Rotated {
     /// Columns of A·V with a norm at most this are negligible: noise at the
     /// level of f32 rounding (4·ε·‖A‖_F).
     pub floor: f64,
-}
-
-fn u32_of(op: &'static str, v: usize) -> Result<u32> {
-    u32::try_from(v).map_err(|_| Error::TooLarge {
-        op,
-        bytes: (v as u64).saturating_mul(4),
-        limit: u32::MAX as u64,
-    })
 }
 
 #[allow(clippy::too_many_arguments)]
