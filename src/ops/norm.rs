@@ -18,6 +18,7 @@ use crate::dispatch::decide;
 use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, GpuMatrix, Kernel};
 use crate::ops::qr::check_finite;
+use crate::ops::svd_block::BlockUniform;
 use crate::ops::u32_of;
 
 /// The orders of [`Context::norm`] (NumPy's `ord`).
@@ -39,19 +40,6 @@ pub enum Norm {
     NegTwo,
     /// Smallest absolute row sum.
     NegInf,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct SumsUniform {
-    rows: u32,
-    cols: u32,
-    width: u32,
-    aux: u32,
-    rows2: u32,
-    aux2: u32,
-    pad0: u32,
-    pad1: u32,
 }
 
 /// Absolute column sums (`rows = false`) or row sums, in f64.
@@ -91,7 +79,7 @@ impl GpuMatrix {
         let len = if by_rows { m } else { n };
         gpu.scoped(|| {
             let out = gpu.storage(op, (len * 4) as u64, "norm sums")?;
-            let u = SumsUniform {
+            let u = BlockUniform {
                 rows: u32_of(op, m)?,
                 cols: u32_of(op, n)?,
                 ..Default::default()
@@ -126,14 +114,7 @@ impl GpuMatrix {
     /// The norm of the given order (one matrix; see [`Context::norm`]).
     pub fn norm(&self, ord: Norm) -> Result<f32> {
         let op = "norm";
-        self.need_f32(op)?;
-        if self.batch != 1 {
-            return Err(Error::shape(
-                op,
-                "one matrix",
-                format!("a batch of {}", self.batch),
-            ));
-        }
+        self.need_single(op)?;
         let (m, n) = self.shape();
         empty_check(ord, m, n)?;
         if m == 0 || n == 0 {

@@ -678,7 +678,8 @@ fn record_complete(
 }
 
 impl GpuMatrix {
-    fn need_single(&self, op: &'static str) -> Result<()> {
+    /// One f32 matrix (not a batch, not f16), or `Error::Shape`.
+    pub(crate) fn need_single(&self, op: &'static str) -> Result<()> {
         self.need_f32(op)?;
         if self.batch != 1 {
             return Err(Error::shape(

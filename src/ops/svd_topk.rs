@@ -32,7 +32,7 @@ use crate::gpu::{Gpu, GpuMatrix, Recorder};
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr::{check_finite, QrAlgo, QrMode};
 use crate::ops::svd::{GpuSvd, Svd, TopkOpts};
-use crate::ops::svd_block::record_cholqr3;
+use crate::ops::svd_block::{record_cholqr3, BlockUniform};
 use crate::ops::svd_cpu;
 
 /// Records a rows × cols block of seeded standard normal numbers
@@ -166,14 +166,7 @@ impl GpuMatrix {
     /// [`Context::svd_topk_with`]); U, s and Vᵀ stay on the GPU.
     pub fn svd_topk(&self, k: usize, opts: TopkOpts) -> Result<GpuSvd> {
         let op = "svd_topk";
-        self.need_f32(op)?;
-        if self.batch != 1 {
-            return Err(Error::shape(
-                op,
-                "one matrix",
-                format!("a batch of {}", self.batch),
-            ));
-        }
+        self.need_single(op)?;
         check_opts(op, &opts)?;
         let (m, n) = self.shape();
         check_k(op, m, n, k)?;
