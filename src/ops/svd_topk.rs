@@ -54,7 +54,7 @@ fn record_gaussian(
     let groups = count.div_ceil(256).max(1);
     let max = gpu.max_groups() as usize;
     let gx = groups.min(max);
-    let u = crate::ops::svd_block::BlockUniform {
+    let u = BlockUniform {
         rows: words,
         width: seed,
         ..Default::default()
