@@ -215,9 +215,19 @@ pub(crate) fn gram_chunk(rows: usize, pairs: usize) -> usize {
     rows.div_ceil(want).next_multiple_of(16).max(128)
 }
 
+/// Where [`pair_gram`] writes each pair's convergence measure (max over
+/// i ≠ j of |g_ij|/√(g_ii·g_jj), columns with g_ii ≤ `floor` left out):
+/// `buf[at + z]` for pair z.
+pub(crate) struct Measure<'a> {
+    pub buf: &'a wgpu::Buffer,
+    pub at: usize,
+    pub floor: f32,
+}
+
 /// Records `G_z = T_zᵀ·T_z` for the `pairs` blocks T_z (rows × w2,
-/// contiguous) of `src`: partial Gram matrices over row chunks, then
-/// their sum.
+/// contiguous) of `src`: partial Gram matrices over row chunks
+/// (`partial`, see [`gram_chunk`]), then one workgroup per pair sums them
+/// into `g` and writes the pair's convergence measure.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn pair_gram(
     gpu: &Gpu,
@@ -229,6 +239,7 @@ pub(crate) fn pair_gram(
     pairs: usize,
     partial: &wgpu::Buffer,
     g: &wgpu::Buffer,
+    measure: Measure<'_>,
 ) -> Result<()> {
     let chunk = gram_chunk(rows, pairs);
     let chunks = rows.div_ceil(chunk);
@@ -239,26 +250,32 @@ pub(crate) fn pair_gram(
         aux: u32_of(op, chunks)?,
         ..Default::default()
     };
-    let pb = params_bytes(&u);
     gpu.launch(
         rec,
         &format!("{op} gram {rows}x{w2} x{pairs}"),
         Kernel::SvdBlock,
         "gram_partial",
         &[],
-        &pb,
+        &params_bytes(&u),
         &[(1, src), (2, partial)],
         [chunks as u32, pairs as u32, 1],
     );
+    let u = BlockUniform {
+        cols: u32_of(op, w2)?,
+        width: measure.floor.to_bits(),
+        aux: u32_of(op, chunks)?,
+        aux2: u32_of(op, measure.at)?,
+        ..Default::default()
+    };
     gpu.launch(
         rec,
-        &format!("{op} gram sum {chunks} chunks"),
+        &format!("{op} gram sum x{pairs}"),
         Kernel::SvdBlock,
-        "gram_reduce",
+        "gram_sum_off",
         &[],
-        &pb,
-        &[(1, partial), (2, g)],
-        [(w2 * w2).div_ceil(256) as u32, pairs as u32, 1],
+        &params_bytes(&u),
+        &[(1, partial), (2, g), (7, measure.buf)],
+        [pairs as u32, 1, 1],
     );
     Ok(())
 }
@@ -294,7 +311,24 @@ pub(crate) fn record_cholqr3(
         let partial = gpu.storage(op, (chunks * l * l * 4) as u64, "cholqr gram partial")?;
         let g = gpu.storage(op, (l * l * 4) as u64, "cholqr gram")?;
         let mm = gpu.storage(op, (l * l * 4) as u64, "cholqr factor")?;
-        pair_gram(gpu, rec, op, &src, m, l, 1, partial.buffer(), g.buffer())?;
+        // the Gram kernel's convergence measure, not needed here
+        let unused = gpu.storage(op, 4, "cholqr gram measure")?;
+        pair_gram(
+            gpu,
+            rec,
+            op,
+            &src,
+            m,
+            l,
+            1,
+            partial.buffer(),
+            g.buffer(),
+            Measure {
+                buf: unused.buffer(),
+                at: 0,
+                floor: 0.0,
+            },
+        )?;
         let u = BlockUniform {
             rows: 0,
             cols: u32_of(op, l)?,
@@ -357,6 +391,7 @@ pub(crate) fn record_cholqr3(
         rec.keep(partial);
         rec.keep(g);
         rec.keep(mm);
+        rec.keep(unused);
         src = dst;
     }
     Ok(out)
@@ -404,7 +439,7 @@ fn block_jacobi_sweeps(
     // below it are still accurate to the n·ε·σ₁ bound (their U columns
     // are completed instead of normalized)
     let floor = 4.0 * f32::EPSILON as f64 * a.norm_fro()? as f64;
-    let floor_bits = ((floor * floor) as f32).to_bits();
+    let floor_sq = (floor * floor) as f32;
     let inner = inner_sweeps();
     let sched = Schedule::new(blocks);
     let rounds = blocks - 1;
@@ -510,45 +545,22 @@ fn block_jacobi_sweeps(
             }
             // G_k = T_kᵀ·T_k (row-chunk partials, then their sum and the
             // pair's convergence measure into this sweep's slot)
-            let chunk = gram_chunk(m, pairs);
-            let gu = BlockUniform {
-                rows: u32_of(op, m)?,
-                cols: u32_of(op, w2)?,
-                width: u32_of(op, chunk)?,
-                aux: u32_of(op, chunks)?,
-                ..Default::default()
-            };
-            gpu.launch(
+            pair_gram(
+                gpu,
                 &mut rec,
-                &format!("{op} gram {m}x{w2} x{pairs}"),
-                Kernel::SvdBlock,
-                "gram_partial",
-                &[],
-                &params_bytes(&gu),
-                &[(1, work.buffer()), (2, partial.buffer())],
-                [chunks as u32, pairs as u32, 1],
-            );
-            let su = BlockUniform {
-                cols: u32_of(op, w2)?,
-                width: floor_bits,
-                aux: u32_of(op, chunks)?,
-                aux2: u32_of(op, r * pairs)?,
-                ..Default::default()
-            };
-            gpu.launch(
-                &mut rec,
-                &format!("{op} gram sum x{pairs}"),
-                Kernel::SvdBlock,
-                "gram_sum_off",
-                &[],
-                &params_bytes(&su),
-                &[
-                    (1, partial.buffer()),
-                    (2, g.buffer()),
-                    (7, sweep_off.buffer()),
-                ],
-                [pairs as u32, 1, 1],
-            );
+                op,
+                work.buffer(),
+                m,
+                w2,
+                pairs,
+                partial.buffer(),
+                g.buffer(),
+                Measure {
+                    buf: sweep_off.buffer(),
+                    at: r * pairs,
+                    floor: floor_sq,
+                },
+            )?;
             encode_eigh_rotations(
                 gpu,
                 &mut rec,

@@ -111,7 +111,7 @@ fn abs_row_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
 // rows × w2 block of src starting at element z·rows·w2 (w2 = 2b ≤ 64).
 // 256 invocations: 16 × 16 of them each accumulate a 4 × 4 block of the
 // w2 × w2 result (only (w2/4)² of them when w2 < 64) over 16-row slabs
-// staged in workgroup memory. gram_reduce then sums the chunks, so every
+// staged in workgroup memory. gram_sum_off then sums the chunks, so every
 // entry is a sum of chunk sums (shorter f32 accumulation chains than one
 // long dot product).
 var<workgroup> slab: array<f32, 1024>; // 16 rows × 64 columns, row-major
@@ -175,25 +175,6 @@ fn gram_partial(
             dst[out + (j + 3u) * w2 + i + e] = acc3[e];
         }
     }
-}
-
-// G[z] = Σ_c partial[z][c] (one invocation per entry; y = pair).
-@compute @workgroup_size(256, 1, 1)
-fn gram_reduce(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(workgroup_id) wid: vec3<u32>,
-) {
-    let e = gid.x;
-    let z = wid.y;
-    let size = p.cols * p.cols;
-    if (e >= size) {
-        return;
-    }
-    var s = 0.0;
-    for (var c = 0u; c < p.aux; c++) {
-        s += src[(z * p.aux + c) * size + e];
-    }
-    dst[z * size + e] = s;
 }
 
 // M = L⁻ᵀ for the Cholesky factor L of G + δ·I (one workgroup; G is the
