@@ -43,7 +43,7 @@ pub enum Norm {
 }
 
 /// Absolute column sums (`rows = false`) or row sums, in f64.
-fn abs_sums_cpu(a: &DMatrix<f32>, by_rows: bool) -> Vec<f64> {
+pub(crate) fn abs_sums_cpu(a: &DMatrix<f32>, by_rows: bool) -> Vec<f64> {
     let (m, n) = a.shape();
     if by_rows {
         let mut s = vec![0.0f64; m];

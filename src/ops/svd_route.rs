@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+use crate::ops::norm::abs_sums_cpu;
 use crate::ops::qr::check_finite;
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::svd_block::{block_jacobi, finish_svd, ranked_columns};
@@ -44,22 +45,6 @@ fn transposed(s: Svd) -> Svd {
         s: s.s,
         vt: s.u.transpose(),
     }
-}
-
-/// ‖A‖_∞ of the symmetric matrix with A's lower triangle, in f64: a bound
-/// on its spectral radius, the shift that makes it positive semidefinite.
-fn sym_shift(a: &DMatrix<f32>) -> f64 {
-    let n = a.nrows();
-    (0..n)
-        .map(|i| {
-            (0..n)
-                .map(|j| {
-                    let x = if i >= j { a[(i, j)] } else { a[(j, i)] };
-                    (x as f64).abs()
-                })
-                .sum::<f64>()
-        })
-        .fold(0.0, f64::max)
 }
 
 impl Context {
@@ -192,8 +177,10 @@ impl Context {
                     v.download()?,
                 ));
             }
-            let shift = sym_shift(a);
             let sym = svd_cpu::symmetrized_lower(a);
+            // ‖A‖_∞ bounds the spectral radius: A + shift·I is positive
+            // semidefinite
+            let shift = abs_sums_cpu(&sym, true).into_iter().fold(0.0, f64::max);
             let mut b = sym.clone();
             for i in 0..n {
                 b[(i, i)] = (b[(i, i)] as f64 + shift) as f32;
