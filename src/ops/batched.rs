@@ -391,7 +391,7 @@ pub(crate) fn split_matrices(rows: usize, cols: usize, data: &[f32]) -> Vec<DMat
 }
 
 /// The first failing matrix of `info`, as an `InBatch` error.
-fn first_failure(info: &[u32], err: impl Fn(usize) -> Error) -> Result<()> {
+pub(crate) fn first_failure(info: &[u32], err: impl Fn(usize) -> Error) -> Result<()> {
     match info.iter().position(|&v| v != 0) {
         Some(index) => Err(Error::InBatch {
             index,

@@ -37,8 +37,11 @@ use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::matrix::{Check, CheckKind};
+use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
-use crate::ops::batched::{check_words, dispatch_chunks, floats, read_parts, split_matrices};
+use crate::ops::batched::{
+    check_words, dispatch_chunks, first_failure, floats, read_parts, split_matrices,
+};
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::svd_cpu;
 use crate::ops::u32_of;
@@ -332,14 +335,24 @@ fn no_convergence(op: &'static str) -> Error {
     }
 }
 
-/// The first matrix whose info word is set, as `InBatch { NoConvergence }`.
-fn check_info(op: &'static str, info: &[u32]) -> Result<()> {
-    match info.iter().position(|&v| v != 0) {
-        Some(index) => Err(Error::InBatch {
-            index,
-            source: Box::new(no_convergence(op)),
-        }),
-        None => Ok(()),
+/// Makes every result report a set info word of the batch as
+/// `Error::NoConvergence` at `download`.
+fn attach_no_convergence<const N: usize>(
+    op: &'static str,
+    info: PooledBuffer,
+    batch: usize,
+    results: [&mut GpuMatrix; N],
+) {
+    let check = Arc::new(Check {
+        word: info,
+        kind: CheckKind::NoConvergence {
+            op,
+            iterations: MAX_SWEEPS,
+        },
+        count: batch,
+    });
+    for x in results {
+        x.check = Some(check.clone());
     }
 }
 
@@ -376,17 +389,7 @@ pub(crate) fn svd_small_gpu(a: &GpuMatrix) -> Result<GpuSvd> {
             info.buffer(),
         )?;
         gpu.submit(rec);
-        let check = Arc::new(Check {
-            word: info,
-            kind: CheckKind::NoConvergence {
-                op,
-                iterations: MAX_SWEEPS,
-            },
-            count: batch,
-        });
-        for x in [&mut u, &mut s, &mut vt] {
-            x.check = Some(check.clone());
-        }
+        attach_no_convergence(op, info, batch, [&mut u, &mut s, &mut vt]);
         Ok(GpuSvd { u, s, vt })
     })
 }
@@ -427,16 +430,7 @@ pub(crate) fn eigh_small_gpu(a: &GpuMatrix) -> Result<(GpuMatrix, GpuMatrix)> {
             info.buffer(),
         )?;
         gpu.submit(rec);
-        let check = Arc::new(Check {
-            word: info,
-            kind: CheckKind::NoConvergence {
-                op,
-                iterations: MAX_SWEEPS,
-            },
-            count: batch,
-        });
-        w.check = Some(check.clone());
-        v.check = Some(check);
+        attach_no_convergence(op, info, batch, [&mut w, &mut v]);
         Ok((w, v))
     })
 }
@@ -530,7 +524,7 @@ impl Context {
                         ],
                     )?;
                     let (info, rest) = words.split_at(batch);
-                    check_info(op, info)?;
+                    first_failure(info, |_| no_convergence(op))?;
                     let (sw, rest) = rest.split_at(batch * k);
                     let (uw, vw) = rest.split_at(batch * m * k);
                     let (s, u, vt) = (floats(sw), floats(uw), floats(vw));
@@ -597,7 +591,7 @@ impl Context {
                         ],
                     )?;
                     let (info, rest) = words.split_at(batch);
-                    check_info(op, info)?;
+                    first_failure(info, |_| no_convergence(op))?;
                     let (ww, vw) = rest.split_at(batch * n);
                     let w = floats(ww);
                     Ok(w.chunks_exact(n)
