@@ -40,7 +40,7 @@ fn check_finite(op: &'static str, a: &DMatrix<f32>) -> Result<()> {
     }
 }
 
-fn check_square(op: &'static str, a: &DMatrix<f32>) -> Result<()> {
+pub(crate) fn check_square(op: &'static str, a: &DMatrix<f32>) -> Result<()> {
     if a.is_square() {
         Ok(())
     } else {

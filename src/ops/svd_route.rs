@@ -9,6 +9,7 @@ use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
+use crate::ops::linsolve::check_square;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::norm::abs_sums_cpu;
 use crate::ops::qr::check_finite;
@@ -25,17 +26,6 @@ fn empty_svd(m: usize, n: usize) -> Svd {
         s: DVector::zeros(0),
         vt: DMatrix::zeros(0, n),
     }
-}
-
-fn need_square(op: &'static str, a: &DMatrix<f32>) -> Result<usize> {
-    if a.nrows() != a.ncols() {
-        return Err(Error::shape(
-            op,
-            "a square matrix",
-            format!("{}×{}", a.nrows(), a.ncols()),
-        ));
-    }
-    Ok(a.nrows())
 }
 
 /// `Svd` of Aᵀ turned into the `Svd` of A.
@@ -140,7 +130,8 @@ impl Context {
     pub fn eigvalsh(&self, a: &DMatrix<f32>) -> Result<DVector<f32>> {
         let op = "eigvalsh";
         check_finite(op, a)?;
-        let n = need_square(op, a)?;
+        check_square(op, a)?;
+        let n = a.nrows();
         if n == 0 {
             return Ok(DVector::zeros(0));
         }
@@ -156,7 +147,8 @@ impl Context {
         a: &DMatrix<f32>,
     ) -> Result<(DVector<f32>, DMatrix<f32>)> {
         check_finite(op, a)?;
-        let n = need_square(op, a)?;
+        check_square(op, a)?;
+        let n = a.nrows();
         if n == 0 {
             return Ok((DVector::zeros(0), DMatrix::zeros(0, 0)));
         }
