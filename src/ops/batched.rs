@@ -422,11 +422,12 @@ fn check_host_batch(op: &'static str, a: &[DMatrix<f32>]) -> Result<usize> {
     if r > MAX_SMALL_N {
         return Err(too_big(op, r));
     }
-    check_finite(op, a)?;
+    check_finite_batch(op, a)?;
     Ok(r)
 }
 
-fn check_finite(op: &'static str, a: &[DMatrix<f32>]) -> Result<()> {
+/// NaN or infinity in any matrix of the batch is `Error::NonFinite`.
+pub(crate) fn check_finite_batch(op: &'static str, a: &[DMatrix<f32>]) -> Result<()> {
     if a.iter().any(|m| m.iter().any(|v| !v.is_finite())) {
         return Err(Error::NonFinite { op });
     }
@@ -576,7 +577,7 @@ impl Context {
             ));
         }
         let n = check_host_batch(op, a)?;
-        check_finite(op, b)?;
+        check_finite_batch(op, b)?;
         let batch = a.len();
         if n == 0 {
             return Ok(vec![DMatrix::zeros(0, r); batch]);

@@ -40,7 +40,8 @@ use crate::gpu::matrix::{Check, CheckKind};
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::batched::{
-    check_words, dispatch_chunks, first_failure, floats, read_parts, split_matrices,
+    check_finite_batch, check_words, dispatch_chunks, first_failure, floats, read_parts,
+    split_matrices,
 };
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::svd_cpu;
@@ -468,9 +469,7 @@ fn check_host_batch(op: &'static str, a: &[DMatrix<f32>], square: bool) -> Resul
     if m > MAX_JACOBI_N || n > MAX_JACOBI_N {
         return Err(too_big(op, m, n));
     }
-    if a.iter().any(|x| x.iter().any(|v| !v.is_finite())) {
-        return Err(Error::NonFinite { op });
-    }
+    check_finite_batch(op, a)?;
     Ok((m, n))
 }
 

@@ -30,15 +30,8 @@ use crate::ops::factor::{
     encode_getrf, encode_potrf, encode_trsm, FactorParams, Scratch, TriFlags,
 };
 use crate::ops::lu::Lu;
+use crate::ops::qr::check_finite;
 use std::sync::Arc;
-
-fn check_finite(op: &'static str, a: &DMatrix<f32>) -> Result<()> {
-    if a.iter().all(|x| x.is_finite()) {
-        Ok(())
-    } else {
-        Err(Error::NonFinite { op })
-    }
-}
 
 pub(crate) fn check_square(op: &'static str, a: &DMatrix<f32>) -> Result<()> {
     if a.is_square() {

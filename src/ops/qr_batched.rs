@@ -14,7 +14,7 @@ use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, GpuMatrix, Kernel};
-use crate::ops::qr::check_finite;
+use crate::ops::batched::check_finite_batch;
 use crate::ops::qr_cpu as cpu;
 
 /// Largest m and n the batched kernels take.
@@ -114,9 +114,7 @@ fn check_batch(op: &'static str, a: &[DMatrix<f32>]) -> Result<(usize, usize)> {
             format!("{}×{} (matrix {i})", bad.nrows(), bad.ncols()),
         ));
     }
-    if a.iter().any(|x| check_finite(op, x).is_err()) {
-        return Err(Error::NonFinite { op });
-    }
+    check_finite_batch(op, a)?;
     Ok((m, n))
 }
 
