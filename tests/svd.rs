@@ -465,6 +465,12 @@ fn device_resident_forms_beyond_the_batched_sizes() {
         )
         .unwrap();
     assert_eq!(t.u.download().unwrap().shape(), (90, 5));
+    // NaN in a resident matrix is an error too
+    let mut bad = a.clone();
+    bad[(4, 4)] = f32::NAN;
+    let gbad = ctx.upload(&bad).unwrap();
+    assert!(matches!(gbad.svd(), Err(Error::NonFinite { .. })));
+    assert!(matches!(gbad.norm(Norm::Two), Err(Error::NonFinite { .. })));
     // a batch of large matrices is a shape error, not a panic
     let batch = ctx.upload_batch(&[a.clone(), a.clone()]).unwrap();
     assert!(matches!(batch.svd(), Err(Error::Shape { .. })));

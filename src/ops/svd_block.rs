@@ -438,7 +438,12 @@ fn block_jacobi_sweeps(
     // with a margin, and legitimately smaller singular values that fall
     // below it are still accurate to the n·ε·σ₁ bound (their U columns
     // are completed instead of normalized)
-    let floor = 4.0 * f32::EPSILON as f64 * a.norm_fro()? as f64;
+    let fro = a.norm_fro()?;
+    if !fro.is_finite() {
+        // the overflow-safe norm is finite for every finite matrix
+        return Err(Error::NonFinite { op });
+    }
+    let floor = 4.0 * f32::EPSILON as f64 * fro as f64;
     let floor_sq = (floor * floor) as f32;
     let inner = inner_sweeps();
     let sched = Schedule::new(blocks);

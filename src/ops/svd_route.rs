@@ -37,6 +37,25 @@ fn transposed(s: Svd) -> Svd {
     }
 }
 
+/// The thin SVD of the single matrix `g`, computed on the GPU and read
+/// back (the block Jacobi finish sorts and normalizes on the host).
+pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
+    let (m, n) = g.shape();
+    if m.max(n) <= SMALL {
+        let r = svd_small_gpu(g)?;
+        return Ok(Svd {
+            u: r.u.download()?,
+            s: DVector::from_column_slice(r.s.download()?.as_slice()),
+            vt: r.vt.download()?,
+        });
+    }
+    if m >= n {
+        finish_svd(&block_jacobi(op, g)?)
+    } else {
+        Ok(transposed(finish_svd(&block_jacobi(op, &g.transpose()?)?)?))
+    }
+}
+
 impl Context {
     /// Thin SVD `A = U·diag(s)·Vᵀ` (U m×k, s descending, Vᵀ k×n,
     /// k = min(m, n)). GPU route: one-workgroup one-sided Jacobi for
@@ -94,26 +113,7 @@ impl Context {
 
     fn svd_gpu(&self, op: &'static str, a: &DMatrix<f32>) -> Result<Svd> {
         let gpu = self.gpu_or_err()?;
-        let (m, n) = a.shape();
-        gpu.scoped(|| {
-            if m.max(n) <= SMALL {
-                let r = svd_small_gpu(&self.upload(a)?)?;
-                return Ok(Svd {
-                    u: r.u.download()?,
-                    s: DVector::from_column_slice(r.s.download()?.as_slice()),
-                    vt: r.vt.download()?,
-                });
-            }
-            if m >= n {
-                finish_svd(&block_jacobi(op, &self.upload(a)?)?)
-            } else {
-                let at = a.transpose();
-                Ok(transposed(finish_svd(&block_jacobi(
-                    op,
-                    &self.upload(&at)?,
-                )?)?))
-            }
-        })
+        gpu.scoped(|| svd_of(op, &self.upload(a)?))
     }
 
     /// Eigenvalues (ascending, as NumPy) and orthonormal eigenvectors (as
@@ -259,8 +259,8 @@ impl GpuMatrix {
                 format!("a batch of {} matrices {m}×{n}", self.batch),
             ));
         }
-        let ctx = self.ctx.clone();
-        let s = ctx.with_route(Route::Gpu).svd(&self.download()?)?;
+        let ctx = &self.ctx;
+        let s = self.gpu().scoped(|| svd_of(op, self))?;
         Ok(GpuSvd {
             u: ctx.upload(&s.u)?,
             s: ctx.upload(&DMatrix::from_column_slice(s.s.len(), 1, s.s.as_slice()))?,
