@@ -448,8 +448,13 @@ fn block_jacobi_sweeps(
     let inner = inner_sweeps();
     let sched = Schedule::new(blocks);
     let rounds = blocks - 1;
-    let map_words: Vec<u32> = sched.maps.concat();
-    let map = gpu.storage_from(op, bytemuck::cast_slice(&map_words), "svd block schedule")?;
+    // the initial layout is a gather (permute_blocks); later rounds write
+    // each block straight to its next slot (the inverse maps)
+    let map = gpu.storage_from(
+        op,
+        bytemuck::cast_slice(&sched.maps[0]),
+        "svd block first layout",
+    )?;
     let work = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
     let v = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
     // each round rotates (work, v) into (ta, tv) in the next layout; the
