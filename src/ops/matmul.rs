@@ -265,6 +265,40 @@ pub(crate) struct Gemm<'a> {
     pub lower_only: bool,
 }
 
+impl<'a> Gemm<'a> {
+    /// `C = op(A)·op(B)` for single f32 matrices stored from element 0:
+    /// A and B as (buffer, leading dimension, transposed), C as (buffer,
+    /// leading dimension); op(A) is m×k, op(B) k×n.
+    pub(crate) fn single(
+        (m, n, k): (usize, usize, usize),
+        a: (&'a wgpu::Buffer, usize, bool),
+        b: (&'a wgpu::Buffer, usize, bool),
+        c: (&'a wgpu::Buffer, usize),
+    ) -> Gemm<'a> {
+        let operand = |buf, ld| Operand {
+            buf,
+            off: 0,
+            ld,
+            stride: 0,
+        };
+        Gemm {
+            m,
+            n,
+            k,
+            batch: 1,
+            a: operand(a.0, a.1),
+            ta: a.2,
+            b: operand(b.0, b.1),
+            tb: b.2,
+            c: operand(c.0, c.1),
+            alpha: 1.0,
+            beta: 0.0,
+            half: false,
+            lower_only: false,
+        }
+    }
+}
+
 /// Whether C can be written as aligned vec4 (every four-row group of a
 /// column one 16-byte store).
 fn c_vec4_ok(g: &Gemm<'_>) -> bool {

@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
 use crate::ops::jacobi::encode_eigh_rotations;
-use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+use crate::ops::matmul::{encode_gemm, Gemm};
 use crate::ops::svd::Svd;
 use crate::ops::u32_of;
 
@@ -357,36 +357,12 @@ pub(crate) fn record_cholqr3(
         encode_gemm(
             gpu,
             rec,
-            &Gemm {
-                m,
-                n: l,
-                k: l,
-                batch: 1,
-                a: Operand {
-                    buf: &src,
-                    off: 0,
-                    ld: m,
-                    stride: 0,
-                },
-                ta: false,
-                b: Operand {
-                    buf: mm.buffer(),
-                    off: 0,
-                    ld: l,
-                    stride: 0,
-                },
-                tb: false,
-                c: Operand {
-                    buf: &dst,
-                    off: 0,
-                    ld: m,
-                    stride: 0,
-                },
-                alpha: 1.0,
-                beta: 0.0,
-                half: false,
-                lower_only: false,
-            },
+            &Gemm::single(
+                (m, l, l),
+                (&src, m, false),
+                (mm.buffer(), l, false),
+                (&dst, m),
+            ),
         )?;
         rec.keep(partial);
         rec.keep(g);

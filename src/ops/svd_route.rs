@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
 use crate::ops::linsolve::check_square;
-use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+use crate::ops::matmul::{encode_gemm, Gemm};
 use crate::ops::norm::abs_sums_cpu;
 use crate::ops::qr::check_finite;
 use crate::ops::svd::{GpuSvd, Svd};
@@ -187,36 +187,12 @@ impl Context {
             encode_gemm(
                 gpu,
                 &mut rec,
-                &Gemm {
-                    m: n,
-                    n: npad,
-                    k: n,
-                    batch: 1,
-                    a: Operand {
-                        buf: gs.buffer(),
-                        off: 0,
-                        ld: n,
-                        stride: 0,
-                    },
-                    ta: false,
-                    b: Operand {
-                        buf: r.v.buffer(),
-                        off: 0,
-                        ld: npad,
-                        stride: 0,
-                    },
-                    tb: false,
-                    c: Operand {
-                        buf: av.buffer(),
-                        off: 0,
-                        ld: n,
-                        stride: 0,
-                    },
-                    alpha: 1.0,
-                    beta: 0.0,
-                    half: false,
-                    lower_only: false,
-                },
+                &Gemm::single(
+                    (n, npad, n),
+                    (gs.buffer(), n, false),
+                    (r.v.buffer(), npad, false),
+                    (av.buffer(), n),
+                ),
             )?;
             gpu.submit(rec);
             let bv = r.a.download()?;

@@ -29,7 +29,7 @@ use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, GpuMatrix, Recorder};
-use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+use crate::ops::matmul::{encode_gemm, Gemm};
 use crate::ops::qr::{check_finite, QrAlgo, QrMode};
 use crate::ops::svd::{GpuSvd, Svd, TopkOpts};
 use crate::ops::svd_block::{record_cholqr3, BlockUniform};
@@ -106,40 +106,15 @@ fn product(
     c: &GpuMatrix,
     inner: usize,
 ) -> Result<()> {
-    let (xbuf, xrows, tx) = x;
     encode_gemm(
         gpu,
         rec,
-        &Gemm {
-            m: c.rows,
-            n: c.cols,
-            k: inner,
-            batch: 1,
-            a: Operand {
-                buf: xbuf,
-                off: 0,
-                ld: xrows,
-                stride: 0,
-            },
-            ta: tx,
-            b: Operand {
-                buf: y.buffer(),
-                off: 0,
-                ld: y.rows,
-                stride: 0,
-            },
-            tb: false,
-            c: Operand {
-                buf: c.buffer(),
-                off: 0,
-                ld: c.rows,
-                stride: 0,
-            },
-            alpha: 1.0,
-            beta: 0.0,
-            half: false,
-            lower_only: false,
-        },
+        &Gemm::single(
+            (c.rows, c.cols, inner),
+            x,
+            (y.buffer(), y.rows, false),
+            (c.buffer(), c.rows),
+        ),
     )
 }
 
