@@ -38,7 +38,6 @@ use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
 use crate::ops::jacobi::encode_eigh_rotations;
-use crate::ops::matmul::{encode_gemm, Gemm};
 use crate::ops::svd::Svd;
 use crate::ops::u32_of;
 
@@ -224,23 +223,18 @@ pub(crate) struct Measure<'a> {
     pub floor: f32,
 }
 
-/// Records `G_z = T_zᵀ·T_z` for the `pairs` blocks T_z (rows × w2,
-/// contiguous) of `src`: partial Gram matrices over row chunks
-/// (`partial`, see [`gram_chunk`]), then one workgroup per pair sums them
-/// into `g` and writes the pair's convergence measure.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn pair_gram(
+/// Records the partial Gram matrices `T_z[rows of c]ᵀ·T_z[rows of c]` of
+/// the `pairs` blocks T_z (rows × w2, contiguous) of `src` over row
+/// chunks c (see [`gram_chunk`]) into `partial`; returns the number of
+/// chunks.
+fn gram_partials(
     gpu: &Gpu,
     rec: &mut Recorder,
     op: &'static str,
     src: &wgpu::Buffer,
-    rows: usize,
-    w2: usize,
-    pairs: usize,
+    (rows, w2, pairs): (usize, usize, usize),
     partial: &wgpu::Buffer,
-    g: &wgpu::Buffer,
-    measure: Measure<'_>,
-) -> Result<()> {
+) -> Result<usize> {
     let chunk = gram_chunk(rows, pairs);
     let chunks = rows.div_ceil(chunk);
     let u = BlockUniform {
@@ -260,6 +254,27 @@ pub(crate) fn pair_gram(
         &[(1, src), (2, partial)],
         [chunks as u32, pairs as u32, 1],
     );
+    Ok(chunks)
+}
+
+/// Records `G_z = T_zᵀ·T_z` for the `pairs` blocks T_z (rows × w2,
+/// contiguous) of `src`: partial Gram matrices over row chunks
+/// (`partial`, see [`gram_chunk`]), then one workgroup per pair sums them
+/// into `g` and writes the pair's convergence measure.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pair_gram(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    op: &'static str,
+    src: &wgpu::Buffer,
+    rows: usize,
+    w2: usize,
+    pairs: usize,
+    partial: &wgpu::Buffer,
+    g: &wgpu::Buffer,
+    measure: Measure<'_>,
+) -> Result<()> {
+    let chunks = gram_partials(gpu, rec, op, src, (rows, w2, pairs), partial)?;
     let u = BlockUniform {
         cols: u32_of(op, w2)?,
         width: measure.floor.to_bits(),
@@ -281,13 +296,15 @@ pub(crate) fn pair_gram(
 }
 
 /// Records shifted CholeskyQR3 of B (m×l, l ≤ 64 and a multiple of 4):
-/// three passes of `G = BᵀB` (split-row Gram kernel), `M = L⁻ᵀ` for the
-/// Cholesky factor of G + δI (one workgroup), `B ← B·M` (GEMM). The
+/// three passes of `G = BᵀB` (split-row Gram kernel), then `B ← B·M`
+/// with `M = L⁻ᵀ` for the Cholesky factor of G + δI, where every
+/// workgroup of the `cholqr_apply` kernel sums G and factorizes it itself
+/// before multiplying its rows (two dispatches per pass). The
 /// first pass shifts by δ = l·ε·max g_ii so that it cannot break down
 /// (span(B) is kept, its orthogonality only improved to about
 /// 1/√(l·ε)); the next two are plain CholeskyQR2 on a well-conditioned
-/// block, leaving ‖QᵀQ − I‖ = O(ε). Cost 6ml² + O(l³) flops, 12
-/// dispatches; every scratch buffer is kept by `rec`.
+/// block, leaving ‖QᵀQ − I‖ = O(ε). Cost 6ml² + O(l³) flops per
+/// workgroup, 6 dispatches; every scratch buffer is kept by `rec`.
 pub(crate) fn record_cholqr3(
     gpu: &Gpu,
     rec: &mut Recorder,
@@ -305,47 +322,15 @@ pub(crate) fn record_cholqr3(
     let eps = f32::EPSILON;
     let shifts = [l as f32 * eps, eps * eps, eps * eps];
     let chunks = m.div_ceil(gram_chunk(m, 1));
+    // rows per workgroup of cholqr_apply: a multiple of 64, at most 1024
+    // workgroups (each one factorizes the l×l Gram matrix)
+    let per_group = m.div_ceil(1024).next_multiple_of(64).max(64);
+    let groups = m.div_ceil(per_group);
     let out = GpuMatrix::alloc(&b.ctx, op, m, l, 1)?;
     let mut src: wgpu::Buffer = b.buffer().clone();
     for (pass, shift) in shifts.iter().enumerate() {
         let partial = gpu.storage(op, (chunks * l * l * 4) as u64, "cholqr gram partial")?;
-        let g = gpu.storage(op, (l * l * 4) as u64, "cholqr gram")?;
-        let mm = gpu.storage(op, (l * l * 4) as u64, "cholqr factor")?;
-        // the Gram kernel's convergence measure, not needed here
-        let unused = gpu.storage(op, 4, "cholqr gram measure")?;
-        pair_gram(
-            gpu,
-            rec,
-            op,
-            &src,
-            m,
-            l,
-            1,
-            partial.buffer(),
-            g.buffer(),
-            Measure {
-                buf: unused.buffer(),
-                at: 0,
-                floor: 0.0,
-            },
-        )?;
-        let u = BlockUniform {
-            rows: 0,
-            cols: u32_of(op, l)?,
-            width: shift.to_bits(),
-            aux: 0,
-            ..Default::default()
-        };
-        gpu.launch(
-            rec,
-            &format!("{op} cholqr factor {l}"),
-            Kernel::SvdBlock,
-            "chol_inv",
-            &[],
-            &params_bytes(&u),
-            &[(1, g.buffer()), (2, mm.buffer())],
-            [1, 1, 1],
-        );
+        gram_partials(gpu, rec, op, &src, (m, l, 1), partial.buffer())?;
         let dst = if pass + 1 == shifts.len() {
             out.buffer().clone()
         } else {
@@ -354,20 +339,25 @@ pub(crate) fn record_cholqr3(
             rec.keep(t);
             buf
         };
-        encode_gemm(
-            gpu,
+        let u = BlockUniform {
+            rows: u32_of(op, m)?,
+            cols: u32_of(op, l)?,
+            width: shift.to_bits(),
+            aux: u32_of(op, chunks)?,
+            aux2: u32_of(op, per_group)?,
+            ..Default::default()
+        };
+        gpu.launch(
             rec,
-            &Gemm::single(
-                (m, l, l),
-                (&src, m, false),
-                (mm.buffer(), l, false),
-                (&dst, m),
-            ),
-        )?;
+            &format!("{op} cholqr apply {m}x{l}"),
+            Kernel::SvdBlock,
+            "cholqr_apply",
+            &[],
+            &params_bytes(&u),
+            &[(1, partial.buffer()), (9, &src), (10, &dst)],
+            [groups as u32, 1, 1],
+        );
         rec.keep(partial);
-        rec.keep(g);
-        rec.keep(mm);
-        rec.keep(unused);
         src = dst;
     }
     Ok(out)

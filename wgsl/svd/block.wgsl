@@ -177,69 +177,134 @@ fn gram_partial(
     }
 }
 
-// M = L⁻ᵀ for the Cholesky factor L of G + δ·I (one workgroup; G is the
-// p.cols × p.cols Gram matrix in src, p.cols ≤ 64; δ = shift·max_i g_ii
-// with shift = bitcast(p.width)): the right factor of CholeskyQR,
-// Q = B·M. A pivot below δ is raised to δ (modified Cholesky), so a
-// rank-deficient B gives small, finite columns instead of NaN. Output M
-// (upper triangular, p.cols × p.cols, column-major) into dst.
+// One pass of shifted CholeskyQR, Q = X·M with M = L⁻ᵀ for the Cholesky
+// factor L of G + δ·I, where G = XᵀX is given as p.aux partial Gram
+// matrices (gram_partial's output, in src), X is p.rows × p.cols
+// (p.cols ≤ 64) in vsrc and Q goes to vdst; δ = shift·max_i g_ii with
+// shift = bitcast(p.width). A pivot below δ is raised to δ (modified
+// Cholesky), so a rank-deficient X gives small, finite columns instead of
+// NaN. Every workgroup sums G and factorizes it itself (an l×l problem,
+// cheaper than the launch it saves) and then multiplies its p.aux2 rows
+// (a multiple of 64) of X by M.
+// The factorization needs one barrier per column: the elimination keeps
+// the columns unscaled (S[i,k] −= S[i,j]·S[k,j]/d_j reads only column j
+// and writes only columns right of it) and scales L[:, j] = S[:, j]/√d_j
+// at the end; L⁻¹ is formed by forward substitution, one invocation per
+// column, into the free strict upper triangle of sg; sg finally holds M
+// with M[k, j] at sg[j·64 + k].
 var<workgroup> sg: array<f32, 4096>;
-var<workgroup> sdelta: f32;
+var<workgroup> piv: array<f32, 64>;   // d_j, the (raised) pivots
+var<workgroup> xdiag: array<f32, 64>; // X[c, c] = 1/L[c, c]
 
-@compute @workgroup_size(256, 1, 1)
-fn chol_inv(@builtin(local_invocation_index) t: u32) {
-    let n = p.cols;
-    for (var e = t; e < n * n; e += 256u) {
-        let i = e % n;
-        let j = e / n;
-        sg[j * 64u + i] = src[e];
+fn shifted_chol_inverse(n: u32, t: u32) {
+    var mx = 0.0;
+    for (var i = 0u; i < n; i++) {
+        mx = max(mx, sg[i * 64u + i]);
     }
-    workgroupBarrier();
-    if (t == 0u) {
-        var mx = 0.0;
-        for (var i = 0u; i < n; i++) {
-            mx = max(mx, sg[i * 64u + i]);
-        }
-        sdelta = max(bitcast<f32>(p.width) * mx, 1e-30);
-    }
-    workgroupBarrier();
-    let delta = sdelta;
-    // right-looking Cholesky in the lower triangle
+    let delta = max(bitcast<f32>(p.width) * mx, 1e-30);
     for (var j = 0u; j < n; j++) {
-        let d = sqrt(max(sg[j * 64u + j], delta));
-        workgroupBarrier();
-        for (var i = j + 1u + t; i < n; i += 256u) {
-            sg[j * 64u + i] = sg[j * 64u + i] / d;
-        }
+        let d = max(sg[j * 64u + j], delta);
+        let r = 1.0 / d;
         if (t == 0u) {
-            sg[j * 64u + j] = d;
+            piv[j] = d;
         }
-        workgroupBarrier();
         let w = n - j - 1u;
         for (var e = t; e < w * w; e += 256u) {
             let i = j + 1u + e % w;
             let k = j + 1u + e / w;
             if (k <= i) {
-                sg[k * 64u + i] -= sg[j * 64u + i] * sg[j * 64u + k];
+                sg[k * 64u + i] -= sg[j * 64u + i] * (sg[j * 64u + k] * r);
             }
         }
         workgroupBarrier();
     }
-    // column c of L⁻¹ by forward substitution (one invocation per column),
-    // written as row c of M = L⁻ᵀ; entries above are read back from dst
+    for (var e = t; e < n * n; e += 256u) {
+        let i = e % n;
+        let j = e / n;
+        if (i > j) {
+            sg[j * 64u + i] = sg[j * 64u + i] / sqrt(piv[j]);
+        } else if (i == j) {
+            sg[j * 64u + j] = sqrt(piv[j]);
+        }
+    }
+    workgroupBarrier();
+    // column c of X = L⁻¹: X[c, c] = 1/L[c, c], then for i > c
+    // X[i, c] = −(Σ_{c ≤ k < i} L[i, k]·X[k, c]) / L[i, i], at sg[i·64 + c]
     if (t < n) {
         let c = t;
-        for (var i = 0u; i < n; i++) {
-            if (i < c) {
-                dst[i * n + c] = 0.0;
+        let xc = 1.0 / sg[c * 64u + c];
+        xdiag[c] = xc;
+        for (var i = c + 1u; i < n; i++) {
+            var s = sg[c * 64u + i] * xc;
+            for (var k = c + 1u; k < i; k++) {
+                s = fma(sg[k * 64u + i], sg[k * 64u + c], s);
             }
+            sg[i * 64u + c] = -s / sg[i * 64u + i];
         }
-        for (var i = c; i < n; i++) {
-            var s = select(0.0, 1.0, i == c);
-            for (var k = c; k < i; k++) {
-                s -= sg[k * 64u + i] * dst[k * n + c];
+    }
+    workgroupBarrier();
+    // M[k, j] = X[j, k] at sg[j·64 + k]: the diagonal from xdiag, zeros
+    // where L was (k > j)
+    for (var e = t; e < n * n; e += 256u) {
+        let k = e % n;
+        let j = e / n;
+        if (k == j) {
+            sg[j * 64u + k] = xdiag[k];
+        } else if (k > j) {
+            sg[j * 64u + k] = 0.0;
+        }
+    }
+    workgroupBarrier();
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn cholqr_apply(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let n = p.cols;
+    let size = n * n;
+    let chunks = p.aux;
+    for (var e = t; e < size; e += 256u) {
+        var s = 0.0;
+        for (var c = 0u; c < chunks; c++) {
+            s += src[c * size + e];
+        }
+        sg[(e / n) * 64u + e % n] = s;
+    }
+    workgroupBarrier();
+    shifted_chol_inverse(n, t);
+    // invocation t: rows r0 + t % 64 + 64·s, columns 16·(t / 64) + 0..15
+    let m = p.rows;
+    let j0 = (t / 64u) * 16u;
+    let r0 = wid.x * p.aux2;
+    let r1 = min(r0 + p.aux2, m);
+    for (var i = r0 + t % 64u; i < r1; i += 64u) {
+        var q0 = vec4<f32>(0.0);
+        var q1 = vec4<f32>(0.0);
+        var q2 = vec4<f32>(0.0);
+        var q3 = vec4<f32>(0.0);
+        for (var k = 0u; k < n; k++) {
+            let x = vsrc[k * m + i];
+            let mk = k + j0 * 64u;
+            q0 = fma(vec4<f32>(x), vec4<f32>(sg[mk], sg[mk + 64u], sg[mk + 128u], sg[mk + 192u]), q0);
+            q1 = fma(vec4<f32>(x), vec4<f32>(sg[mk + 256u], sg[mk + 320u], sg[mk + 384u], sg[mk + 448u]), q1);
+            q2 = fma(vec4<f32>(x), vec4<f32>(sg[mk + 512u], sg[mk + 576u], sg[mk + 640u], sg[mk + 704u]), q2);
+            q3 = fma(vec4<f32>(x), vec4<f32>(sg[mk + 768u], sg[mk + 832u], sg[mk + 896u], sg[mk + 960u]), q3);
+        }
+        for (var c = 0u; c < 16u; c++) {
+            let j = j0 + c;
+            if (j < n) {
+                var v = q0[c % 4u];
+                if (c >= 12u) {
+                    v = q3[c % 4u];
+                } else if (c >= 8u) {
+                    v = q2[c % 4u];
+                } else if (c >= 4u) {
+                    v = q1[c % 4u];
+                }
+                vdst[j * m + i] = v;
             }
-            dst[i * n + c] = s / sg[i * 64u + i];
         }
     }
 }
