@@ -354,7 +354,7 @@ pub(crate) fn record_cholqr3(
             "cholqr_apply",
             &[],
             &params_bytes(&u),
-            &[(1, partial.buffer()), (9, &src), (10, &dst)],
+            &[(11, partial.buffer()), (9, &src), (10, &dst)],
             [groups as u32, 1, 1],
         );
         rec.keep(partial);

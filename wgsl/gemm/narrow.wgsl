@@ -83,6 +83,7 @@ fn main(
     var c6 = vec4<f32>(0.0);
     var c7 = vec4<f32>(0.0);
 
+    let live = bj + ty * 4u < p.n;
     let slabs = (p.k + BK - 1u) / BK;
     var ra = fetch_a(a_base, bi, 0u, t);
     var rb = fetch_b(b_base, bj, 0u, t);
@@ -97,18 +98,23 @@ fn main(
             ra = fetch_a(a_base, bi, (s + 1u) * BK, t);
             rb = fetch_b(b_base, bj, (s + 1u) * BK, t);
         }
-        for (var kk = 0u; kk < BK; kk++) {
-            let a0 = As[cur_a + kk * ROW4 + tx];
-            let a1 = As[cur_a + kk * ROW4 + 16u + tx];
-            let b0 = Bs[cur_b + kk * COL4 + ty];
-            c0 = fma(a0, vec4<f32>(b0.x), c0);
-            c1 = fma(a1, vec4<f32>(b0.x), c1);
-            c2 = fma(a0, vec4<f32>(b0.y), c2);
-            c3 = fma(a1, vec4<f32>(b0.y), c3);
-            c4 = fma(a0, vec4<f32>(b0.z), c4);
-            c5 = fma(a1, vec4<f32>(b0.z), c5);
-            c6 = fma(a0, vec4<f32>(b0.w), c6);
-            c7 = fma(a1, vec4<f32>(b0.w), c7);
+        // invocations whose four columns all lie beyond n skip the
+        // products (whole subgroups of 32 when n is a multiple of 8: for
+        // n = 40 three of the eight)
+        if (live) {
+            for (var kk = 0u; kk < BK; kk++) {
+                let a0 = As[cur_a + kk * ROW4 + tx];
+                let a1 = As[cur_a + kk * ROW4 + 16u + tx];
+                let b0 = Bs[cur_b + kk * COL4 + ty];
+                c0 = fma(a0, vec4<f32>(b0.x), c0);
+                c1 = fma(a1, vec4<f32>(b0.x), c1);
+                c2 = fma(a0, vec4<f32>(b0.y), c2);
+                c3 = fma(a1, vec4<f32>(b0.y), c3);
+                c4 = fma(a0, vec4<f32>(b0.z), c4);
+                c5 = fma(a1, vec4<f32>(b0.z), c5);
+                c6 = fma(a0, vec4<f32>(b0.w), c6);
+                c7 = fma(a1, vec4<f32>(b0.w), c7);
+            }
         }
         if (more) {
             stash_a(ra, t, 256u - cur_a);

@@ -28,6 +28,7 @@ struct BlockParams {
 @group(0) @binding(8) var<storage, read> wrot: array<f32>;
 @group(0) @binding(9) var<storage, read> vsrc: array<f32>;
 @group(0) @binding(10) var<storage, read_write> vdst: array<f32>;
+@group(0) @binding(11) var<storage, read> src4: array<vec4<f32>>;
 
 // dst's column block s (width columns of rows entries) is src's column
 // block slots[aux + s]. Grid: x over rows (256 per workgroup), y over
@@ -179,7 +180,7 @@ fn gram_partial(
 
 // One pass of shifted CholeskyQR, Q = X·M with M = L⁻ᵀ for the Cholesky
 // factor L of G + δ·I, where G = XᵀX is given as p.aux partial Gram
-// matrices (gram_partial's output, in src), X is p.rows × p.cols
+// matrices (gram_partial's output, in src4), X is p.rows × p.cols
 // (p.cols ≤ 64) in vsrc and Q goes to vdst; δ = shift·max_i g_ii with
 // shift = bitcast(p.width). A pivot below δ is raised to δ (modified
 // Cholesky), so a rank-deficient X gives small, finite columns instead of
@@ -263,14 +264,30 @@ fn cholqr_apply(
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
     let n = p.cols;
-    let size = n * n;
+    let size4 = n * n / 4u; // n is a multiple of 4
     let chunks = p.aux;
-    for (var e = t; e < size; e += 256u) {
-        var s = 0.0;
-        for (var c = 0u; c < chunks; c++) {
-            s += src[c * size + e];
+    // the chunk sum is latency bound (every workgroup reads all partials):
+    // vec4 loads, eight chunks in flight
+    for (var e = t; e < size4; e += 256u) {
+        var s0 = vec4<f32>(0.0);
+        var s1 = vec4<f32>(0.0);
+        var s2 = vec4<f32>(0.0);
+        var s3 = vec4<f32>(0.0);
+        var c = 0u;
+        for (; c + 8u <= chunks; c += 8u) {
+            s0 += src4[c * size4 + e] + src4[(c + 4u) * size4 + e];
+            s1 += src4[(c + 1u) * size4 + e] + src4[(c + 5u) * size4 + e];
+            s2 += src4[(c + 2u) * size4 + e] + src4[(c + 6u) * size4 + e];
+            s3 += src4[(c + 3u) * size4 + e] + src4[(c + 7u) * size4 + e];
         }
-        sg[(e / n) * 64u + e % n] = s;
+        for (; c < chunks; c++) {
+            s0 += src4[c * size4 + e];
+        }
+        let s = (s0 + s1) + (s2 + s3);
+        for (var q = 0u; q < 4u; q++) {
+            let f = 4u * e + q;
+            sg[(f / n) * 64u + f % n] = s[q];
+        }
     }
     workgroupBarrier();
     shifted_chol_inverse(n, t);
