@@ -215,7 +215,11 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
                 .collect();
             Inputs { a, b: Vec::new() }
         }
-        "svd" | "svd_batched" | "svd_topk" => Inputs {
+        "svd_topk" => Inputs {
+            a: vec![known_spectrum(c.n).0],
+            b: Vec::new(),
+        },
+        "svd" | "svd_batched" => Inputs {
             a: (0..c.batch).map(|_| rng.matrix(c.m, c.n)).collect(),
             b: Vec::new(),
         },
@@ -255,6 +259,52 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
             b: (0..c.batch).map(|_| rng.matrix(c.k, c.n)).collect(),
         },
     }
+}
+
+/// The n×n matrix A = (I − 2uuᵀ)·diag(s)·(I − 2vvᵀ) with s_k = 1/(1 + k/8),
+/// u_i ∝ sin(0.37·i + 0.1), v_i ∝ cos(0.11·i) + 1/2 (unit vectors): its
+/// singular values are exactly s and its right singular vectors
+/// (I − 2vvᵀ)·e_k. `benches/peers/torch_peers.py` builds the same matrix,
+/// so both sides' `svd_topk` accuracy is measured on one problem.
+/// Returns A, s and v.
+fn known_spectrum(n: usize) -> (DMatrix<f32>, Vec<f64>, Vec<f64>) {
+    let unit = |f: &dyn Fn(f64) -> f64| {
+        let x: Vec<f64> = (0..n).map(|i| f(i as f64)).collect();
+        let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        x.into_iter().map(|v| v / norm).collect::<Vec<f64>>()
+    };
+    let u = unit(&|i| (0.37 * i + 0.1).sin());
+    let v = unit(&|i| (0.11 * i).cos() + 0.5);
+    let s: Vec<f64> = (0..n).map(|k| 1.0 / (1.0 + k as f64 / 8.0)).collect();
+    let c: f64 = (0..n).map(|k| u[k] * s[k] * v[k]).sum();
+    let a = DMatrix::from_fn(n, n, |i, j| {
+        let d = if i == j { s[i] } else { 0.0 };
+        (d - 2.0 * u[i] * u[j] * s[j] - 2.0 * s[i] * v[i] * v[j] + 4.0 * c * u[i] * v[j]) as f32
+    });
+    (a, s, v)
+}
+
+/// Accuracy of top-k singular values `sv` and right vectors `vt` (k×n)
+/// on [`known_spectrum`]: the largest error of a singular value relative
+/// to σ₁, and the largest sine of the angle between a computed right
+/// vector and the exact top-k right subspace.
+fn topk_accuracy(sv: &[f32], vt: &DMatrix<f32>, n: usize) -> (f64, f64) {
+    let (_, s, v) = known_spectrum(n);
+    let k = sv.len();
+    let sv_err = (0..k)
+        .map(|i| (sv[i] as f64 - s[i]).abs() / s[0])
+        .fold(0.0, f64::max);
+    let mut sin_max: f64 = 0.0;
+    for i in 0..k {
+        let x: Vec<f64> = (0..n).map(|j| vt[(i, j)] as f64).collect();
+        let dot: f64 = x.iter().zip(&v).map(|(a, b)| a * b).sum();
+        // (I − 2vvᵀ)·x: coordinates in the exact singular basis
+        let w: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a - 2.0 * dot * b).collect();
+        let all = w.iter().map(|a| a * a).sum::<f64>().sqrt();
+        let tail = w[k..].iter().map(|a| a * a).sum::<f64>().sqrt();
+        sin_max = sin_max.max(tail / all);
+    }
+    (sv_err, sin_max)
 }
 
 /// As `torch.svd_lowrank(q = 32, niter = 4)`: four iterations, a fixed
@@ -375,6 +425,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // lstsq has no device-resident form: its "gpu" row is the
             // host-level call on the GPU route, transfers included
             let host_only = c.op == "lstsq";
+            let mut accuracy = None;
             let (ms, gpu_ms) = if host || host_only {
                 let r = match route.as_str() {
                     "cpu" => Route::Cpu,
@@ -415,6 +466,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     eprintln!("  GPU time by kernel (ms): {}", top.join(", "));
                 }
                 r.check()?; // a failed factorization would make the timing meaningless
+                if c.op == "svd_topk" {
+                    let f = ga.svd_topk(c.k, topk_opts())?;
+                    let sv = f.s.download()?;
+                    let (sv_err, sin) = topk_accuracy(sv.as_slice(), &f.vt.download()?, c.n);
+                    eprintln!(
+                        "  svd_topk accuracy: max |σ̂ − σ|/σ₁ {sv_err:.3e}, max sin θ {sin:.3e}"
+                    );
+                    accuracy = Some(json!({"sv_err": sv_err, "sin_theta": sin}));
+                }
                 (ms, gpu_ms)
             };
             let gflops = c.flops() / (ms * 1e6);
@@ -429,7 +489,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             rows.push(json!({
                 "op": c.op, "shape": c.shape(), "batch": c.batch, "route": route,
-                "median_ms": ms, "gflops": gflops, "gpu_ms": gpu_ms,
+                "median_ms": ms, "gflops": gflops, "gpu_ms": gpu_ms, "accuracy": accuracy,
             }));
         }
     }

@@ -137,6 +137,40 @@ def _solve_make(batched):
     return make
 
 
+def known_spectrum(n: int):
+    """A = (I - 2uu^T) diag(s) (I - 2vv^T), s_k = 1/(1 + k/8), as the Rust
+    bench builds it (examples/bench.rs, known_spectrum): singular values
+    exactly s, right singular vectors (I - 2vv^T) e_k. Returns A (f32), s, v."""
+    i = torch.arange(n, device="cuda", dtype=torch.float64)
+    u = torch.sin(0.37 * i + 0.1)
+    u /= u.norm()
+    v = torch.cos(0.11 * i) + 0.5
+    v /= v.norm()
+    s = 1.0 / (1.0 + i / 8.0)
+    c = (u * s * v).sum()
+    a = -2.0 * torch.outer(u, u * s) - 2.0 * torch.outer(s * v, v) + 4.0 * c * torch.outer(u, v)
+    a.diagonal().add_(s)
+    return a.float(), s, v
+
+
+def _topk_make(batch, dims, seed):
+    return (known_spectrum(dims[0])[0],)
+
+
+def topk_accuracy(a: torch.Tensor) -> dict:
+    """Largest singular-value error relative to sigma_1 and largest sine of
+    the angle between a computed right vector and the exact top-k right
+    subspace, as the Rust bench measures them."""
+    _, s, v = known_spectrum(a.shape[0])
+    _, sv, vv = torch.svd_lowrank(a, q=TOPK, niter=4)
+    k = TOPK
+    sv_err = ((sv.double() - s[:k]).abs() / s[0]).max().item()
+    x = vv.double()  # n x k, columns are right vectors
+    w = x - 2.0 * torch.outer(v, v @ x)
+    sin = (w[k:].norm(dim=0) / w.norm(dim=0)).max().item()
+    return {"sv_err": sv_err, "sin_theta": sin}
+
+
 def _lstsq_make(batch, dims, seed):
     m, n = dims
     return (randn((m, n), seed), randn((m, 1), seed + 7919))
@@ -226,7 +260,7 @@ OPS: list[Op] = [
     Op("lstsq", "f32", False, "rect", [(1, (32768, 2048))],
        _lstsq_make, lambda a, b: torch.linalg.lstsq(a, b, driver="gels"), _none),
     Op("svd_topk", "f32", False, "rect", [(1, (8192, 8192))],
-       _rand_make(False), lambda a: torch.svd_lowrank(a, q=TOPK, niter=4), _none),
+       _topk_make, lambda a: torch.svd_lowrank(a, q=TOPK, niter=4), _none),
     Op("svd", "f32", False, "rect", _sq((1024, 4096)),
        _rand_make(False), lambda a: torch.linalg.svd(a, full_matrices=False), _none),
     Op("eigh", "f32", False, "sq", _sq((1024, 4096)),
@@ -413,6 +447,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                     "device": device,
                     "dtype": op.dtype,
                 }
+                if op.name == "svd_topk":
+                    rec["accuracy"] = topk_accuracy(sets[0][0])
+                    log(f"{tag}: accuracy {rec['accuracy']}")
                 doc["results"].append(rec)
                 gtxt = f", {gflops:.1f} GFLOP/s" if gflops is not None else ""
                 log(f"{tag}: median {fmt_ms(med)} ms ({reps} reps x{inner}){gtxt}")
