@@ -278,6 +278,10 @@ fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
 
 /// Records `op(Q)·C` for the block reflector of one panel: `C ← C − V·(op(T)·(Vᵀ·C))`
 /// (`trans_t`: Tᵀ, i.e. Hᵀ·C), C being mr × nc at `c_off` with `ldc`.
+/// The two products with a jb-row result are formed transposed
+/// (`Wᵀ = Cᵀ·V`, `W2ᵀ = Wᵀ·op(T)ᵀ`): their results are then nc × jb, the
+/// skinny shape the narrow GEMM variant takes without idle tile rows, and
+/// the rank-jb update reads W2ᵀ transposed.
 #[allow(clippy::too_many_arguments)]
 fn larfb(
     gpu: &Gpu,
@@ -293,7 +297,7 @@ fn larfb(
     ldc: usize,
 ) -> Result<()> {
     let (v, w, w2) = (&sc.v, &sc.w, &sc.w2);
-    let gemm = |m, n, k, a, ta, b, c, alpha, beta| Gemm {
+    let gemm = |(m, n, k), (a, ta), (b, tb), c, (alpha, beta)| Gemm {
         m,
         n,
         k,
@@ -301,59 +305,47 @@ fn larfb(
         a,
         ta,
         b,
-        tb: false,
+        tb,
         c,
         alpha,
         beta,
         half: false,
         lower_only: false,
     };
-    // W = Vᵀ·C
+    // Wᵀ = Cᵀ·V (nc × jb)
     encode_gemm(
         gpu,
         &mut rec.rec,
         &gemm(
-            jb,
-            nc,
-            mr,
-            opnd(v, 0, mr),
-            true,
-            opnd(c, c_off, ldc),
-            opnd(w, 0, jb),
-            1.0,
-            0.0,
+            (nc, jb, mr),
+            (opnd(c, c_off, ldc), true),
+            (opnd(v, 0, mr), false),
+            opnd(w, 0, nc),
+            (1.0, 0.0),
         ),
     )?;
-    // W2 = op(T)·W
+    // W2ᵀ = Wᵀ·op(T)ᵀ
     encode_gemm(
         gpu,
         &mut rec.rec,
         &gemm(
-            jb,
-            nc,
-            jb,
-            opnd(t, t_off, ldt),
-            trans_t,
-            opnd(w, 0, jb),
-            opnd(w2, 0, jb),
-            1.0,
-            0.0,
+            (nc, jb, jb),
+            (opnd(w, 0, nc), false),
+            (opnd(t, t_off, ldt), !trans_t),
+            opnd(w2, 0, nc),
+            (1.0, 0.0),
         ),
     )?;
-    // C −= V·W2
+    // C −= V·(W2ᵀ)ᵀ
     encode_gemm(
         gpu,
         &mut rec.rec,
         &gemm(
-            mr,
-            nc,
-            jb,
-            opnd(v, 0, mr),
-            false,
-            opnd(w2, 0, jb),
+            (mr, nc, jb),
+            (opnd(v, 0, mr), false),
+            (opnd(w2, 0, nc), true),
             opnd(c, c_off, ldc),
-            -1.0,
-            1.0,
+            (-1.0, 1.0),
         ),
     )
 }
