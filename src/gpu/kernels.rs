@@ -72,6 +72,7 @@ const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
 const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
 const FACTOR_COMMON: &str = include_str!("../../wgsl/factor/common.wgsl");
 const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
+const FACTOR_PANEL: &str = include_str!("../../wgsl/factor/panel.wgsl");
 const GETF2: &str = include_str!("../../wgsl/factor/getf2.wgsl");
 const PIVOT_TREE: &str = include_str!("../../wgsl/factor/pivot_tree.wgsl");
 const PIVOT_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_subgroup.wgsl");
@@ -153,6 +154,7 @@ impl Kernel {
             Kernel::Factor => &[
                 ("factor/common.wgsl", FACTOR_COMMON),
                 ("factor/blocked.wgsl", FACTOR),
+                ("factor/panel.wgsl", FACTOR_PANEL),
             ],
             Kernel::Getf2 => &[
                 ("factor/common.wgsl", FACTOR_COMMON),

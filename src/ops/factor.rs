@@ -207,8 +207,10 @@ fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
 /// dimension `lda`) in place: L in the lower triangle, exact zeros above.
 /// `info[0]` (zeroed by the caller) receives column + 1 of the first
 /// non-positive pivot. Per block column: the diagonal block in one
-/// workgroup, its inverse, the panel as a GEMM with that inverse
-/// (L21 = A21·L11⁻ᵀ), and the trailing lower triangle as a GEMM.
+/// workgroup, its inverse, the panel L21 = A21·L11⁻ᵀ by one kernel that
+/// multiplies with that inverse in place (`potrf_panel`, which also packs
+/// L21 for the update), and the trailing lower triangle as a GEMM: three
+/// dispatches per block column.
 pub(crate) fn encode_potrf(
     gpu: &Gpu,
     enc: &mut Recorder,
@@ -246,46 +248,21 @@ pub(crate) fn encode_potrf(
         );
         if k1 < n {
             let rows = n - k1;
-            // L21 = A21·L11⁻ᵀ into p2, then back into place
-            encode_copy(
-                gpu,
+            // L21 = A21·L11⁻ᵀ in place, and packed into p2 for the update
+            let pu = FUniform {
+                ldt: u32_of(op, rows)?,
+                ..u
+            };
+            gpu.launch(
                 enc,
-                a,
-                k1 + k0 * lda,
-                lda,
-                sc.p1.buffer(),
-                0,
-                rows,
-                rows,
-                nb,
-                1.0,
-            )?;
-            gemm(
-                gpu,
-                enc,
-                (rows, nb, nb),
-                opnd(sc.p1.buffer(), 0, rows),
-                false,
-                opnd(sc.inv.buffer(), 0, nb),
-                true,
-                opnd(sc.p2.buffer(), 0, rows),
-                1.0,
-                0.0,
-                false,
-            )?;
-            encode_copy(
-                gpu,
-                enc,
-                sc.p2.buffer(),
-                0,
-                rows,
-                a,
-                k1 + k0 * lda,
-                lda,
-                rows,
-                nb,
-                1.0,
-            )?;
+                &format!("potrf panel {rows}x{nb}"),
+                Kernel::Factor,
+                "potrf_panel",
+                &[],
+                &params_bytes(&pu),
+                &[(2, a), (5, sc.inv.buffer()), (6, sc.p2.buffer())],
+                [rows.div_ceil(64) as u32, 1, 1],
+            );
             // trailing A22 -= L21·L21ᵀ (lower triangle)
             gemm(
                 gpu,

@@ -1,0 +1,84 @@
+// Cholesky panel below a factorized diagonal block, in one dispatch:
+//   potrf_panel   L21 = A21·L11⁻ᵀ for the rows k0+nb .. n of block column
+//                 k0 (nb ≤ 64 wide), with L11⁻¹ (nb×nb, leading dimension
+//                 nb, zeros above the diagonal) in w as potrf_diag mode 1
+//                 leaves it. The result is written in place into a and,
+//                 packed (leading dimension p.ldt), into outp for the
+//                 trailing update (a GEMM cannot read a and write it in one
+//                 dispatch). One workgroup per 64 rows: the rows' block of
+//                 A21 in workgroup memory (blocked.wgsl's blk, 64 rows ×
+//                 NB columns, column-major), each invocation one row and
+//                 16 columns of L21.
+
+@group(0) @binding(6) var<storage, read_write> outp: array<f32>;
+
+@compute @workgroup_size(256, 1, 1)
+fn potrf_panel(
+    @builtin(local_invocation_index) tid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let nb = p.nb;
+    let k0 = p.k0;
+    let k1 = k0 + nb;
+    let rows = p.n - k1;
+    let r0 = wid.x * 64u;
+    for (var e = tid; e < 64u * NB; e += 256u) {
+        let i = e % 64u;
+        let j = e / 64u;
+        var v = 0.0;
+        if (r0 + i < rows && j < nb) {
+            v = a[at(k1 + r0 + i, k0 + j)];
+        }
+        blk[e] = v;
+    }
+    workgroupBarrier();
+    let i = tid % 64u;
+    let j0 = (tid / 64u) * 16u;
+    // X[i, j] = Σ_k A21[i, k]·L11⁻¹[j, k], L11⁻¹[j, k] at w[j + k·nb]
+    var x0 = vec4<f32>(0.0);
+    var x1 = vec4<f32>(0.0);
+    var x2 = vec4<f32>(0.0);
+    var x3 = vec4<f32>(0.0);
+    if (j0 < nb) {
+        for (var k = 0u; k < nb; k++) {
+            let av = vec4<f32>(blk[k * 64u + i]);
+            let o = k * nb + j0;
+            x0 = fma(av, winv4(o, nb), x0);
+            x1 = fma(av, winv4(o + 4u, nb), x1);
+            x2 = fma(av, winv4(o + 8u, nb), x2);
+            x3 = fma(av, winv4(o + 12u, nb), x3);
+        }
+    }
+    let r = r0 + i;
+    if (r >= rows) {
+        return;
+    }
+    for (var c = 0u; c < 16u; c++) {
+        let j = j0 + c;
+        if (j < nb) {
+            var v = x0[c % 4u];
+            if (c >= 12u) {
+                v = x3[c % 4u];
+            } else if (c >= 8u) {
+                v = x2[c % 4u];
+            } else if (c >= 4u) {
+                v = x1[c % 4u];
+            }
+            a[at(k1 + r, k0 + j)] = v;
+            outp[r + j * p.ldt] = v;
+        }
+    }
+}
+
+// w[o .. o+4] where it lies inside column k of L11⁻¹ (o = k·nb + j), zeros
+// past the column's end (nb need not be a multiple of 4).
+fn winv4(o: u32, nb: u32) -> vec4<f32> {
+    let j = o % nb;
+    var v = vec4<f32>(0.0);
+    for (var q = 0u; q < 4u; q++) {
+        if (j + q < nb) {
+            v[q] = w[o + q];
+        }
+    }
+    return v;
+}
