@@ -89,7 +89,6 @@ fn grid(gpu: &Gpu, groups: usize) -> [u32; 3] {
 /// read-write.
 pub(crate) struct Scratch {
     pub(crate) inv: PooledBuffer,
-    pub(crate) p1: PooledBuffer,
     pub(crate) p2: PooledBuffer,
     pub(crate) p3: PooledBuffer,
 }
@@ -98,7 +97,6 @@ impl Scratch {
     /// Hands the buffers to the recording that uses them.
     pub(crate) fn keep_in(self, rec: &mut Recorder) {
         rec.keep(self.inv);
-        rec.keep(self.p1);
         rec.keep(self.p2);
         rec.keep(self.p3);
     }
@@ -114,7 +112,6 @@ impl Scratch {
         let f = |x: usize| ((x.max(1)) * 4) as u64;
         Ok(Scratch {
             inv: gpu.storage(op, f(nb * nb), "factor scratch: block inverse")?,
-            p1: gpu.storage(op, f(m.max(n) * nb), "factor scratch: packed panel 1")?,
             p2: gpu.storage(op, f(m.max(n) * nb), "factor scratch: packed panel 2")?,
             p3: gpu.storage(op, f(m.max(n) * nb), "factor scratch: packed panel 3")?,
         })
@@ -424,8 +421,9 @@ pub(crate) fn encode_trsm(
 /// (LAPACK `getrf`): packed L\U, absolute 0-based pivots in `ipiv`
 /// (min(m, n) u32), `info[0]` = column + 1 of the first exactly zero pivot.
 /// Per panel: factorization in one workgroup, row swaps left and right,
-/// U12 = L11⁻¹·A12 as a GEMM with the inverted unit-lower block, and
-/// A22 −= L21·U12 as a GEMM.
+/// U12ᵀ = A12ᵀ·L11⁻ᵀ as a (narrow) GEMM with the inverted unit-lower
+/// block, U12 written back and L21 packed in one dispatch, and
+/// A22 −= L21·U12 as a GEMM: six dispatches per panel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_getrf(
     gpu: &Gpu,
@@ -472,71 +470,50 @@ pub(crate) fn encode_getrf(
         encode_laswp(gpu, enc, a, m, lda, 0, n - nb, ipiv, k0, k1, (k0, k1))?;
         if k1 < n {
             let cols = n - k1;
-            // U12 = L11⁻¹·A12 into p2, then back into place
+            // U12ᵀ = A12ᵀ·L11⁻ᵀ into p2 (cols × nb: the narrow GEMM shape)
             encode_trtri_lower(gpu, enc, a, lda, k0, nb, true, sc.inv.buffer())?;
-            encode_copy(
-                gpu,
-                enc,
-                a,
-                k0 + k1 * lda,
-                lda,
-                sc.p1.buffer(),
-                0,
-                nb,
-                nb,
-                cols,
-                1.0,
-            )?;
             gemm(
                 gpu,
                 enc,
-                (nb, cols, nb),
+                (cols, nb, nb),
+                opnd(a, k0 + k1 * lda, lda),
+                true,
                 opnd(sc.inv.buffer(), 0, nb),
-                false,
-                opnd(sc.p1.buffer(), 0, nb),
-                false,
-                opnd(sc.p2.buffer(), 0, nb),
+                true,
+                opnd(sc.p2.buffer(), 0, cols),
                 1.0,
                 0.0,
                 false,
             )?;
-            encode_copy(
-                gpu,
+            // U12 back into place and L21 packed into p3, one dispatch
+            let rows = m - k1;
+            let g1 = (nb * cols).div_ceil(256);
+            let g2 = (rows * nb).div_ceil(256);
+            let pu = FUniform {
+                ldt: u32_of(op, cols)?,
+                mode: u32_of(op, g1)?,
+                ..u
+            };
+            gpu.launch(
                 enc,
-                sc.p2.buffer(),
-                0,
-                nb,
-                a,
-                k0 + k1 * lda,
-                lda,
-                nb,
-                cols,
-                1.0,
-            )?;
-            if k1 < m {
-                // A22 -= L21·U12 with L21 packed into p3
-                let rows = m - k1;
-                encode_copy(
-                    gpu,
-                    enc,
-                    a,
-                    k1 + k0 * lda,
-                    lda,
-                    sc.p3.buffer(),
-                    0,
-                    rows,
-                    rows,
-                    nb,
-                    1.0,
-                )?;
+                &format!("lu pack {rows}x{nb}x{cols}"),
+                Kernel::Factor,
+                "lu_pack",
+                &[],
+                &params_bytes(&pu),
+                &[(1, sc.p2.buffer()), (2, a), (6, sc.p3.buffer())],
+                [u32_of(op, g1 + g2)?, 1, 1],
+            );
+            if rows > 0 {
+                // A22 −= L21·U12 = p3·p2ᵀ
                 gemm(
                     gpu,
                     enc,
                     (rows, cols, nb),
                     opnd(sc.p3.buffer(), 0, rows),
                     false,
-                    opnd(sc.p2.buffer(), 0, nb),
-                    false,
+                    opnd(sc.p2.buffer(), 0, cols),
+                    true,
                     opnd(a, k1 + k1 * lda, lda),
                     -1.0,
                     1.0,

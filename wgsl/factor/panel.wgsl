@@ -82,3 +82,37 @@ fn winv4(o: u32, nb: u32) -> vec4<f32> {
     }
     return v;
 }
+
+// LU, after the U12 product: one dispatch doing two disjoint copies.
+//   lu_pack   workgroups below p.mode write U12 into place from its
+//             transpose (cols × nb, leading dimension p.ldt, in t; the
+//             GEMM that forms it reads A12 from a, so it cannot write a);
+//             the others pack L21 (rows k0+nb .. m of the panel columns)
+//             into outp (leading dimension rows) for the trailing GEMM.
+//             256 elements per workgroup.
+@compute @workgroup_size(256, 1, 1)
+fn lu_pack(
+    @builtin(local_invocation_index) tid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let nb = p.nb;
+    let k0 = p.k0;
+    let k1 = k0 + nb;
+    if (wid.x < p.mode) {
+        let cols = p.ldt;
+        let e = wid.x * 256u + tid;
+        let i = e % nb;
+        let c = e / nb;
+        if (c < cols) {
+            a[at(k0 + i, k1 + c)] = t[c + i * cols];
+        }
+    } else {
+        let rows = p.m - k1;
+        let e = (wid.x - p.mode) * 256u + tid;
+        let r = e % rows;
+        let j = e / rows;
+        if (j < nb) {
+            outp[r + j * rows] = a[at(k1 + r, k0 + j)];
+        }
+    }
+}
