@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, Kernel};
-use crate::ops::blas1::{encode_copy, encode_laswp};
+use crate::ops::blas1::encode_laswp;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::u32_of;
 
@@ -313,8 +313,8 @@ pub(crate) fn encode_tri_zero(
 
 /// Records `B ← op(T)⁻¹·B` for an n×n triangular T (in `t` at `t_off`,
 /// leading dimension `ldt`) and n×nrhs B (in `b`, leading dimension `ldb`):
-/// diagonal blocks solved in one workgroup per 256 columns, off-diagonal
-/// updates as GEMMs. `scratch` holds at least nb·nrhs floats.
+/// diagonal blocks solved four columns per workgroup (and packed for the
+/// update), off-diagonal updates as GEMMs: two dispatches per block. `scratch` holds at least nb·nrhs floats.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_trsm(
     gpu: &Gpu,
@@ -355,15 +355,16 @@ pub(crate) fn encode_trsm(
     for (k0, nb) in order {
         u.k0 = k0 as u32;
         u.nb = nb as u32;
+        // X_k in place and packed into scratch
         gpu.launch(
             enc,
             "trsm diag",
             Kernel::Factor,
-            "trsm_left_diag",
+            "trsm_diag_pack",
             &[],
             &params_bytes(&u),
-            &[(1, t), (2, b)],
-            grid(gpu, nrhs.div_ceil(256)),
+            &[(1, t), (2, b), (5, scratch)],
+            grid(gpu, nrhs.div_ceil(4)),
         );
         let k1 = k0 + nb;
         // rows still to update: below the block (forward) or above (backward)
@@ -371,8 +372,7 @@ pub(crate) fn encode_trsm(
         if rows == 0 {
             continue;
         }
-        // X_k packed, then B[r0.., :] -= op(T)[r0.., k0..k1] · X_k
-        encode_copy(gpu, enc, b, k0, ldb, scratch, 0, nb, nb, nrhs, 1.0)?;
+        // B[r0.., :] -= op(T)[r0.., k0..k1] · X_k
         // op(T)[r, c] = T[r, c] (no transpose) or T[c, r] (transpose)
         let t_blk = if flags.trans {
             t_off + k0 + r0 * ldt

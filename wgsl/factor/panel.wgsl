@@ -116,3 +116,64 @@ fn lu_pack(
         }
     }
 }
+
+// Triangular solve of one diagonal block, for the blocked trsm:
+//   trsm_diag_pack  X ← op(T_kk)⁻¹·B_k for the nb rows k0 .. k0+nb of the
+//                   right-hand sides B (in a at b_off, leading dimension
+//                   lda), written in place and packed (nb × nrhs, leading
+//                   dimension nb) into w for the off-diagonal GEMM. Four
+//                   right-hand sides per workgroup, one invocation per row
+//                   and column, the running values in workgroup memory:
+//                   one barrier per row of the block (no global-memory
+//                   round trip between rows).
+@compute @workgroup_size(256, 1, 1)
+fn trsm_diag_pack(
+    @builtin(local_invocation_index) tid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let nb = p.nb;
+    let upper = (p.flags & 1u) != 0u;
+    let trans = (p.flags & 2u) != 0u;
+    let unit = (p.flags & 4u) != 0u;
+    // effective lower triangle: lower and not transposed, or upper transposed
+    let eff_lower = upper == trans;
+    for (var e = tid; e < NB * NB; e += 256u) {
+        let i = e % NB;
+        let j = e / NB;
+        var v = 0.0;
+        if (i < nb && j < nb) {
+            if ((eff_lower && i >= j) || (!eff_lower && i <= j)) {
+                v = t_eff(i, j);
+            }
+        }
+        blk[e] = v;
+    }
+    let row = tid % 64u;
+    let lane = tid / 64u;
+    let col = (wid.x + wid.y * groups.x) * 4u + lane;
+    let live = col < p.n && row < nb;
+    let base = p.b_off + p.k0 + col * p.lda;
+    var v = 0.0;
+    if (live) {
+        v = a[base + row];
+    }
+    part[tid] = v;
+    workgroupBarrier();
+    for (var s = 0u; s < nb; s++) {
+        let i = select(nb - 1u - s, s, eff_lower);
+        var xi = part[i + 64u * lane];
+        if (!unit) {
+            xi = xi / blk[i + i * NB];
+        }
+        if (live) {
+            if (row == i) {
+                a[base + i] = xi;
+                w[i + col * nb] = xi;
+            } else if ((eff_lower && row > i) || (!eff_lower && row < i)) {
+                part[tid] = part[tid] - blk[row + i * NB] * xi;
+            }
+        }
+        workgroupBarrier();
+    }
+}
