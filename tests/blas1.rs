@@ -60,6 +60,30 @@ fn swap_rows_like_laswp() {
         want.swap_rows(i, p as usize);
     }
     assert_eq!(got, want);
+    // more swaps than one chunk of the kernel (32), pivots above and below
+    // their row, repeated pivot rows, more columns than one dispatch pass
+    for (m, n, swaps) in [(150, 9, 100), (70, 300, 70), (33, 5, 33)] {
+        let a = random(&mut r, m, n);
+        let ipiv: Vec<u32> = (0..swaps)
+            .map(|i| match i % 3 {
+                0 => r.random_range(0..m as u32),
+                1 => (i as u32 + 7) % m as u32,
+                _ => r.random_range(i as u32..m as u32),
+            })
+            .collect();
+        let got = ctx
+            .upload(&a)
+            .unwrap()
+            .swap_rows(&ipiv)
+            .unwrap()
+            .download()
+            .unwrap();
+        let mut want = a.clone();
+        for (i, &p) in ipiv.iter().enumerate() {
+            want.swap_rows(i, p as usize);
+        }
+        assert_eq!(got, want, "{m}x{n}, {swaps} swaps");
+    }
     // a pivot outside the matrix is a shape error, not a panic
     assert!(ctx.upload(&a).unwrap().swap_rows(&[m as u32]).is_err());
 }

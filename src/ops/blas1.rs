@@ -259,6 +259,12 @@ pub(crate) fn encode_copy(
     Ok(())
 }
 
+/// Workgroups of a `laswp` dispatch: four columns each, looping over the
+/// rest past the dispatch limit.
+fn laswp_groups(gpu: &Gpu, cols: usize) -> u32 {
+    cols.div_ceil(4).clamp(1, gpu.max_groups() as usize) as u32
+}
+
 /// Records LAPACK `laswp` on `cols` columns from `c0` of an m-row matrix,
 /// passing over the columns `skip.0 .. skip.1` (relative to c0): for r in
 /// k0..k1, rows r and ipiv[r] are swapped.
@@ -299,7 +305,7 @@ pub(crate) fn encode_laswp(
         &[],
         &params_bytes(&u),
         &[(2, a), (3, ipiv)],
-        [cols.div_ceil(64) as u32, 1, 1],
+        [laswp_groups(gpu, cols), 1, 1],
     );
     Ok(())
 }
@@ -474,7 +480,7 @@ impl GpuMatrix {
                     &[],
                     &params_bytes(&u),
                     &[(2, out.buffer()), (3, piv.buffer())],
-                    [self.cols.div_ceil(64) as u32, 1, chunk],
+                    [laswp_groups(gpu, self.cols), 1, chunk],
                 );
             });
             gpu.submit(enc);

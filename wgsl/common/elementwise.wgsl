@@ -73,25 +73,83 @@ fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }
 
 // LAPACK laswp: for r = k0 .. k1-1 in order, swap rows r and ipiv[r] of
-// columns 0 .. cols-1 (one invocation per column); the columns
-// skip0 .. skip1-1 are passed over (an LU panel, swapped already).
-@compute @workgroup_size(64, 1, 1)
-fn laswp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+// columns 0 .. cols-1; the columns skip0 .. skip1-1 are passed over (an
+// LU panel, swapped already). The swaps go in chunks of LSW: for a chunk,
+// every row it touches (its own rows and the pivot rows outside them,
+// ≤ 2·LSW slots) gets its source row π(x) by running the chunk's swaps
+// backwards from x (one invocation per slot, no serial simulation), then
+// each column's touched rows are all read and, after a barrier, all
+// written: one global round trip per chunk instead of a load-after-store
+// chain per swap. 256 invocations: 64 slots × 4 columns per pass.
+const LSW: u32 = 32u;
+const NONE: u32 = 0xffffffffu;
+var<workgroup> lsw_piv: array<u32, 32>;
+var<workgroup> lsw_dst: array<u32, 64>;
+var<workgroup> lsw_src: array<u32, 64>;
+
+@compute @workgroup_size(256, 1, 1)
+fn laswp(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
     let z = wid.z + p.batch_base;
-    if (gid.x >= p.cols) {
-        return;
-    }
-    var j = gid.x;
-    if (j >= p.skip0) {
-        j += p.skip1 - p.skip0;
-    }
-    let col = p.off_out + z * p.stride_out + j * p.ld_out;
-    for (var r = p.k0; r < p.k1; r++) {
-        let q = ipiv[z * p.n + r];
-        if (q != r && q < p.rows) {
-            let t = y[col + r];
-            y[col + r] = y[col + q];
-            y[col + q] = t;
+    let slot = t % 64u;
+    let lane = t / 64u;
+    for (var g = wid.x; g * 4u < p.cols; g += nwg.x) {
+        let gj = g * 4u + lane;
+        let in_range = gj < p.cols;
+        var j = gj;
+        if (j >= p.skip0) {
+            j += p.skip1 - p.skip0;
+        }
+        let col = p.off_out + z * p.stride_out + j * p.ld_out;
+        for (var c0 = p.k0; c0 < p.k1; c0 += LSW) {
+            let len = min(LSW, p.k1 - c0);
+            if (t < len) {
+                lsw_piv[t] = ipiv[z * p.n + c0 + t];
+            }
+            workgroupBarrier();
+            if (t < 64u) {
+                var x = NONE;
+                if (t < len) {
+                    x = c0 + t;
+                } else if (t >= LSW && t - LSW < len) {
+                    let q = lsw_piv[t - LSW];
+                    if (q < c0 || q >= c0 + len) {
+                        x = q;
+                    }
+                }
+                var src = x;
+                if (x != NONE) {
+                    for (var r = len; r > 0u; r--) {
+                        let rr = c0 + r - 1u;
+                        let q = lsw_piv[r - 1u];
+                        if (q < p.rows) {
+                            if (src == rr) {
+                                src = q;
+                            } else if (src == q) {
+                                src = rr;
+                            }
+                        }
+                    }
+                }
+                lsw_dst[t] = x;
+                lsw_src[t] = src;
+            }
+            workgroupBarrier();
+            let x = lsw_dst[slot];
+            let src = lsw_src[slot];
+            let moved = in_range && x < p.rows && src < p.rows && src != x;
+            var v = 0.0;
+            if (moved) {
+                v = y[col + src];
+            }
+            storageBarrier();
+            if (moved) {
+                y[col + x] = v;
+            }
+            storageBarrier();
         }
     }
 }
