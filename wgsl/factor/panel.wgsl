@@ -5,10 +5,11 @@
 //                 leaves it. The result is written in place into a and,
 //                 packed (leading dimension p.ldt), into outp for the
 //                 trailing update (a GEMM cannot read a and write it in one
-//                 dispatch). One workgroup per 64 rows: the rows' block of
-//                 A21 in workgroup memory (blocked.wgsl's blk, 64 rows ×
-//                 NB columns, column-major), each invocation one row and
-//                 16 columns of L21.
+//                 dispatch). One workgroup per 64 rows: L11⁻ᵀ in workgroup
+//                 memory (blocked.wgsl's blk, row k at blk[k·64 ..]), each
+//                 invocation one row and 16 columns of L21, reading its
+//                 row of A21 from memory; all reads of the rows come before
+//                 a barrier, all writes after it.
 
 @group(0) @binding(6) var<storage, read_write> outp: array<f32>;
 
@@ -21,36 +22,39 @@ fn potrf_panel(
     let k0 = p.k0;
     let k1 = k0 + nb;
     let rows = p.n - k1;
-    let r0 = wid.x * 64u;
-    for (var e = tid; e < 64u * NB; e += 256u) {
-        let i = e % 64u;
-        let j = e / 64u;
+    // blk[k·64 + j] = L11⁻¹[j, k] (zero past nb)
+    for (var e = tid; e < NB * NB; e += 256u) {
+        let j = e % NB;
+        let k = e / NB;
         var v = 0.0;
-        if (r0 + i < rows && j < nb) {
-            v = a[at(k1 + r0 + i, k0 + j)];
+        if (j < nb && k < nb) {
+            v = w[j + k * nb];
         }
         blk[e] = v;
     }
     workgroupBarrier();
     let i = tid % 64u;
     let j0 = (tid / 64u) * 16u;
-    // X[i, j] = Σ_k A21[i, k]·L11⁻¹[j, k], L11⁻¹[j, k] at w[j + k·nb]
+    let r = wid.x * 64u + i;
+    let live = r < rows && j0 < nb;
     var x0 = vec4<f32>(0.0);
     var x1 = vec4<f32>(0.0);
     var x2 = vec4<f32>(0.0);
     var x3 = vec4<f32>(0.0);
-    if (j0 < nb) {
+    if (live) {
+        let row = at(k1 + r, k0);
         for (var k = 0u; k < nb; k++) {
-            let av = vec4<f32>(blk[k * 64u + i]);
-            let o = k * nb + j0;
-            x0 = fma(av, winv4(o, nb), x0);
-            x1 = fma(av, winv4(o + 4u, nb), x1);
-            x2 = fma(av, winv4(o + 8u, nb), x2);
-            x3 = fma(av, winv4(o + 12u, nb), x3);
+            let av = vec4<f32>(a[row + k * p.lda]);
+            let o = k * NB + j0;
+            x0 = fma(av, vec4<f32>(blk[o], blk[o + 1u], blk[o + 2u], blk[o + 3u]), x0);
+            x1 = fma(av, vec4<f32>(blk[o + 4u], blk[o + 5u], blk[o + 6u], blk[o + 7u]), x1);
+            x2 = fma(av, vec4<f32>(blk[o + 8u], blk[o + 9u], blk[o + 10u], blk[o + 11u]), x2);
+            x3 = fma(av, vec4<f32>(blk[o + 12u], blk[o + 13u], blk[o + 14u], blk[o + 15u]), x3);
         }
     }
-    let r = r0 + i;
-    if (r >= rows) {
+    // the other invocations of the row read it until here
+    storageBarrier();
+    if (!live) {
         return;
     }
     for (var c = 0u; c < 16u; c++) {
@@ -68,19 +72,6 @@ fn potrf_panel(
             outp[r + j * p.ldt] = v;
         }
     }
-}
-
-// w[o .. o+4] where it lies inside column k of L11⁻¹ (o = k·nb + j), zeros
-// past the column's end (nb need not be a multiple of 4).
-fn winv4(o: u32, nb: u32) -> vec4<f32> {
-    let j = o % nb;
-    var v = vec4<f32>(0.0);
-    for (var q = 0u; q < 4u; q++) {
-        if (j + q < nb) {
-            v[q] = w[o + q];
-        }
-    }
-    return v;
 }
 
 // LU, after the U12 product: one dispatch doing two disjoint copies.
