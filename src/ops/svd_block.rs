@@ -289,7 +289,7 @@ pub(crate) fn pair_gram(
         "gram_sum_off",
         &[],
         &params_bytes(&u),
-        &[(1, partial), (2, g), (7, measure.buf)],
+        &[(11, partial), (2, g), (7, measure.buf)],
         [pairs as u32, 1, 1],
     );
     Ok(())

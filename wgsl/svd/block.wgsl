@@ -117,6 +117,19 @@ fn abs_row_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
 // long dot product).
 var<workgroup> slab: array<f32, 1024>; // 16 rows × 64 columns, row-major
 
+// Row `row` of columns lc + 16·q (q = 0..3) of the block at `base`, zero
+// outside rows < r1 and columns < w2.
+fn gram_fetch(base: u32, row: u32, r1: u32, lc: u32, w2: u32) -> vec4<f32> {
+    var x = vec4<f32>(0.0);
+    for (var q = 0u; q < 4u; q++) {
+        let col = lc + 16u * q;
+        if (row < r1 && col < w2) {
+            x[q] = src[base + col * p.rows + row];
+        }
+    }
+    return x;
+}
+
 @compute @workgroup_size(256, 1, 1)
 fn gram_partial(
     @builtin(local_invocation_index) t: u32,
@@ -139,17 +152,15 @@ fn gram_partial(
     // loads: invocation t reads row (t % 16) of columns t / 16 + 16·q
     let lr = t % 16u;
     let lc = t / 16u;
+    // the next slab's four values are fetched into registers while the
+    // current one is multiplied
+    var nxt = gram_fetch(base, r0 + lr, r1, lc, w2);
     for (var r = r0; r < r1; r += 16u) {
-        let row = r + lr;
         for (var q = 0u; q < 4u; q++) {
-            let col = lc + 16u * q;
-            var x = 0.0;
-            if (row < r1 && col < w2) {
-                x = src[base + col * p.rows + row];
-            }
-            slab[lr * 64u + col] = x;
+            slab[lr * 64u + lc + 16u * q] = nxt[q];
         }
         workgroupBarrier();
+        nxt = gram_fetch(base, r + 16u + lr, r1, lc, w2);
         if (busy) {
             for (var k = 0u; k < 16u; k++) {
                 let o = k * 64u;
@@ -339,13 +350,30 @@ fn gram_sum_off(
     let z = wid.x;
     let size = w2 * w2;
     let chunks = p.aux;
-    for (var e = t; e < size; e += 256u) {
-        var s = 0.0;
-        for (var c = 0u; c < chunks; c++) {
-            s += src[(z * chunks + c) * size + e];
+    // the partials in src4 (w2 is even, so size is a multiple of 4): vec4
+    // loads, several chunks in flight (the sum is latency bound)
+    let size4 = size / 4u;
+    for (var e = t; e < size4; e += 256u) {
+        let base = z * chunks * size4 + e;
+        var s0 = vec4<f32>(0.0);
+        var s1 = vec4<f32>(0.0);
+        var s2 = vec4<f32>(0.0);
+        var s3 = vec4<f32>(0.0);
+        var c = 0u;
+        for (; c + 4u <= chunks; c += 4u) {
+            s0 += src4[base + c * size4];
+            s1 += src4[base + (c + 1u) * size4];
+            s2 += src4[base + (c + 2u) * size4];
+            s3 += src4[base + (c + 3u) * size4];
         }
-        sg[e] = s;
-        dst[z * size + e] = s;
+        for (; c < chunks; c++) {
+            s0 += src4[base + c * size4];
+        }
+        let s = (s0 + s1) + (s2 + s3);
+        for (var q = 0u; q < 4u; q++) {
+            sg[4u * e + q] = s[q];
+            dst[z * size + 4u * e + q] = s[q];
+        }
     }
     workgroupBarrier();
     let floor = bitcast<f32>(p.width);
