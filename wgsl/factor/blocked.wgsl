@@ -1,14 +1,14 @@
 // Kernels of the blocked factorizations. Each works on one block column
 // (nb ≤ 64 wide) of a column-major matrix in place:
 //   potrf_diag      Cholesky of the nb×nb diagonal block, in one workgroup,
-//                   with workgroupBarrier() between columns; a non-positive
+//                   with one workgroupBarrier() per column; a non-positive
 //                   pivot sets info[0] = column + 1 (first failure only);
 //                   with mode 1 also writes L11⁻¹ to w for the panel GEMM.
 //   trsm_left_diag  X ← op(T_kk)⁻¹ · B_k for a diagonal block of a triangular
 //                   matrix T and nb rows of the right-hand sides B, one
 //                   invocation per right-hand-side column.
 //   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
-//                   (unit or not), one invocation per column of the
+//                   (unit or not), one invocation per row of the
 //                   inverse, so panel solves become GEMMs.
 //   tri_zero        writes exact zeros into the strict upper (mode 0) or
 //                   strict lower (mode 1) triangle.
