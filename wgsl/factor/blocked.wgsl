@@ -1,14 +1,14 @@
 // Kernels of the blocked factorizations. Each works on one block column
 // (nb ≤ 64 wide) of a column-major matrix in place:
 //   potrf_diag      Cholesky of the nb×nb diagonal block, in one workgroup,
-//                   with workgroupBarrier() between columns; a non-positive
+//                   with one workgroupBarrier() per column; a non-positive
 //                   pivot sets info[0] = column + 1 (first failure only);
 //                   with mode 1 also writes L11⁻¹ to w for the panel GEMM.
 //   trsm_left_diag  X ← op(T_kk)⁻¹ · B_k for a diagonal block of a triangular
 //                   matrix T and nb rows of the right-hand sides B, one
 //                   invocation per right-hand-side column.
 //   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
-//                   (unit or not), one invocation per column of the
+//                   (unit or not), one invocation per row of the
 //                   inverse, so panel solves become GEMMs.
 //   tri_zero        writes exact zeros into the strict upper (mode 0) or
 //                   strict lower (mode 1) triangle.
@@ -16,44 +16,100 @@
 
 const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
-var<workgroup> piv_s: f32;
-var<workgroup> part: array<f32, 256>; // per-invocation partial sums
+var<workgroup> pv: array<f32, 64>; // pivots sqrt(d_j) (1 for a failed pivot)
 
+// Inverts the lower-triangular nb×nb matrix in blk (LAPACK trti2
+// arithmetic: X[i, j] = −(1/L[j, j])·Σ_{l=j+1..i} X[i, l]·L[l, j], the sum
+// in four interleaved partial sums combined as (s0 + s1) + (s2 + s3)).
+// Rows of X are independent, so invocation i < nb computes row i alone,
+// from j = i down to 0, and keeps it in the unused strict upper triangle
+// of blk (X[i, j] at blk[j + i·NB], i > j); L stays intact below the
+// diagonal, X[i, i] = 1/L[i, i] (or 1) is recomputed where needed. No
+// barrier inside; the caller puts one before reading X. `unit` takes the
+// diagonal as ones.
+fn invert_lower_rows(nb: u32, unit: bool, tid: u32) {
+    let i = tid;
+    if (i < nb) {
+        invert_lower_row(i, unit);
+    }
+}
 
-// Inverts the lower-triangular nb×nb matrix in blk in place (LAPACK trti2
-// order: columns from the last to the first, each from the already
-// inverted trailing block), for 256 invocations; `unit` takes the diagonal
-// as ones.
-fn invert_lower_blk(nb: u32, unit: bool, tid: u32) {
-    let row = tid % NB;
-    let lane = tid / NB; // four lanes share each row's dot product
-    for (var jj = 0u; jj < nb; jj++) {
-        let j = nb - 1u - jj;
+fn invert_lower_row(i: u32, unit: bool) {
+    var xii = 1.0;
+    if (!unit) {
+        xii = 1.0 / blk[i + i * NB];
+    }
+    for (var jj = 1u; jj <= i; jj++) {
+        let j = i - jj;
         var d = 1.0;
         if (!unit) {
             d = 1.0 / blk[j + j * NB];
         }
-        var s = 0.0;
-        if (row > j && row < nb) {
-            for (var l = j + 1u + lane; l <= row; l += 4u) {
-                s = fma(blk[row + l * NB], blk[l + j * NB], s);
+        // partial sums k = 0..3 over l = j + 1 + k, j + 5 + k, …, ≤ i;
+        // l = i uses X[i, i], the others X[i, l] from the upper triangle
+        var s0 = 0.0;
+        var s1 = 0.0;
+        var s2 = 0.0;
+        var s3 = 0.0;
+        var l = j + 1u;
+        loop {
+            if (l + 3u >= i) {
+                break;
+            }
+            s0 = fma(blk[l + i * NB], blk[l + j * NB], s0);
+            s1 = fma(blk[(l + 1u) + i * NB], blk[(l + 1u) + j * NB], s1);
+            s2 = fma(blk[(l + 2u) + i * NB], blk[(l + 2u) + j * NB], s2);
+            s3 = fma(blk[(l + 3u) + i * NB], blk[(l + 3u) + j * NB], s3);
+            l += 4u;
+        }
+        // the tail l .. i (at most four terms, the last one is l = i)
+        for (var k = 0u; k < 4u; k++) {
+            let lk = l + k;
+            if (lk <= i) {
+                var x = xii;
+                if (lk < i) {
+                    x = blk[lk + i * NB];
+                }
+                let prod_l = blk[lk + j * NB];
+                if (k == 0u) {
+                    s0 = fma(x, prod_l, s0);
+                } else if (k == 1u) {
+                    s1 = fma(x, prod_l, s1);
+                } else if (k == 2u) {
+                    s2 = fma(x, prod_l, s2);
+                } else {
+                    s3 = fma(x, prod_l, s3);
+                }
             }
         }
-        part[tid] = s;
-        workgroupBarrier();
-        if (lane == 0u && row > j && row < nb) {
-            let total = (part[row] + part[row + NB]) + (part[row + 2u * NB] + part[row + 3u * NB]);
-            blk[row + j * NB] = -total * d;
-        }
-        if (tid == 0u) {
-            blk[j + j * NB] = d;
-        }
-        workgroupBarrier();
+        let total = (s0 + s1) + (s2 + s3);
+        blk[j + i * NB] = -total * d;
     }
+}
+
+// X[i, j] of the inverse left in blk by invert_lower_rows (zero above the
+// diagonal).
+fn inverse_at(i: u32, j: u32, unit: bool) -> f32 {
+    if (i < j) {
+        return 0.0;
+    }
+    if (i == j) {
+        if (unit) {
+            return 1.0;
+        }
+        return 1.0 / blk[i + i * NB];
+    }
+    return blk[j + i * NB];
 }
 
 // ---------------------------------------------------------------- Cholesky
 
+// Right-looking Cholesky with one barrier per column: step j reads the
+// Schur-complement diagonal d = blk[j, j] (every invocation derives the
+// same pivot sqrt(d), or 1 after a failure) and updates the trailing lower
+// triangle with l_rj·l_cj, l = blk[·, j] / pivot recomputed where used;
+// column j itself is not written during step j, so nothing races. The
+// columns are scaled by their pivots after the loop.
 @compute @workgroup_size(256, 1, 1)
 fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
@@ -62,7 +118,7 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
         let i = e % NB;
         let j = e / NB;
         var v = 0.0;
-        if (i < nb && j < nb) {
+        if (i < nb && j < nb && i >= j) {
             v = a[at(k0 + i, k0 + j)];
         }
         blk[e] = v;
@@ -74,42 +130,66 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     let row = tid % NB;
     let lane = tid / NB; // 4 invocations share a row
     for (var j = 0u; j < nb; j++) {
+        let d = blk[j + j * NB];
+        var piv = 1.0;
+        // NaN fails this test too
+        if (d > 0.0) {
+            piv = sqrt(d);
+        } else if (tid == 0u && bad_s == 0u) {
+            bad_s = j + 1u;
+        }
         if (tid == 0u) {
-            let d = blk[j + j * NB];
-            // NaN fails this test too
-            if (!(d > 0.0)) {
-                if (bad_s == 0u) {
-                    bad_s = j + 1u;
-                }
-                piv_s = 1.0;
-            } else {
-                piv_s = sqrt(d);
-            }
-            blk[j + j * NB] = piv_s;
+            pv[j] = piv;
         }
-        workgroupBarrier();
-        let piv = piv_s;
-        if (lane == 0u && row > j && row < nb) {
-            blk[row + j * NB] = blk[row + j * NB] / piv;
-        }
-        workgroupBarrier();
-        // trailing update of the block: columns c in (j, row], lanes interleaved
+        // trailing update of the block: columns c in (j, row], lanes
+        // interleaved, four columns' loads ahead of their stores
         if (row > j && row < nb) {
-            let lij = blk[row + j * NB];
-            for (var c = j + 1u + lane; c <= row; c += 4u) {
-                blk[row + c * NB] = blk[row + c * NB] - lij * blk[c + j * NB];
+            let lij = blk[row + j * NB] / piv;
+            var c = j + 1u + lane;
+            loop {
+                if (c > row) {
+                    break;
+                }
+                let c1 = c + 4u;
+                let c2 = c + 8u;
+                let c3 = c + 12u;
+                // columns past row read (and leave) zeros above the diagonal
+                let x0 = blk[row + c * NB];
+                let x1 = blk[row + min(c1, NB - 1u) * NB];
+                let x2 = blk[row + min(c2, NB - 1u) * NB];
+                let x3 = blk[row + min(c3, NB - 1u) * NB];
+                let y0 = blk[c + j * NB] / piv;
+                let y1 = blk[min(c1, NB - 1u) + j * NB] / piv;
+                let y2 = blk[min(c2, NB - 1u) + j * NB] / piv;
+                let y3 = blk[min(c3, NB - 1u) + j * NB] / piv;
+                blk[row + c * NB] = x0 - lij * y0;
+                if (c1 <= row) {
+                    blk[row + c1 * NB] = x1 - lij * y1;
+                }
+                if (c2 <= row) {
+                    blk[row + c2 * NB] = x2 - lij * y2;
+                }
+                if (c3 <= row) {
+                    blk[row + c3 * NB] = x3 - lij * y3;
+                }
+                c += 16u;
             }
         }
         workgroupBarrier();
     }
+    // L = the columns scaled by their pivots, written to a and kept in blk
+    // (in place: each invocation owns its entries, pv is read only)
     for (var e = tid; e < NB * NB; e += 256u) {
         let i = e % NB;
         let j = e / NB;
         if (i < nb && j < nb) {
-            var v = blk[e];
-            if (i < j) {
-                v = 0.0;
+            var v = 0.0;
+            if (i == j) {
+                v = pv[j];
+            } else if (i > j) {
+                v = blk[e] / pv[j];
             }
+            blk[e] = v;
             a[at(k0 + i, k0 + j)] = v;
         }
     }
@@ -119,13 +199,10 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     // mode 1: also L11⁻¹ into w (nb×nb), for the panel GEMM
     if (p.mode == 1u) {
         workgroupBarrier();
-        invert_lower_blk(nb, false, tid);
-        for (var e = tid; e < NB * NB; e += 256u) {
-            let i = e % NB;
-            let j = e / NB;
-            if (i < nb && j < nb) {
-                w[i + j * nb] = select(blk[e], 0.0, i < j);
-            }
+        invert_lower_rows(nb, false, tid);
+        workgroupBarrier();
+        for (var e = tid; e < nb * nb; e += 256u) {
+            w[e] = inverse_at(e % nb, e / nb, false);
         }
     }
 }
@@ -217,13 +294,10 @@ fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
         blk[e] = v;
     }
     workgroupBarrier();
-    invert_lower_blk(nb, unit, tid);
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        if (i < nb && j < nb) {
-            w[i + j * nb] = select(blk[e], 0.0, i < j);
-        }
+    invert_lower_rows(nb, unit, tid);
+    workgroupBarrier();
+    for (var e = tid; e < nb * nb; e += 256u) {
+        w[e] = inverse_at(e % nb, e / nb, unit);
     }
 }
 

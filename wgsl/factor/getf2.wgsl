@@ -4,9 +4,21 @@
 //                   swap, scaling and rank-1 update between barriers; pivots
 //                   go to ipiv (absolute rows), the first exactly zero pivot
 //                   sets info[0] = column + 1.
-// The pivot search `find_pivot` comes from pivot_tree.wgsl (a workgroup
-// tree reduction) or pivot_subgroup.wgsl (subgroup reductions, where the
-// adapter has subgroups).
+// The pivot reduction `pivot_reduce` comes from pivot_tree.wgsl (two-level
+// workgroup reduction) or pivot_subgroup.wgsl (subgroup reductions, where
+// the adapter has subgroups).
+//
+// Invocation t owns the panel rows k0 + t + r·PW: it alone reads and writes
+// them in global memory (the two owners of a swap exchange their rows
+// through workgroup memory), so no invocation depends on another's global
+// stores and one workgroupBarrier() orders each column step. The pivot row
+// is staged in workgroup memory; each row's update loads eight columns
+// ahead of their stores, and the updated next column's entries give the
+// owner's pivot candidate without reading them again.
+
+const GB: u32 = 8u; // columns loaded ahead of their stores
+var<workgroup> urow: array<f32, 64>; // the pivot row of the panel
+var<workgroup> orow: array<f32, 64>; // the row it replaces
 
 // LU with partial pivoting of columns k0 .. k0+nb, rows k0 .. m.
 @compute @workgroup_size(1024, 1, 1)
@@ -17,39 +29,107 @@ fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u) {
         bad_s = 0u;
     }
+    // candidates of the first column
+    var best = -1.0;
+    var bi = 0xffffffffu;
+    for (var i = k0 + tid; i < m; i += PW) {
+        let v = abs(a[at(i, k0)]);
+        if (better(v, i, best, bi)) {
+            best = v;
+            bi = i;
+        }
+    }
     for (var j = 0u; j < nb; j++) {
         let col = k0 + j;
-        let pr = find_pivot(col, m, tid);
+        let pr = pivot_reduce(best, bi, tid);
         if (tid == 0u) {
             ipiv[col] = pr;
         }
-        // swap rows col and pr within the panel
-        if (tid < nb && pr != col) {
-            let c = k0 + tid;
-            let x = a[at(col, c)];
-            a[at(col, c)] = a[at(pr, c)];
-            a[at(pr, c)] = x;
+        // swap rows col and pr within the panel, through workgroup memory
+        let own_col = tid == j; // (col − k0) mod PW, j < 64 < PW
+        let own_pr = tid == (pr - k0) % PW;
+        if (own_pr) {
+            for (var c = 0u; c < nb; c++) {
+                urow[c] = a[at(pr, k0 + c)];
+            }
         }
-        workgroupBarrier();
-        let piv = a[at(col, col)];
-        if (tid == 0u && piv == 0.0 && bad_s == 0u) {
-            bad_s = col + 1u;
-        }
-        // scale and rank-1 update of the rest of the panel, one row each
-        if (piv != 0.0) {
-            let inv = 1.0 / piv;
-            for (var i = col + 1u + tid; i < m; i += PW) {
-                let l = a[at(i, col)] * inv;
-                a[at(i, col)] = l;
-                for (var c = j + 1u; c < nb; c++) {
-                    a[at(i, k0 + c)] = fma(-l, a[at(col, k0 + c)], a[at(i, k0 + c)]);
-                }
+        if (own_col && pr != col) {
+            for (var c = 0u; c < nb; c++) {
+                orow[c] = a[at(col, k0 + c)];
             }
         }
         workgroupBarrier();
+        if (pr != col) {
+            if (own_col) {
+                for (var c = 0u; c < nb; c++) {
+                    a[at(col, k0 + c)] = urow[c];
+                }
+            }
+            if (own_pr) {
+                for (var c = 0u; c < nb; c++) {
+                    a[at(pr, k0 + c)] = orow[c];
+                }
+            }
+        }
+        let piv = urow[j];
+        if (tid == 0u && piv == 0.0 && bad_s == 0u) {
+            bad_s = col + 1u;
+        }
+        // scale and rank-1 update of the rest of the panel, one row each;
+        // candidates of the next column on the way
+        best = -1.0;
+        bi = 0xffffffffu;
+        let next = j + 1u < nb;
+        var i = k0 + tid;
+        if (i <= col) {
+            i += PW;
+        }
+        if (piv != 0.0) {
+            let inv = 1.0 / piv;
+            for (; i < m; i += PW) {
+                var l = 0.0;
+                for (var c0 = j; c0 < nb; c0 += GB) {
+                    var x: array<f32, GB>;
+                    for (var q = 0u; q < GB; q++) {
+                        if (c0 + q < nb) {
+                            x[q] = a[at(i, k0 + c0 + q)];
+                        }
+                    }
+                    if (c0 == j) {
+                        l = x[0] * inv;
+                        x[0] = l;
+                    }
+                    for (var q = 0u; q < GB; q++) {
+                        let c = c0 + q;
+                        if (c > j && c < nb) {
+                            x[q] = fma(-l, urow[c], x[q]);
+                        }
+                    }
+                    for (var q = 0u; q < GB; q++) {
+                        if (c0 + q < nb) {
+                            a[at(i, k0 + c0 + q)] = x[q];
+                        }
+                    }
+                    if (c0 == j && next) {
+                        let v = abs(x[1]);
+                        if (better(v, i, best, bi)) {
+                            best = v;
+                            bi = i;
+                        }
+                    }
+                }
+            }
+        } else if (next) {
+            for (; i < m; i += PW) {
+                let v = abs(a[at(i, col + 1u)]);
+                if (better(v, i, best, bi)) {
+                    best = v;
+                    bi = i;
+                }
+            }
+        }
     }
     if (tid == 0u && bad_s != 0u && info[0] == 0u) {
         info[0] = bad_s;
     }
 }
-

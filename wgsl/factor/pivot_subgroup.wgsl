@@ -2,7 +2,7 @@
 // reduces its invocations' candidates (largest |a|, then smallest row),
 // one partial per subgroup goes through workgroup memory, and every
 // subgroup then reduces all partials itself, so no broadcast is needed:
-// two barriers instead of a log2(PW)-deep tree. Works for any subgroup
+// one barrier instead of a log2(PW)-deep tree. Works for any subgroup
 // size from 4 up (at most 256 partials). Needs the SUBGROUP feature
 // (naga takes subgroup built-ins without an `enable` directive).
 
@@ -21,16 +21,11 @@ fn subgroup_best(v: f32, i: u32) -> vec2<u32> {
     return vec2<u32>(bitcast<u32>(mv), mi);
 }
 
-fn find_pivot(col: u32, m: u32, tid: u32) -> u32 {
-    var best = -1.0;
-    var bi = 0xffffffffu;
-    for (var i = col + tid; i < m; i += PW) {
-        let v = abs(a[at(i, col)]);
-        if (better(v, i, best, bi)) {
-            best = v;
-            bi = i;
-        }
-    }
+// The pivot row from every invocation's candidate (best = |a|, bi = its
+// row; −1 and 0xffffffff for none): one barrier. The caller puts a barrier
+// between this and the next call (the partials are read here after the
+// barrier).
+fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
     let size = subgroupAdd(1u);
     let first = subgroupBroadcastFirst(tid);
     let parts = (PW + size - 1u) / size;
@@ -48,7 +43,5 @@ fn find_pivot(col: u32, m: u32, tid: u32) -> u32 {
             i2 = red_i[k];
         }
     }
-    let pr = subgroup_best(v2, i2).y;
-    workgroupBarrier(); // partials are read before the next column writes them
-    return pr;
+    return subgroup_best(v2, i2).y;
 }

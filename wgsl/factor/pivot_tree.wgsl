@@ -1,5 +1,9 @@
-// Pivot search of the LU panel as a workgroup tree reduction: the first
-// row of largest |a| in rows col..m of column col, for PW invocations.
+// Pivot search of the LU panel without subgroups: the first row of largest
+// |a| from every invocation's candidate, for PW = 1024 invocations, as a
+// two-level reduction (32 invocations reduce 32 candidates each, strided so
+// that the reads are conflict-free; then every invocation reduces the 32
+// partials itself): two barriers instead of a log2(PW)-deep tree. The
+// order of comparisons does not matter: `better` is a total order.
 
 const PW: u32 = 1024u; // workgroup size of getf2_panel
 var<workgroup> red_v: array<f32, 1024>;
@@ -9,27 +13,35 @@ fn better(v: f32, i: u32, w: f32, j: u32) -> bool {
     return v > w || (v == w && i < j);
 }
 
-fn find_pivot(col: u32, m: u32, tid: u32) -> u32 {
-    var best = -1.0;
-    var bi = 0xffffffffu;
-    for (var i = col + tid; i < m; i += PW) {
-        let v = abs(a[at(i, col)]);
-        if (better(v, i, best, bi)) {
-            best = v;
-            bi = i;
-        }
-    }
+// The pivot row from every invocation's candidate (best = |a|, bi = its
+// row; −1 and 0xffffffff for none). The caller puts a barrier between this
+// and the next call (the partials are read here after the last barrier).
+fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
     red_v[tid] = best;
     red_i[tid] = bi;
     workgroupBarrier();
-    for (var s = PW / 2u; s > 0u; s = s / 2u) {
-        if (tid < s && better(red_v[tid + s], red_i[tid + s], red_v[tid], red_i[tid])) {
-            red_v[tid] = red_v[tid + s];
-            red_i[tid] = red_i[tid + s];
+    if (tid < 32u) {
+        var v = best;
+        var i = bi;
+        for (var k = 1u; k < 32u; k++) {
+            let vk = red_v[tid + 32u * k];
+            let ik = red_i[tid + 32u * k];
+            if (better(vk, ik, v, i)) {
+                v = vk;
+                i = ik;
+            }
         }
-        workgroupBarrier();
+        red_v[tid] = v;
+        red_i[tid] = i;
     }
-    let pr = red_i[0];
-    workgroupBarrier(); // red_i[0] is read before anyone overwrites it
-    return pr;
+    workgroupBarrier();
+    var v = red_v[0];
+    var i = red_i[0];
+    for (var k = 1u; k < 32u; k++) {
+        if (better(red_v[k], red_i[k], v, i)) {
+            v = red_v[k];
+            i = red_i[k];
+        }
+    }
+    return i;
 }

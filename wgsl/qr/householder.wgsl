@@ -104,27 +104,70 @@ fn lanes_for(nt: u32) -> u32 {
 }
 
 // Σ_{i = i0, i0+step, … < m} v(i)·a[i, c] with v(i) = a[i, cv] below row
-// r1 and 1 at row r1 (v is zero above), four independent accumulators.
+// r1 and 1 at row r1 (v is zero above), eight independent accumulators
+// (sixteen loads in flight).
 fn dot_v(i0: u32, step: u32, m: u32, cv: u32, r1: u32, c: u32) -> f32 {
-    var s0 = 0.0;
-    var s1 = 0.0;
-    var s2 = 0.0;
-    var s3 = 0.0;
+    var s: array<f32, 8>;
     var i = i0;
     loop {
-        if (i + 3u * step >= m) {
+        if (i + 7u * step >= m) {
             break;
         }
-        s0 = fma(select(lda_(i, cv), 1.0, i == r1), lda_(i, c), s0);
-        s1 = fma(lda_(i + step, cv), lda_(i + step, c), s1);
-        s2 = fma(lda_(i + 2u * step, cv), lda_(i + 2u * step, c), s2);
-        s3 = fma(lda_(i + 3u * step, cv), lda_(i + 3u * step, c), s3);
-        i += 4u * step;
+        var x: array<f32, 8>;
+        var y: array<f32, 8>;
+        for (var q = 0u; q < 8u; q++) {
+            x[q] = lda_(i + q * step, cv);
+            y[q] = lda_(i + q * step, c);
+        }
+        x[0] = select(x[0], 1.0, i == r1);
+        for (var q = 0u; q < 8u; q++) {
+            s[q] = fma(x[q], y[q], s[q]);
+        }
+        i += 8u * step;
     }
     for (; i < m; i += step) {
-        s0 = fma(select(lda_(i, cv), 1.0, i == r1), lda_(i, c), s0);
+        s[0] = fma(select(lda_(i, cv), 1.0, i == r1), lda_(i, c), s[0]);
     }
-    return (s0 + s1) + (s2 + s3);
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+// x·2^k for k ≤ 0 with normal factors only (ldexp may flush below 2^−126).
+fn scale2(x: vec2<f32>, k: i32) -> vec2<f32> {
+    if (k >= -126) {
+        return x * bitcast<f32>(u32(k + 127) << 23u);
+    }
+    if (k >= -252) {
+        return (x * bitcast<f32>(1u << 23u)) * bitcast<f32>(u32(k + 253) << 23u);
+    }
+    return vec2<f32>(0.0);
+}
+
+const NO_EXP: f32 = -1000.0; // exponent of an empty (all-zero) part
+
+// Joins two (exponent e, double-float Σ x²·2^(−2e)) parts: the smaller
+// one is rescaled by an exact power of two.
+fn nrm_join(ea: f32, sa: vec2<f32>, eb: f32, sb: vec2<f32>) -> vec3<f32> {
+    let e = max(ea, eb);
+    if (e == NO_EXP) {
+        return vec3<f32>(NO_EXP, 0.0, 0.0);
+    }
+    let xa = scale2(sa, 2 * i32(ea - e));
+    let xb = scale2(sb, 2 * i32(eb - e));
+    return vec3<f32>(e, df_add(xa, xb));
+}
+
+// One level of the norm reduction: invocation t < width joins the eight
+// parts t, t + width, …, t + 7·width of (part, red) into slot t.
+fn nrm_level(t: u32, width: u32) {
+    if (t < width) {
+        var r = vec3<f32>(part[t], red[t]);
+        for (var q = 1u; q < 8u; q++) {
+            let k = t + q * width;
+            r = nrm_join(r.x, r.yz, part[k], red[k]);
+        }
+        part[t] = r.x;
+        red[t] = r.yz;
+    }
 }
 
 @compute @workgroup_size(1024, 1, 1)
@@ -134,23 +177,41 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
     let jb = min(p.jb, NBMAX);
     for (var j = 0u; j < jb; j++) {
         let col = j0 + j;
-        // ---- reflector of column col (LAPACK larfg)
+        // ---- reflector of column col (LAPACK larfg). Invocation t takes
+        // rows col + t + k·WG: the exponent ek of its own max |a| (row col
+        // included) and Σ (a·2^−ek)² over its rows below col.
         var mx = 0.0;
         for (var i = col + t; i < m; i += WG) {
             mx = max(mx, abs(lda_(i, col)));
         }
-        mx = tree_max(t, mx);
-        var e = 0;
-        if (mx > 0.0) {
-            e = exp_of(mx);
-        }
+        var ek = NO_EXP;
         var acc = vec2<f32>(0.0);
-        for (var i = col + 1u + t; i < m; i += WG) {
-            let x = ldexp(lda_(i, col), -e);
-            acc = df_add(acc, two_prod(x, x));
+        if (mx > 0.0) {
+            let e = exp_of(mx);
+            ek = f32(e);
+            for (var i = col + 1u + t; i < m; i += WG) {
+                let x = ldexp(lda_(i, col), -e);
+                acc = df_add(acc, two_prod(x, x));
+            }
         }
-        let ssq = tree_dfsum(t, acc);
+        part[t] = ek;
+        red[t] = acc;
+        workgroupBarrier();
+        nrm_level(t, 128u);
+        workgroupBarrier();
+        nrm_level(t, 16u);
+        workgroupBarrier();
         if (t == 0u) {
+            var r = vec3<f32>(part[0], red[0]);
+            for (var q = 1u; q < 16u; q++) {
+                r = nrm_join(r.x, r.yz, part[q], red[q]);
+            }
+            // the exponent of the column's max (0 for a zero column)
+            var e = 0;
+            if (r.x != NO_EXP) {
+                e = i32(r.x);
+            }
+            let ssq = r.yz;
             let alpha = lda_(col, col);
             var tj = 0.0;
             var den = 1.0;
@@ -174,8 +235,17 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
         let den = bc.y;
         let es = i32(bc.z);
         if (tj != 0.0) {
-            for (var i = col + 1u + t; i < m; i += WG) {
-                sta(i, col, ldexp(lda_(i, col), -es) / den);
+            for (var i0 = col + 1u + t; i0 < m; i0 += 8u * WG) {
+                var x: array<f32, 8>;
+                for (var q = 0u; q < 8u; q++) {
+                    x[q] = lda_(i0 + q * WG, col);
+                }
+                for (var q = 0u; q < 8u; q++) {
+                    let i = i0 + q * WG;
+                    if (i < m) {
+                        sta(i, col, ldexp(x[q], -es) / den);
+                    }
+                }
             }
         }
         storageBarrier();
@@ -195,19 +265,32 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
             part[t] = s;
             workgroupBarrier();
             if (t < nt) {
-                var w = 0.0;
-                for (var q = 0u; q < lanes; q++) {
-                    w += part[t * lanes + q];
+                // lanes ≥ 16 (nt ≤ 64): four interleaved partial sums
+                var w4 = vec4<f32>(0.0);
+                for (var q = 0u; q < lanes; q += 4u) {
+                    let b = t * lanes + q;
+                    w4 += vec4<f32>(part[b], part[b + 1u], part[b + 2u], part[b + 3u]);
                 }
-                wsh[t] = tj * w;
+                wsh[t] = tj * ((w4.x + w4.y) + (w4.z + w4.w));
             }
             workgroupBarrier();
             if (cc < nt) {
                 let c = col + 1u + cc;
                 let w = wsh[cc];
-                for (var i = col + g; i < m; i += lanes) {
-                    let v = select(lda_(i, col), 1.0, i == col);
-                    sta(i, c, fma(-v, w, lda_(i, c)));
+                for (var i0 = col + g; i0 < m; i0 += 8u * lanes) {
+                    var v: array<f32, 8>;
+                    var x: array<f32, 8>;
+                    for (var q = 0u; q < 8u; q++) {
+                        v[q] = lda_(i0 + q * lanes, col);
+                        x[q] = lda_(i0 + q * lanes, c);
+                    }
+                    v[0] = select(v[0], 1.0, i0 == col);
+                    for (var q = 0u; q < 8u; q++) {
+                        let i = i0 + q * lanes;
+                        if (i < m) {
+                            sta(i, c, fma(-v[q], w, x[q]));
+                        }
+                    }
                 }
             }
             storageBarrier();
