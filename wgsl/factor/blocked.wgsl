@@ -4,15 +4,15 @@
 //                   with one workgroupBarrier() per column; a non-positive
 //                   pivot sets info[0] = column + 1 (first failure only);
 //                   with mode 1 also writes L11⁻¹ to w for the panel GEMM.
-//   trsm_left_diag  X ← op(T_kk)⁻¹ · B_k for a diagonal block of a triangular
-//                   matrix T and nb rows of the right-hand sides B, one
-//                   invocation per right-hand-side column.
+//   t_eff           op(T)(i, j) of a diagonal block, for the triangular
+//                   solve of factor/panel.wgsl (trsm_diag_pack).
 //   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
 //                   (unit or not), one invocation per row of the
 //                   inverse, so panel solves become GEMMs.
 //   tri_zero        writes exact zeros into the strict upper (mode 0) or
 //                   strict lower (mode 1) triangle.
-// Trailing updates are GEMMs (gemm/tiled.wgsl), launched from the host code.
+// Trailing updates are GEMMs (gemm/tiled.wgsl), launched from the host code;
+// the panel kernels are in factor/panel.wgsl.
 
 const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
@@ -219,62 +219,6 @@ fn t_eff(i: u32, j: u32) -> f32 {
         c = p.k0 + i;
     }
     return t[p.t_off + r + c * p.ldt];
-}
-
-// B rows k0..k0+nb (in a, m×n with leading dimension lda) ← op(T_kk)⁻¹ · B.
-@compute @workgroup_size(256, 1, 1)
-fn trsm_left_diag(
-    @builtin(local_invocation_index) tid: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let nb = p.nb;
-    let upper = (p.flags & 1u) != 0u;
-    let trans = (p.flags & 2u) != 0u;
-    let unit = (p.flags & 4u) != 0u;
-    // effective lower triangle: lower and not transposed, or upper transposed
-    let eff_lower = upper == trans;
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        var v = 0.0;
-        if (i < nb && j < nb) {
-            if ((eff_lower && i >= j) || (!eff_lower && i <= j)) {
-                v = t_eff(i, j);
-            }
-        }
-        blk[e] = v;
-    }
-    workgroupBarrier();
-    let col = (wid.x + wid.y * groups.x) * 256u + tid;
-    if (col >= p.n) {
-        return;
-    }
-    let base = p.b_off + p.k0 + col * p.lda;
-    if (eff_lower) {
-        for (var i = 0u; i < nb; i++) {
-            var s = a[base + i];
-            for (var l = 0u; l < i; l++) {
-                s = fma(-blk[i + l * NB], a[base + l], s);
-            }
-            if (!unit) {
-                s = s / blk[i + i * NB];
-            }
-            a[base + i] = s;
-        }
-    } else {
-        for (var r = 0u; r < nb; r++) {
-            let i = nb - 1u - r;
-            var s = a[base + i];
-            for (var l = i + 1u; l < nb; l++) {
-                s = fma(-blk[i + l * NB], a[base + l], s);
-            }
-            if (!unit) {
-                s = s / blk[i + i * NB];
-            }
-            a[base + i] = s;
-        }
-    }
 }
 
 // W (nb×nb, leading dimension nb) ← inverse of the lower-triangular

@@ -117,6 +117,8 @@ fn lu_pack(
 //                   and column, the running values in workgroup memory:
 //                   one barrier per row of the block (no global-memory
 //                   round trip between rows).
+var<workgroup> xrun: array<f32, 256>; // running values, row + 64·column
+
 @compute @workgroup_size(256, 1, 1)
 fn trsm_diag_pack(
     @builtin(local_invocation_index) tid: u32,
@@ -149,11 +151,11 @@ fn trsm_diag_pack(
     if (live) {
         v = a[base + row];
     }
-    part[tid] = v;
+    xrun[tid] = v;
     workgroupBarrier();
     for (var s = 0u; s < nb; s++) {
         let i = select(nb - 1u - s, s, eff_lower);
-        var xi = part[i + 64u * lane];
+        var xi = xrun[i + 64u * lane];
         if (!unit) {
             xi = xi / blk[i + i * NB];
         }
@@ -162,7 +164,7 @@ fn trsm_diag_pack(
                 a[base + i] = xi;
                 w[i + col * nb] = xi;
             } else if ((eff_lower && row > i) || (!eff_lower && row < i)) {
-                part[tid] = part[tid] - blk[row + i * NB] * xi;
+                xrun[tid] = xrun[tid] - blk[row + i * NB] * xi;
             }
         }
         workgroupBarrier();
