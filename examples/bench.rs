@@ -464,6 +464,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .map(|(k, t)| format!("{k} {t:.3}"))
                         .collect();
                     eprintln!("  GPU time by kernel (ms): {}", top.join(", "));
+                    if let Some((k, _)) = parts.iter().find(|(k, _)| k.starts_with("untimed")) {
+                        eprintln!("  (profile incomplete: {k})");
+                    }
                 }
                 r.check()?; // a failed factorization would make the timing meaningless
                 if c.op == "svd_topk" {

@@ -45,6 +45,8 @@ pub(crate) struct Profiler {
     pub(crate) cap: u32,
     /// The label of each timed pass, in order.
     pub(crate) labels: Vec<String>,
+    /// Dispatches recorded after the query set was full (not timed).
+    pub(crate) untimed: u32,
 }
 
 impl Gpu {
@@ -218,6 +220,7 @@ impl Gpu {
             next: 0,
             cap,
             labels: Vec::new(),
+            untimed: 0,
         });
         let out = f();
         let prof = self
@@ -258,6 +261,17 @@ impl Gpu {
             }
         }
         by_label.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if prof.untimed > 0 {
+            // the totals cover only the first cap/2 dispatches: say so
+            by_label.push((
+                format!(
+                    "untimed: {} dispatches after the first {}",
+                    prof.untimed,
+                    cap / 2
+                ),
+                0.0,
+            ));
+        }
         Ok((out, Some((total, by_label))))
     }
 

@@ -148,6 +148,9 @@ impl Gpu {
                     {
                         j += 1;
                     }
+                    if let Some(p) = profiler.as_mut().filter(|p| p.next + 2 > p.cap) {
+                        p.untimed += 1;
+                    }
                     let timestamp_writes =
                         profiler.as_mut().filter(|p| p.next + 2 <= p.cap).map(|p| {
                             p.next += 2;
