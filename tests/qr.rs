@@ -281,11 +281,78 @@ fn batched_qr_and_geqrf() {
     }
 }
 
+/// Every size class of the batched kernel (S = 8, 16, 32, 64 ≥ max(m, n),
+/// 64 / S matrices per workgroup) at its edges, square and rectangular
+/// (m > n and m < n), in batches that leave the last workgroup partly
+/// empty; the GPU's compact form also matches the CPU's (same larfg
+/// convention, same packed layout).
+#[test]
+fn batched_qr_every_size_class_and_edge() {
+    let shapes = [
+        (8, 8),
+        (8, 5),
+        (5, 8),
+        (2, 1),
+        (1, 2),
+        (9, 9),
+        (9, 4),
+        (4, 9),
+        (16, 16),
+        (16, 11),
+        (11, 16),
+        (17, 17),
+        (17, 3),
+        (3, 17),
+        (32, 32),
+        (32, 20),
+        (20, 32),
+        (33, 33),
+        (33, 9),
+        (9, 33),
+        (64, 64),
+        (64, 40),
+        (40, 64),
+        (64, 1),
+        (1, 64),
+    ];
+    let gpu = ctx().with_route(Route::Gpu);
+    let cpu = ctx().with_route(Route::Cpu);
+    for (case, &(m, n)) in shapes.iter().enumerate() {
+        let mut r = rng("qr_batched_classes", case as u64);
+        let batch: Vec<DMatrix<f32>> = (0..11)
+            .map(|i| match i % 3 {
+                0 => random(&mut r, m, n),
+                1 => with_condition(&mut r, m, n, 1e4),
+                _ => wide_range(&mut r, m, n),
+            })
+            .collect();
+        let out = gpu.qr_batched(&batch).unwrap();
+        assert_eq!(out.len(), batch.len());
+        for (i, ((q, rr), a)) in out.iter().zip(&batch).enumerate() {
+            check_qr(a, q, rr, &format!("qr_batched {m}x{n} #{i}"));
+        }
+        let comp = gpu.geqrf_batched(&batch).unwrap();
+        let reference = cpu.geqrf_batched(&batch).unwrap();
+        for (i, (((h, tau), (hc, _)), a)) in comp.iter().zip(&reference).zip(&batch).enumerate() {
+            let what = format!("geqrf_batched {m}x{n} #{i}");
+            check_compact(a, h, tau, &what);
+            // a forward error, growing with the condition (up to 1e4 here;
+            // ≤ 90·bound seen): loose, but a layout or sign slip gives O(1)
+            let dh = (to64(h) - to64(hc)).norm() / fro32(a);
+            assert!(
+                dh <= 1e3 * bound(m, n),
+                "{what}: CPU and GPU h differ by {dh:.3e}"
+            );
+        }
+    }
+}
+
 #[test]
 fn batched_qr_over_the_dispatch_limit() {
     let ctx = ctx().with_route(Route::Gpu);
     let mut r = rng("qr_batched_many", 0);
-    let count = ctx.limits().unwrap().max_compute_workgroups_per_dimension as usize + 3;
+    // 3×2 is in the class of 8 matrices per workgroup: 8 times the limit.
+    let count = 8 * ctx.limits().unwrap().max_compute_workgroups_per_dimension as usize + 3;
     let proto: Vec<DMatrix<f32>> = (0..7).map(|_| random(&mut r, 3, 2)).collect();
     let batch: Vec<DMatrix<f32>> = (0..count).map(|i| proto[i % 7].clone()).collect();
     let out = ctx.qr_batched(&batch).unwrap();

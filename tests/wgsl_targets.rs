@@ -1,8 +1,11 @@
 //! Every WGSL kernel parses, validates and translates through naga to MSL
 //! (Metal, our first target, which cannot run here), SPIR-V and HLSL, for
 //! every entry point and every combination of its boolean `override`
-//! constants. Also enforces the Apple limits: at most 1024 invocations and
-//! 32 KiB of workgroup memory per workgroup, and no f64 anywhere.
+//! constants and every size class of its integer `LOGS` override. Also
+//! enforces the Apple limits: at most 1024 invocations and 32 KiB of
+//! workgroup memory per workgroup (counted per entry point once the
+//! overrides, which may size workgroup arrays, have values), and no f64
+//! anywhere.
 
 use std::collections::BTreeSet;
 
@@ -20,8 +23,8 @@ fn validate(module: &naga::Module) -> naga::valid::ModuleInfo {
         .unwrap_or_else(|e| panic!("validation: {e:?}"))
 }
 
-/// Values the crate gives its integer overrides (the Jacobi kernels' size
-/// class `LOGS`: matrices of up to 2^LOGS rows).
+/// Values the crate gives its integer overrides (the size class `LOGS` of
+/// the Jacobi and batched QR kernels: matrices of up to 2^LOGS rows).
 const INTEGER_OVERRIDES: [(&str, &[f64]); 1] = [("LOGS", &[3.0, 4.0, 5.0, 6.0])];
 
 /// All assignments of true/false to the module's boolean overrides, times
@@ -66,6 +69,7 @@ fn override_sets(module: &naga::Module) -> Vec<naga::back::PipelineConstants> {
 #[test]
 fn every_kernel_translates_to_msl_spirv_and_hlsl() {
     let mut checked = 0;
+    let mut per_kernel = std::collections::BTreeMap::<String, usize>::new();
     for (kernel, files, source) in wgpu_linalg::kernel_sources() {
         let module = naga::front::wgsl::parse_str(&source)
             .unwrap_or_else(|e| panic!("{kernel:?} ({files:?}): {}", e.emit_to_string(&source)));
@@ -75,18 +79,8 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
             "{kernel:?} has no entry point"
         );
 
-        // Apple limits, per entry point.
-        let layouter_ctx = module.to_ctx();
-        let wg_bytes: u32 = module
-            .global_variables
-            .iter()
-            .filter(|(_, v)| v.space == naga::AddressSpace::WorkGroup)
-            .map(|(_, v)| module.types[v.ty].inner.size(layouter_ctx))
-            .sum();
-        assert!(
-            wg_bytes <= MAX_WORKGROUP_BYTES,
-            "{kernel:?}: {wg_bytes} bytes of workgroup memory"
-        );
+        // Apple limits, per entry point (workgroup memory per override set
+        // below: arrays may be sized by overrides).
         for ep in &module.entry_points {
             let inv: u32 = ep.workgroup_size.iter().product();
             assert!(
@@ -115,6 +109,13 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
                 .unwrap_or_else(|e| {
                     panic!("{kernel:?}::{} overrides {constants:?}: {e:?}", ep.name)
                 });
+                let wg_bytes = workgroup_bytes(&m);
+                assert!(
+                    wg_bytes <= MAX_WORKGROUP_BYTES,
+                    "{kernel:?}::{} overrides {constants:?}: {wg_bytes} bytes of workgroup memory",
+                    ep.name
+                );
+                *per_kernel.entry(format!("{kernel:?}")).or_default() += 1;
 
                 let msl_opts = msl::Options {
                     lang_version: (2, 4),
@@ -161,6 +162,29 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
         }
     }
     assert!(checked >= 12, "only {checked} translations checked");
+    // Every size class of the batched kernels (LOGS = 3 … 6), every entry.
+    assert_eq!(per_kernel.get("Jacobi"), Some(&8), "{per_kernel:?}");
+    assert_eq!(per_kernel.get("QrBatched"), Some(&8), "{per_kernel:?}");
+}
+
+/// Bytes of workgroup memory a module (overrides processed, compacted to
+/// one entry point) declares.
+fn workgroup_bytes(module: &naga::Module) -> u32 {
+    let ctx = module.to_ctx();
+    module
+        .global_variables
+        .iter()
+        .filter(|(_, v)| v.space == naga::AddressSpace::WorkGroup)
+        .map(|(_, v)| {
+            let ty = &module.types[v.ty].inner;
+            if let naga::TypeInner::Array { size, .. } = ty {
+                // override-sized arrays resolve once the overrides have values
+                size.resolve(ctx)
+                    .unwrap_or_else(|e| panic!("workgroup array size: {e:?}"));
+            }
+            ty.size(ctx)
+        })
+        .sum()
 }
 
 #[test]

@@ -47,8 +47,8 @@ pub enum Kernel {
     QrBlocked,
     /// Two-pass modified Gram–Schmidt kernels (`wgsl/qr/mgs.wgsl`).
     QrMgs,
-    /// Batched small Householder QR, one workgroup per matrix
-    /// (`wgsl/qr/small.wgsl`).
+    /// Batched small Householder QR (m, n ≤ 64), size classes by the `LOGS`
+    /// override, 64 / S matrices per workgroup (`wgsl/qr/small.wgsl`).
     QrBatched,
     /// Block permutation and identity of the block Jacobi SVD
     /// (`wgsl/svd/block.wgsl`).

@@ -73,8 +73,8 @@ struct JacobiUniform {
 }
 
 /// log2 of the size class S ≥ `order` (8, 16, 32 or 64): the `LOGS`
-/// override of the kernel.
-fn log_size(order: usize) -> u32 {
+/// override of the kernel (also the size classes of `wgsl/qr/small.wgsl`).
+pub(crate) fn log_size(order: usize) -> u32 {
     match order {
         0..=8 => 3,
         9..=16 => 4,

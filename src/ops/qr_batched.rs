@@ -1,12 +1,18 @@
-//! Batched Householder QR of small matrices (m, n ≤ 64): one workgroup of
-//! 64 invocations per matrix, the matrix in workgroup memory (16.3 KiB),
-//! invocation j owning column j; unblocked `geqr2` with two barriers per
-//! column, then (for `qr_batched`) R written out and Q formed in place by
-//! backward accumulation (`org2r`). One dispatch for the whole batch (in
-//! chunks of the 65535-workgroup limit). Cost per matrix: 4mns − 2(m+n)s² +
-//! 4s³/3 flops (s = min(m, n)) and as much again for Q. Accuracy: that of
-//! unblocked Householder, ‖A − QR‖ ≲ c·n·ε‖A‖, ‖QᵀQ − I‖ ≲ c·n·ε.
-//! Larger matrices are factorized one by one by the blocked algorithm.
+//! Batched Householder QR of small matrices (m, n ≤ 64) in size classes
+//! S = 8, 16, 32, 64 ≥ max(m, n) (`wgsl/qr/small.wgsl`, the class an
+//! override constant): a workgroup of 64 invocations holds 64 / S matrices,
+//! invocation j of a matrix's team owning column j in registers; unblocked
+//! `geqr2` with one barrier per column (the column owner forms the
+//! reflector and broadcasts v and tau through double-buffered workgroup
+//! memory, the other columns apply it), then (for `qr_batched`) R written
+//! out and Q formed in place by backward accumulation (`org2r`), one
+//! barrier per reflector. Loads and stores run coalesced over the
+//! contiguous matrices of a workgroup through a staging array of
+//! 66·S words. One dispatch for the whole batch (in chunks of the
+//! 65535-workgroup limit). Cost per matrix: 4mns − 2(m+n)s² + 4s³/3 flops
+//! (s = min(m, n)) and as much again for Q. Accuracy: that of unblocked
+//! Householder, ‖A − QR‖ ≲ c·n·ε‖A‖, ‖QᵀQ − I‖ ≲ c·n·ε. Larger matrices
+//! are factorized one by one by the blocked algorithm.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -14,8 +20,10 @@ use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, GpuMatrix, Kernel};
-use crate::ops::batched::check_finite_batch;
+use crate::ops::batched::{check_finite_batch, dispatch_chunks};
+use crate::ops::jacobi::log_size;
 use crate::ops::qr_cpu as cpu;
+use crate::ops::u32_of;
 
 /// Largest m and n the batched kernels take.
 pub(crate) const MAX_SMALL: usize = 64;
@@ -29,9 +37,16 @@ struct SmallQrUniform {
     batch: u32,
 }
 
+/// Matrices per workgroup of size class 2^logs (64 invocations, one per
+/// column of each matrix).
+fn mats_per_group(logs: u32) -> usize {
+    64 >> logs
+}
+
 impl GpuMatrix {
     /// Records `entry` of `wgsl/qr/small.wgsl` over the batch into
-    /// (out_q rows_q×cols_q, out_r rows_r×cols_r) per matrix.
+    /// (out_q rows_q×cols_q, out_r rows_r×cols_r) per matrix, with the size
+    /// class of max(m, n).
     fn small_qr(
         &self,
         op: &'static str,
@@ -55,32 +70,34 @@ impl GpuMatrix {
             let or = GpuMatrix::alloc(&self.ctx, op, r_shape.0, r_shape.1, batch)?;
             let mut rec = gpu.encoder(op);
             if m > 0 && n > 0 {
-                let max = (gpu.max_groups() as usize).max(1);
-                let label = format!("{entry} batch {batch} {m}x{n} wg 64");
-                let mut base = 0;
-                while base < batch {
-                    let chunk = (batch - base).min(max);
-                    let u = SmallQrUniform {
-                        m: m as u32,
-                        n: n as u32,
-                        batch_base: base as u32,
-                        batch: u32::try_from(batch).map_err(|_| Error::TooLarge {
-                            op,
-                            bytes: batch as u64 * (m * n * 4) as u64,
-                            limit: u32::MAX as u64,
-                        })?,
-                    };
+                let logs = log_size(m.max(n));
+                let mats = mats_per_group(logs);
+                // The kernel indexes words up to (batch + mats)·m·n in u32.
+                u32_of(op, (batch + mats) * m * n)?;
+                let mut u = SmallQrUniform {
+                    m: m as u32,
+                    n: n as u32,
+                    batch_base: 0,
+                    batch: u32_of(op, batch)?,
+                };
+                let label = format!(
+                    "{entry} batch {batch} {m}x{n} S {} mats {mats}",
+                    1u32 << logs
+                );
+                let constants = [("LOGS", logs as f64)];
+                let groups = batch.div_ceil(mats);
+                for (base, count) in dispatch_chunks(groups, gpu.max_groups() as usize) {
+                    u.batch_base = u32_of(op, base * mats)?;
                     gpu.launch(
                         &mut rec,
                         &label,
                         Kernel::QrBatched,
                         entry,
-                        &[],
+                        &constants,
                         &params_bytes(&u),
                         &[(1, self.buffer()), (2, oq.buffer()), (3, or.buffer())],
-                        [chunk as u32, 1, 1],
+                        [count as u32, 1, 1],
                     );
-                    base += chunk;
                 }
             }
             gpu.submit(rec);
@@ -121,7 +138,7 @@ fn check_batch(op: &'static str, a: &[DMatrix<f32>]) -> Result<(usize, usize)> {
 impl Context {
     /// Reduced QR `(Q_i, R_i)` of a batch of equally shaped matrices
     /// (rectangular allowed). Up to 64×64 one GPU dispatch factorizes the
-    /// whole batch (one workgroup per matrix); larger matrices go through
+    /// whole batch (several matrices per workgroup up to 32×32); larger matrices go through
     /// the blocked algorithm one by one.
     pub fn qr_batched(&self, a: &[DMatrix<f32>]) -> Result<Vec<(DMatrix<f32>, DMatrix<f32>)>> {
         let op = "qr_batched";
