@@ -144,7 +144,9 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
         // trailing update of the block: columns c in (j, row], lanes
         // interleaved, four columns' loads ahead of their stores
         if (row > j && row < nb) {
-            let lij = blk[row + j * NB] / piv;
+            // one division per step, not one per element
+            let rp = 1.0 / piv;
+            let lij = blk[row + j * NB] * rp;
             var c = j + 1u + lane;
             loop {
                 if (c > row) {
@@ -158,10 +160,10 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
                 let x1 = blk[row + min(c1, NB - 1u) * NB];
                 let x2 = blk[row + min(c2, NB - 1u) * NB];
                 let x3 = blk[row + min(c3, NB - 1u) * NB];
-                let y0 = blk[c + j * NB] / piv;
-                let y1 = blk[min(c1, NB - 1u) + j * NB] / piv;
-                let y2 = blk[min(c2, NB - 1u) + j * NB] / piv;
-                let y3 = blk[min(c3, NB - 1u) + j * NB] / piv;
+                let y0 = blk[c + j * NB] * rp;
+                let y1 = blk[min(c1, NB - 1u) + j * NB] * rp;
+                let y2 = blk[min(c2, NB - 1u) + j * NB] * rp;
+                let y3 = blk[min(c3, NB - 1u) + j * NB] * rp;
                 blk[row + c * NB] = x0 - lij * y0;
                 if (c1 <= row) {
                     blk[row + c1 * NB] = x1 - lij * y1;
