@@ -1,15 +1,14 @@
 // Kernels of the blocked factorizations. Each works on one block column
 // (nb ≤ 64 wide) of a column-major matrix in place:
-//   potrf_diag      Cholesky of the nb×nb diagonal block, in one workgroup
-//                   of 1024, with one workgroupBarrier() per column; a non-positive
+//   potrf_diag      Cholesky of the nb×nb diagonal block, in one workgroup,
+//                   with one workgroupBarrier() per column; a non-positive
 //                   pivot sets info[0] = column + 1 (first failure only);
 //                   with mode 1 also writes L11⁻¹ to w for the panel GEMM.
 //   t_eff           op(T)(i, j) of a diagonal block, for the triangular
 //                   solve of factor/panel.wgsl (trsm_diag_pack).
 //   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
-//                   (unit or not), column-oriented substitution on all
-//                   columns at once (invert_lower), so panel solves
-//                   become GEMMs.
+//                   (unit or not), one invocation per row of the
+//                   inverse, so panel solves become GEMMs.
 //   tri_zero        writes exact zeros into the strict upper (mode 0) or
 //                   strict lower (mode 1) triangle.
 // Trailing updates are GEMMs (gemm/tiled.wgsl), launched from the host code;
@@ -19,89 +18,103 @@ const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
 var<workgroup> pv: array<f32, 64>; // pivots sqrt(d_j) (1 for a failed pivot)
 
-const WGF: u32 = 1024u; // invocations of potrf_diag and trtri_lower
-
-// (r, c) with 0 ≤ c ≤ r for the e-th entry of a lower triangle stored by
-// rows (e = r(r+1)/2 + c), from a float square root corrected to exact.
-fn tri_index(e: u32) -> vec2<u32> {
-    var r = u32((sqrt(8.0 * f32(e) + 1.0) - 1.0) * 0.5);
-    if ((r + 1u) * (r + 2u) / 2u <= e) {
-        r += 1u;
+// Inverts the lower-triangular nb×nb matrix in blk (LAPACK trti2
+// arithmetic: X[i, j] = −(1/L[j, j])·Σ_{l=j+1..i} X[i, l]·L[l, j], the sum
+// in four interleaved partial sums combined as (s0 + s1) + (s2 + s3)).
+// Rows of X are independent, so invocation i < nb computes row i alone,
+// from j = i down to 0, and keeps it in the unused strict upper triangle
+// of blk (X[i, j] at blk[j + i·NB], i > j); L stays intact below the
+// diagonal, X[i, i] = 1/L[i, i] (or 1) is recomputed where needed. No
+// barrier inside; the caller puts one before reading X. `unit` takes the
+// diagonal as ones.
+fn invert_lower_rows(nb: u32, unit: bool, tid: u32) {
+    let i = tid;
+    if (i < nb) {
+        invert_lower_row(i, unit);
     }
-    if (r * (r + 1u) / 2u > e) {
-        r -= 1u;
-    }
-    return vec2<u32>(r, e - r * (r + 1u) / 2u);
 }
 
-// Inverts the lower-triangular nb×nb matrix L in blk (`unit`: ones on the
-// diagonal) for WGF invocations, column-oriented forward substitution on
-// all columns at once: R starts as I and step k applies
-// R[i, c] −= L[i, k]·R[k, c]/L[k, k] for i > k ≥ c, reading row k of R
-// (not written in step k): at most one entry per invocation and one
-// barrier per step. X = L⁻¹ is then X[i, c] = R[i, c]/L[i, i]; R's strict
-// lower part is kept in blk's free strict upper triangle (R[i, c] at
-// blk[c + i·NB]), its diagonal is 1. Read the result with inverse_at after
-// a barrier.
-fn invert_lower(nb: u32, unit: bool, tid: u32) {
-    for (var e = tid; e < NB * NB; e += WGF) {
-        let c = e % NB;
-        let i = e / NB;
-        if (c < i) {
-            blk[c + i * NB] = 0.0;
-        }
+fn invert_lower_row(i: u32, unit: bool) {
+    var xii = 1.0;
+    if (!unit) {
+        xii = 1.0 / blk[i + i * NB];
     }
-    workgroupBarrier();
-    for (var k = 0u; k < nb; k++) {
-        var dk = 1.0;
+    for (var jj = 1u; jj <= i; jj++) {
+        let j = i - jj;
+        var d = 1.0;
         if (!unit) {
-            dk = blk[k + k * NB];
+            d = 1.0 / blk[j + j * NB];
         }
-        let rows = nb - k - 1u; // i = k+1 .. nb-1
-        let cols = k + 1u;      // c = 0 .. k
-        for (var e = tid; e < rows * cols; e += WGF) {
-            let i = k + 1u + e / cols;
-            let c = e % cols;
-            var rkc = 1.0;
-            if (c < k) {
-                rkc = blk[c + k * NB];
+        // partial sums k = 0..3 over l = j + 1 + k, j + 5 + k, …, ≤ i;
+        // l = i uses X[i, i], the others X[i, l] from the upper triangle
+        var s0 = 0.0;
+        var s1 = 0.0;
+        var s2 = 0.0;
+        var s3 = 0.0;
+        var l = j + 1u;
+        loop {
+            if (l + 3u >= i) {
+                break;
             }
-            blk[c + i * NB] -= blk[i + k * NB] * (rkc / dk);
+            s0 = fma(blk[l + i * NB], blk[l + j * NB], s0);
+            s1 = fma(blk[(l + 1u) + i * NB], blk[(l + 1u) + j * NB], s1);
+            s2 = fma(blk[(l + 2u) + i * NB], blk[(l + 2u) + j * NB], s2);
+            s3 = fma(blk[(l + 3u) + i * NB], blk[(l + 3u) + j * NB], s3);
+            l += 4u;
         }
-        workgroupBarrier();
+        // the tail l .. i (at most four terms, the last one is l = i)
+        for (var k = 0u; k < 4u; k++) {
+            let lk = l + k;
+            if (lk <= i) {
+                var x = xii;
+                if (lk < i) {
+                    x = blk[lk + i * NB];
+                }
+                let prod_l = blk[lk + j * NB];
+                if (k == 0u) {
+                    s0 = fma(x, prod_l, s0);
+                } else if (k == 1u) {
+                    s1 = fma(x, prod_l, s1);
+                } else if (k == 2u) {
+                    s2 = fma(x, prod_l, s2);
+                } else {
+                    s3 = fma(x, prod_l, s3);
+                }
+            }
+        }
+        let total = (s0 + s1) + (s2 + s3);
+        blk[j + i * NB] = -total * d;
     }
 }
 
-// X[i, j] of the inverse left in blk by invert_lower (zero above the
+// X[i, j] of the inverse left in blk by invert_lower_rows (zero above the
 // diagonal).
 fn inverse_at(i: u32, j: u32, unit: bool) -> f32 {
     if (i < j) {
         return 0.0;
     }
-    var r = 1.0;
-    if (i > j) {
-        r = blk[j + i * NB];
+    if (i == j) {
+        if (unit) {
+            return 1.0;
+        }
+        return 1.0 / blk[i + i * NB];
     }
-    if (unit) {
-        return r;
-    }
-    return r / blk[i + i * NB];
+    return blk[j + i * NB];
 }
 
 // ---------------------------------------------------------------- Cholesky
 
-// Right-looking Cholesky with one barrier per column, the trailing update
-// spread over all 1024 invocations (at most two entries each): step j
-// reads the Schur-complement diagonal d = blk[j, j] (every invocation
-// derives the same pivot d, or 1 after a failure) and updates the
-// trailing lower triangle by S[i,k] −= S[i,j]·S[k,j]/d, keeping the
-// columns unscaled (column j is not written during step j, so nothing
-// races); L[:, j] = S[:, j]/√d afterwards.
-@compute @workgroup_size(1024, 1, 1)
+// Right-looking Cholesky with one barrier per column: step j reads the
+// Schur-complement diagonal d = blk[j, j] (every invocation derives the
+// same pivot sqrt(d), or 1 after a failure) and updates the trailing lower
+// triangle with l_rj·l_cj, l = blk[·, j] / pivot recomputed where used;
+// column j itself is not written during step j, so nothing races. The
+// columns are scaled by their pivots after the loop.
+@compute @workgroup_size(256, 1, 1)
 fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
     let k0 = p.k0;
-    for (var e = tid; e < NB * NB; e += WGF) {
+    for (var e = tid; e < NB * NB; e += 256u) {
         let i = e % NB;
         let j = e / NB;
         var v = 0.0;
@@ -114,31 +127,61 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
         bad_s = 0u;
     }
     workgroupBarrier();
+    let row = tid % NB;
+    let lane = tid / NB; // 4 invocations share a row
     for (var j = 0u; j < nb; j++) {
         let d = blk[j + j * NB];
-        var dp = 1.0;
+        var piv = 1.0;
         // NaN fails this test too
         if (d > 0.0) {
-            dp = d;
+            piv = sqrt(d);
         } else if (tid == 0u && bad_s == 0u) {
             bad_s = j + 1u;
         }
         if (tid == 0u) {
-            pv[j] = sqrt(dp);
+            pv[j] = piv;
         }
-        let rd = 1.0 / dp;
-        let w1 = nb - j - 1u;
-        for (var e = tid; e < w1 * (w1 + 1u) / 2u; e += WGF) {
-            let rc = tri_index(e);
-            let i = j + 1u + rc.x;
-            let k = j + 1u + rc.y;
-            blk[i + k * NB] -= blk[i + j * NB] * (blk[k + j * NB] * rd);
+        // trailing update of the block: columns c in (j, row], lanes
+        // interleaved, four columns' loads ahead of their stores
+        if (row > j && row < nb) {
+            // one division per step, not one per element
+            let rp = 1.0 / piv;
+            let lij = blk[row + j * NB] * rp;
+            var c = j + 1u + lane;
+            loop {
+                if (c > row) {
+                    break;
+                }
+                let c1 = c + 4u;
+                let c2 = c + 8u;
+                let c3 = c + 12u;
+                // columns past row read (and leave) zeros above the diagonal
+                let x0 = blk[row + c * NB];
+                let x1 = blk[row + min(c1, NB - 1u) * NB];
+                let x2 = blk[row + min(c2, NB - 1u) * NB];
+                let x3 = blk[row + min(c3, NB - 1u) * NB];
+                let y0 = blk[c + j * NB] * rp;
+                let y1 = blk[min(c1, NB - 1u) + j * NB] * rp;
+                let y2 = blk[min(c2, NB - 1u) + j * NB] * rp;
+                let y3 = blk[min(c3, NB - 1u) + j * NB] * rp;
+                blk[row + c * NB] = x0 - lij * y0;
+                if (c1 <= row) {
+                    blk[row + c1 * NB] = x1 - lij * y1;
+                }
+                if (c2 <= row) {
+                    blk[row + c2 * NB] = x2 - lij * y2;
+                }
+                if (c3 <= row) {
+                    blk[row + c3 * NB] = x3 - lij * y3;
+                }
+                c += 16u;
+            }
         }
         workgroupBarrier();
     }
     // L = the columns scaled by their pivots, written to a and kept in blk
     // (in place: each invocation owns its entries, pv is read only)
-    for (var e = tid; e < NB * NB; e += WGF) {
+    for (var e = tid; e < NB * NB; e += 256u) {
         let i = e % NB;
         let j = e / NB;
         if (i < nb && j < nb) {
@@ -158,8 +201,9 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     // mode 1: also L11⁻¹ into w (nb×nb), for the panel GEMM
     if (p.mode == 1u) {
         workgroupBarrier();
-        invert_lower(nb, false, tid);
-        for (var e = tid; e < nb * nb; e += WGF) {
+        invert_lower_rows(nb, false, tid);
+        workgroupBarrier();
+        for (var e = tid; e < nb * nb; e += 256u) {
             w[e] = inverse_at(e % nb, e / nb, false);
         }
     }
@@ -182,11 +226,11 @@ fn t_eff(i: u32, j: u32) -> f32 {
 // W (nb×nb, leading dimension nb) ← inverse of the lower-triangular
 // diagonal block of T at (k0, k0) (unit diagonal when flags bit 2 is set);
 // W's strict upper triangle is written as zeros.
-@compute @workgroup_size(1024, 1, 1)
+@compute @workgroup_size(256, 1, 1)
 fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
     let unit = (p.flags & 4u) != 0u;
-    for (var e = tid; e < NB * NB; e += WGF) {
+    for (var e = tid; e < NB * NB; e += 256u) {
         let i = e % NB;
         let j = e / NB;
         var v = 0.0;
@@ -196,8 +240,9 @@ fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
         blk[e] = v;
     }
     workgroupBarrier();
-    invert_lower(nb, unit, tid);
-    for (var e = tid; e < nb * nb; e += WGF) {
+    invert_lower_rows(nb, unit, tid);
+    workgroupBarrier();
+    for (var e = tid; e < nb * nb; e += 256u) {
         w[e] = inverse_at(e % nb, e / nb, unit);
     }
 }
