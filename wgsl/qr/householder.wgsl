@@ -178,10 +178,16 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
     for (var j = 0u; j < jb; j++) {
         let col = j0 + j;
         // ---- reflector of column col (LAPACK larfg). Invocation t takes
-        // rows col + t + k·WG: the exponent ek of its own max |a| (row col
-        // included) and Σ (a·2^−ek)² over its rows below col.
+        // rows col + 1 + t + k·WG: the exponent ek of its own max |a| and
+        // Σ (a·2^−ek)² over those rows (the max and the sum over the same
+        // rows, so no nonzero can hide behind a zero max); invocation 0
+        // also takes α = a[col, col] into its max, so the joined exponent
+        // is that of the whole column's max.
         var mx = 0.0;
-        for (var i = col + t; i < m; i += WG) {
+        if (t == 0u) {
+            mx = abs(lda_(col, col));
+        }
+        for (var i = col + 1u + t; i < m; i += WG) {
             mx = max(mx, abs(lda_(i, col)));
         }
         var ek = NO_EXP;
