@@ -115,11 +115,22 @@ fn svd_of_ill_conditioned_rank_deficient_and_clustered_matrices() {
         for j in [0, 17, 40, 71] {
             zero_cols.column_mut(j).fill(0.0);
         }
+        // one side at least twice the other: the GPU route reduces them
+        // by Householder QR first (R 40×40 goes to the one-workgroup
+        // kernel, 90×90 and 70×70 to block Jacobi)
+        let tall_ill = with_condition(&mut g, 300, 90, 1e6);
+        let tall_skinny = random(&mut g, 301, 40);
+        let tall_rank = low_rank(&mut g, 260, 70, 7);
+        let wide_ill = with_condition(&mut g, 300, 140, 1e5).transpose();
         for (what, a) in [
             ("cond 1e6", ill),
             ("rank 5", rank5),
             ("clustered", clus),
             ("zero columns", zero_cols),
+            ("tall cond 1e6", tall_ill),
+            ("tall skinny", tall_skinny),
+            ("tall rank 7", tall_rank),
+            ("wide cond 1e5", wide_ill),
         ] {
             let f = ctx.svd(&a).unwrap();
             check_svd(&a, &f, &format!("{route:?} {what}"));

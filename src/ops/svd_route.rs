@@ -1,6 +1,7 @@
 //! Routing of the SVD family and the symmetric eigensolvers: CPU
 //! (nalgebra), one-workgroup Jacobi for matrices up to 64×64, block
-//! one-sided Jacobi beyond (`svd_block`).
+//! one-sided Jacobi beyond (`svd_block`); a tall matrix (m ≥ 2n, wide ones
+//! transposed) is first reduced to its n×n R by Householder QR.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -49,18 +50,28 @@ pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
             vt: r.vt.download()?,
         });
     }
-    if m >= n {
-        finish_svd(&block_jacobi(op, g)?)
-    } else {
-        Ok(transposed(finish_svd(&block_jacobi(op, &g.transpose()?)?)?))
+    if m < n {
+        return Ok(transposed(svd_of(op, &g.transpose()?)?));
     }
+    if m >= 2 * n {
+        // tall: A = Q·R by Householder QR, the SVD of the n×n R, U = Q·U_R
+        // (the rotations then run on n rows instead of m; the one-workgroup
+        // kernel takes R up to 64×64)
+        let (q, r) = g.qr()?;
+        let f = svd_of(op, &r)?;
+        let u = q.matmul(&g.ctx.upload(&f.u)?)?.download()?;
+        return Ok(Svd { u, ..f });
+    }
+    finish_svd(&block_jacobi(op, g)?)
 }
 
 impl Context {
     /// Thin SVD `A = U·diag(s)·Vᵀ` (U m×k, s descending, Vᵀ k×n,
     /// k = min(m, n)). GPU route: one-workgroup one-sided Jacobi for
     /// matrices up to 64×64, block one-sided Jacobi beyond
-    /// (`Error::NoConvergence` if the sweep limit is hit).
+    /// (`Error::NoConvergence` if the sweep limit is hit); matrices with
+    /// one side at least twice the other are first reduced to the square
+    /// R of a Householder QR (A = Q·R, then U = Q·U_R).
     pub fn svd(&self, a: &DMatrix<f32>) -> Result<Svd> {
         self.svd_route("svd", a)
     }
