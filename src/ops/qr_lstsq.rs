@@ -2,8 +2,9 @@
 //!
 //! Algorithm (GPU route): the matrix is reduced by blocked Householder QR
 //! on the GPU — A = Q·R for m ≥ n, Aᵀ = Q·R for m < n — so the host only
-//! sees the small k×k factor R (k = min(m, n)), whose singular values (in
-//! f64, nalgebra) are those of A and reveal the rank. Tall: Qᵀ·B is
+//! sees the small k×k factor R (k = min(m, n)), whose singular values
+//! (`svdvals`: nalgebra in f64 for a small R, block Jacobi on the GPU for
+//! a large one) are those of A and reveal the rank. Tall: Qᵀ·B is
 //! applied on the GPU with the block reflectors (no explicit Q), then
 //! x = R⁺·(Qᵀ·B)[..n] and the residuals are ‖(Qᵀ·B)[n..]‖² per column.
 //! Wide: y = (Rᵀ)⁺·B on the host, then x = Q·[y; 0] on the GPU (minimum
@@ -204,6 +205,15 @@ impl Context {
         }
     }
 
+    /// Singular values of the k×k factor R, descending, in f64: through
+    /// [`Context::svdvals`], so the dispatcher sends a large R to the GPU
+    /// (block Jacobi) and a small one to nalgebra (f64); the host f64 SVD
+    /// of a 2048×2048 R took seconds.
+    fn r_singular_values(&self, r: &DMatrix<f32>) -> Result<Vec<f64>> {
+        let s = self.svdvals(r)?;
+        Ok(sorted_desc(&s.map(f64::from)))
+    }
+
     fn lstsq_gpu(
         &self,
         op: &'static str,
@@ -224,10 +234,11 @@ impl Context {
                 let r = record_extract_r(gpu, &mut rec, &f, n, op)?;
                 record_apply_q(gpu, &mut rec, &f, true, gb.buffer(), m, nrhs, None, op)?;
                 rec.submit(gpu);
-                let r = r.download()?.map(f64::from);
+                let r32 = r.download()?;
+                let s = self.r_singular_values(&r32)?;
+                let r = r32.map(f64::from);
                 let qtb = gb.download()?.map(f64::from);
                 let c = qtb.rows(0, n).into_owned();
-                let s = sorted_desc(&r.clone().singular_values());
                 let thr = threshold(&s, rcond);
                 // full rank: x = R⁻¹·c; otherwise the truncated SVD of R
                 let x = match s.iter().all(|&x| x > thr) {
@@ -244,9 +255,10 @@ impl Context {
                 let f = record_geqrf(gpu, &mut rec, &gat, op)?;
                 let r = record_extract_r(gpu, &mut rec, &f, m, op)?;
                 rec.submit(gpu);
-                let r = r.download()?.map(f64::from);
+                let r32 = r.download()?;
+                let s = self.r_singular_values(&r32)?;
+                let r = r32.map(f64::from);
                 let b64 = b.map(f64::from);
-                let s = sorted_desc(&r.clone().singular_values());
                 let thr = threshold(&s, rcond);
                 // full rank: y = R⁻ᵀ·b; otherwise the truncated SVD of R
                 let y = match s.iter().all(|&x| x > thr) {
