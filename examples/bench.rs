@@ -165,6 +165,14 @@ fn cases() -> Vec<Case> {
         v.push(sq("svd", n));
         v.push(sq("eigh", n));
     }
+    // tall: Householder QR first, then the SVD of the 1024×1024 R
+    v.push(Case {
+        op: "svd",
+        m: 8192,
+        k: 1024,
+        n: 1024,
+        batch: 1,
+    });
     for (n, batch) in [(16, 10_000), (64, 1000)] {
         v.push(Case {
             op: "svd_batched",

@@ -261,7 +261,7 @@ OPS: list[Op] = [
        _lstsq_make, lambda a, b: torch.linalg.lstsq(a, b, driver="gels"), _none),
     Op("svd_topk", "f32", False, "rect", [(1, (8192, 8192))],
        _topk_make, lambda a: torch.svd_lowrank(a, q=TOPK, niter=4), _none),
-    Op("svd", "f32", False, "rect", _sq((1024, 4096)),
+    Op("svd", "f32", False, "rect", _sq((1024, 4096)) + [(1, (8192, 1024))],
        _rand_make(False), lambda a: torch.linalg.svd(a, full_matrices=False), _none),
     Op("eigh", "f32", False, "sq", _sq((1024, 4096)),
        _sym_make, torch.linalg.eigh, _none),
