@@ -38,6 +38,18 @@ fn transposed(s: Svd) -> Svd {
     }
 }
 
+/// Whether an m×n SVD (m ≥ n) goes through Householder QR first: m ≥ 2n,
+/// or m ≥ r·n with r from `WGPU_LINALG_SVD_QR_RATIO` (0 turns it off; for
+/// measuring the crossover).
+fn qr_first(m: usize, n: usize) -> bool {
+    let ratio = std::env::var("WGPU_LINALG_SVD_QR_RATIO")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .unwrap_or(2.0);
+    ratio > 0.0 && m as f64 >= ratio * n as f64
+}
+
 /// The thin SVD of the single matrix `g`, computed on the GPU and read
 /// back (the block Jacobi finish sorts and normalizes on the host).
 pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
@@ -53,7 +65,7 @@ pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
     if m < n {
         return Ok(transposed(svd_of(op, &g.transpose()?)?));
     }
-    if m >= 2 * n {
+    if qr_first(m, n) {
         // tall: A = Q·R by Householder QR, the SVD of the n×n R, U = Q·U_R
         // (the rotations then run on n rows instead of m; the one-workgroup
         // kernel takes R up to 64×64)
