@@ -723,9 +723,9 @@ mod tests {
 
     #[test]
     fn rotations_keep_a_times_v() {
-        let Ok(ctx) = crate::Context::new() else {
-            return;
-        };
+        // without an adapter Context::new fails under
+        // WGPU_LINALG_REQUIRE_GPU=1 (as in CI): no silent pass there
+        let ctx = crate::Context::new().expect("context");
         if !ctx.has_gpu() {
             return;
         }
