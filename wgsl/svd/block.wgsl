@@ -204,7 +204,7 @@ fn gram_partial(
 // at the end; L⁻¹ is formed by forward substitution, one invocation per
 // column, into the free strict upper triangle of sg; sg finally holds M
 // with M[k, j] at sg[j·64 + k].
-var<workgroup> sg: array<f32, 4160>; // up to 64 × 65 (pair_rotate pads its columns)
+var<workgroup> sg: array<f32, 4096>;
 var<workgroup> piv: array<f32, 64>;   // d_j, the (raised) pivots
 var<workgroup> xdiag: array<f32, 64>; // X[c, c] = 1/L[c, c]
 
@@ -422,11 +422,8 @@ fn pair_rotate(
     let isv = wid.y >= atiles;
     let rows = select(p.rows, p.rows2, isv);
     let rbase = select(wid.y, wid.y - atiles, isv) * 128u;
-    // W_z column c at sg[c·(w2 + 1) ..]: the odd stride puts the columns
-    // that one subgroup reads at the same k on different banks
-    let wp = w2 + 1u;
     for (var e = t; e < w2 * w2; e += 256u) {
-        sg[(e / w2) * wp + e % w2] = wrot[z * w2 * w2 + e];
+        sg[e] = wrot[z * w2 * w2 + e];
     }
     // four 32-row blocks per workgroup share the staged W_z
     for (var sub = 0u; sub < 4u; sub++) {
@@ -456,9 +453,9 @@ fn pair_rotate(
     var acc1 = vec4<f32>(0.0);
     for (var k = 0u; k < w2; k++) {
         let x = xs4[k * 8u + rq];
-        acc0 = fma(x, vec4<f32>(sg[c0 * wp + k]), acc0);
+        acc0 = fma(x, vec4<f32>(sg[c0 * w2 + k]), acc0);
         if (cpt == 2u) {
-            acc1 = fma(x, vec4<f32>(sg[(c0 + 1u) * wp + k]), acc1);
+            acc1 = fma(x, vec4<f32>(sg[(c0 + 1u) * w2 + k]), acc1);
         }
     }
     for (var j = 0u; j < cpt; j++) {
