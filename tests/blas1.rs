@@ -41,17 +41,19 @@ fn scale_and_axpy() {
     assert_eq!(gy.download().unwrap(), y);
 }
 
-#[test]
-fn swap_rows_like_laswp() {
-    let ctx = ctx();
-    let mut r = rng("laswp", 0);
-    let (m, n) = (37, 70);
-    let a = random(&mut r, m, n);
-    let ipiv: Vec<u32> = (0..20).map(|i| r.random_range(i..m as u32)).collect();
+/// `swap_rows` of a random m×n matrix against nalgebra's row swaps in
+/// order.
+fn check_swaps(
+    ctx: &wgpu_linalg::Context,
+    r: &mut rand_chacha::ChaCha8Rng,
+    (m, n): (usize, usize),
+    ipiv: &[u32],
+) {
+    let a = random(r, m, n);
     let got = ctx
         .upload(&a)
         .unwrap()
-        .swap_rows(&ipiv)
+        .swap_rows(ipiv)
         .unwrap()
         .download()
         .unwrap();
@@ -59,11 +61,19 @@ fn swap_rows_like_laswp() {
     for (i, &p) in ipiv.iter().enumerate() {
         want.swap_rows(i, p as usize);
     }
-    assert_eq!(got, want);
+    assert_eq!(got, want, "{m}x{n}, {} swaps", ipiv.len());
+}
+
+#[test]
+fn swap_rows_like_laswp() {
+    let ctx = ctx();
+    let mut r = rng("laswp", 0);
+    let (m, n) = (37, 70);
+    let ipiv: Vec<u32> = (0..20).map(|i| r.random_range(i..m as u32)).collect();
+    check_swaps(&ctx, &mut r, (m, n), &ipiv);
     // more swaps than one chunk of the kernel (32), pivots above and below
     // their row, repeated pivot rows, more columns than one dispatch pass
     for (m, n, swaps) in [(150, 9, 100), (70, 300, 70), (33, 5, 33)] {
-        let a = random(&mut r, m, n);
         let ipiv: Vec<u32> = (0..swaps)
             .map(|i| match i % 3 {
                 0 => r.random_range(0..m as u32),
@@ -71,19 +81,9 @@ fn swap_rows_like_laswp() {
                 _ => r.random_range(i as u32..m as u32),
             })
             .collect();
-        let got = ctx
-            .upload(&a)
-            .unwrap()
-            .swap_rows(&ipiv)
-            .unwrap()
-            .download()
-            .unwrap();
-        let mut want = a.clone();
-        for (i, &p) in ipiv.iter().enumerate() {
-            want.swap_rows(i, p as usize);
-        }
-        assert_eq!(got, want, "{m}x{n}, {swaps} swaps");
+        check_swaps(&ctx, &mut r, (m, n), &ipiv);
     }
+    let a = random(&mut r, m, n);
     // a pivot outside the matrix is a shape error, not a panic
     assert!(ctx.upload(&a).unwrap().swap_rows(&[m as u32]).is_err());
 }

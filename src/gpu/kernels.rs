@@ -73,6 +73,7 @@ const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
 const FACTOR_COMMON: &str = include_str!("../../wgsl/factor/common.wgsl");
 const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
 const FACTOR_PANEL: &str = include_str!("../../wgsl/factor/panel.wgsl");
+const LANES: &str = include_str!("../../wgsl/common/lanes.wgsl");
 const GETF2: &str = include_str!("../../wgsl/factor/getf2.wgsl");
 const PIVOT_TREE: &str = include_str!("../../wgsl/factor/pivot_tree.wgsl");
 const PIVOT_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_subgroup.wgsl");
@@ -155,6 +156,7 @@ impl Kernel {
                 ("factor/common.wgsl", FACTOR_COMMON),
                 ("factor/blocked.wgsl", FACTOR),
                 ("factor/panel.wgsl", FACTOR_PANEL),
+                ("common/lanes.wgsl", LANES),
             ],
             Kernel::Getf2 => &[
                 ("factor/common.wgsl", FACTOR_COMMON),
@@ -181,7 +183,7 @@ impl Kernel {
                 ("common/twosum.wgsl", TWOSUM),
                 ("qr/small.wgsl", QR_BATCHED),
             ],
-            Kernel::SvdBlock => &[("svd/block.wgsl", SVD_BLOCK)],
+            Kernel::SvdBlock => &[("svd/block.wgsl", SVD_BLOCK), ("common/lanes.wgsl", LANES)],
             Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
         }
     }

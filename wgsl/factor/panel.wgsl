@@ -60,14 +60,7 @@ fn potrf_panel(
     for (var c = 0u; c < 16u; c++) {
         let j = j0 + c;
         if (j < nb) {
-            var v = x0[c % 4u];
-            if (c >= 12u) {
-                v = x3[c % 4u];
-            } else if (c >= 8u) {
-                v = x2[c % 4u];
-            } else if (c >= 4u) {
-                v = x1[c % 4u];
-            }
+            let v = lane16(x0, x1, x2, x3, c);
             a[at(k1 + r, k0 + j)] = v;
             outp[r + j * p.ldt] = v;
         }

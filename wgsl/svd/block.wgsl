@@ -323,15 +323,7 @@ fn cholqr_apply(
         for (var c = 0u; c < 16u; c++) {
             let j = j0 + c;
             if (j < n) {
-                var v = q0[c % 4u];
-                if (c >= 12u) {
-                    v = q3[c % 4u];
-                } else if (c >= 8u) {
-                    v = q2[c % 4u];
-                } else if (c >= 4u) {
-                    v = q1[c % 4u];
-                }
-                vdst[j * m + i] = v;
+                vdst[j * m + i] = lane16(q0, q1, q2, q3, c);
             }
         }
     }
