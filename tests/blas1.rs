@@ -70,7 +70,7 @@ fn swap_rows_like_laswp() {
     let mut r = rng("laswp", 0);
     let (m, n) = (37, 70);
     let ipiv: Vec<u32> = (0..20).map(|i| r.random_range(i..m as u32)).collect();
-    check_swaps(&ctx, &mut r, (m, n), &ipiv);
+    check_swaps(ctx, &mut r, (m, n), &ipiv);
     // more swaps than one chunk of the kernel (32), pivots above and below
     // their row, repeated pivot rows, more columns than one dispatch pass
     for (m, n, swaps) in [(150, 9, 100), (70, 300, 70), (33, 5, 33)] {
@@ -81,7 +81,7 @@ fn swap_rows_like_laswp() {
                 _ => r.random_range(i as u32..m as u32),
             })
             .collect();
-        check_swaps(&ctx, &mut r, (m, n), &ipiv);
+        check_swaps(ctx, &mut r, (m, n), &ipiv);
     }
     let a = random(&mut r, m, n);
     // a pivot outside the matrix is a shape error, not a panic
