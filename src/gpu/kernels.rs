@@ -183,7 +183,11 @@ impl Kernel {
                 ("common/twosum.wgsl", TWOSUM),
                 ("qr/small.wgsl", QR_BATCHED),
             ],
-            Kernel::SvdBlock => &[("svd/block.wgsl", SVD_BLOCK), ("common/lanes.wgsl", LANES)],
+            Kernel::SvdBlock => &[
+                ("common/twosum.wgsl", TWOSUM),
+                ("svd/block.wgsl", SVD_BLOCK),
+                ("common/lanes.wgsl", LANES),
+            ],
             Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
         }
     }

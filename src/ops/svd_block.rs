@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
 use crate::ops::jacobi::encode_eigh_rotations;
-use crate::ops::svd::Svd;
+use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::u32_of;
 
 /// Rounds recorded per submission.
@@ -678,6 +678,90 @@ pub(crate) fn unit_columns(a: &DMatrix<f32>, ranked: &[(f64, usize)], floor: f64
         }
     }
     u.map(|x| x as f32)
+}
+
+/// Thin SVD of A (m ≥ n) from the rotation result, on the GPU: the column
+/// norms of A·V (double-float sums) and the padding check of V come back
+/// (2 floats per column), the ranking is done on the host as in
+/// [`ranked_columns`], and U = (A·V)[:, ranked]·diag(1/σ), Vᵀ =
+/// V[..n, ranked]ᵀ are gathered on the GPU. `None` when a kept column is
+/// negligible (≤ `floor`) or a norm is not finite: those need the host
+/// completion of [`finish_svd`].
+pub(crate) fn finish_svd_gpu(op: &'static str, r: &Rotated) -> Result<Option<GpuSvd>> {
+    let gpu = r.a.gpu();
+    let (m, npad) = r.a.shape();
+    let n = r.n;
+    let norms = gpu.storage(op, (2 * npad * 4) as u64, "svd finish norms")?;
+    let mut rec = gpu.encoder(op);
+    let u = BlockUniform {
+        rows: u32_of(op, m)?,
+        cols: u32_of(op, npad)?,
+        aux: u32_of(op, n)?,
+        rows2: u32_of(op, npad)?,
+        ..Default::default()
+    };
+    gpu.launch(
+        &mut rec,
+        &format!("{op} finish norms {m}x{npad}"),
+        Kernel::SvdBlock,
+        "col_norms",
+        &[],
+        &params_bytes(&u),
+        &[(1, r.a.buffer()), (9, r.v.buffer()), (2, norms.buffer())],
+        [npad as u32, 1, 1],
+    );
+    gpu.submit(rec);
+    let nv = gpu.read_f32(norms.buffer(), 0, (2 * npad) as u64)?;
+    let mut cols: Vec<(f64, usize)> = (0..npad)
+        .filter(|&j| nv[2 * j + 1] == 0.0)
+        .map(|j| (nv[2 * j] as f64, j))
+        .collect();
+    cols.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    cols.truncate(n);
+    if cols.len() < n || cols.iter().any(|&(s, _)| !(s > r.floor && s.is_finite())) {
+        return Ok(None);
+    }
+    let idx: Vec<u32> = cols.iter().map(|&(_, j)| j as u32).collect();
+    let inv: Vec<f32> = cols.iter().map(|&(s, _)| (1.0 / s) as f32).collect();
+    let idx = gpu.storage_from(op, bytemuck::cast_slice(&idx), "svd finish order")?;
+    let inv = gpu.storage_from(op, bytemuck::cast_slice(&inv), "svd finish scales")?;
+    let ctx = &r.a.ctx;
+    let uo = GpuMatrix::alloc(ctx, op, m, n, 1)?;
+    let vsel = GpuMatrix::alloc(ctx, op, n, n, 1)?;
+    let mut rec = gpu.encoder(op);
+    for (src, ld, rows, dst, scaled) in [(&r.a, m, m, &uo, true), (&r.v, npad, n, &vsel, false)] {
+        let g = BlockUniform {
+            rows: u32_of(op, rows)?,
+            cols: u32_of(op, n)?,
+            width: scaled as u32,
+            aux: u32_of(op, ld)?,
+            ..Default::default()
+        };
+        gpu.launch(
+            &mut rec,
+            &format!("{op} finish gather {rows}x{n}"),
+            Kernel::SvdBlock,
+            "gather_columns",
+            &[],
+            &params_bytes(&g),
+            &[
+                (1, src.buffer()),
+                (2, dst.buffer()),
+                (3, idx.buffer()),
+                (8, inv.buffer()),
+            ],
+            [rows.div_ceil(256) as u32, n as u32, 1],
+        );
+    }
+    rec.keep(idx);
+    rec.keep(inv);
+    gpu.submit(rec);
+    let s: Vec<f32> = cols.iter().map(|&(s, _)| s as f32).collect();
+    Ok(Some(GpuSvd {
+        u: uo,
+        s: ctx.upload(&DMatrix::from_column_slice(n, 1, &s))?,
+        vt: vsel.transpose()?,
+    }))
 }
 
 /// Thin SVD of A (m ≥ n) from the rotation result: U m×n, s, Vᵀ n×n.

@@ -15,7 +15,7 @@ use crate::ops::matmul::{encode_gemm, Gemm};
 use crate::ops::norm::abs_sums_cpu;
 use crate::ops::qr::check_finite;
 use crate::ops::svd::{GpuSvd, Svd};
-use crate::ops::svd_block::{block_jacobi, finish_svd, ranked_columns};
+use crate::ops::svd_block::{block_jacobi, finish_svd, finish_svd_gpu, ranked_columns};
 use crate::ops::svd_cpu;
 
 /// Largest matrix dimension the one-workgroup Jacobi kernels take.
@@ -26,15 +26,6 @@ fn empty_svd(m: usize, n: usize) -> Svd {
         u: DMatrix::zeros(m, 0),
         s: DVector::zeros(0),
         vt: DMatrix::zeros(0, n),
-    }
-}
-
-/// `Svd` of Aᵀ turned into the `Svd` of A.
-fn transposed(s: Svd) -> Svd {
-    Svd {
-        u: s.vt.transpose(),
-        s: s.s,
-        vt: s.u.transpose(),
     }
 }
 
@@ -50,31 +41,57 @@ fn qr_first(m: usize, n: usize) -> bool {
     ratio > 0.0 && m as f64 >= ratio * n as f64
 }
 
-/// The thin SVD of the single matrix `g`, computed on the GPU and read
-/// back (the block Jacobi finish sorts and normalizes on the host).
-pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
+/// The thin SVD of the single matrix `g` on the GPU, results on the GPU:
+/// the one-workgroup kernel up to 64×64; a wide matrix through its
+/// transpose; a tall one (see [`qr_first`]) through the SVD of its R;
+/// otherwise block Jacobi, finished on the GPU (the host completes U only
+/// where singular values are negligible).
+pub(crate) fn svd_of_gpu(op: &'static str, g: &GpuMatrix) -> Result<GpuSvd> {
     let (m, n) = g.shape();
     if m.max(n) <= SMALL {
-        let r = svd_small_gpu(g)?;
-        return Ok(Svd {
-            u: r.u.download()?,
-            s: DVector::from_column_slice(r.s.download()?.as_slice()),
-            vt: r.vt.download()?,
-        });
+        return svd_small_gpu(g);
     }
     if m < n {
-        return Ok(transposed(svd_of(op, &g.transpose()?)?));
+        let t = svd_of_gpu(op, &g.transpose()?)?;
+        return Ok(GpuSvd {
+            u: t.vt.transpose()?,
+            s: t.s,
+            vt: t.u.transpose()?,
+        });
     }
     if qr_first(m, n) {
         // tall: A = Q·R by Householder QR, the SVD of the n×n R, U = Q·U_R
         // (the rotations then run on n rows instead of m; the one-workgroup
         // kernel takes R up to 64×64)
         let (q, r) = g.qr()?;
-        let f = svd_of(op, &r)?;
-        let u = q.matmul(&g.ctx.upload(&f.u)?)?.download()?;
-        return Ok(Svd { u, ..f });
+        let f = svd_of_gpu(op, &r)?;
+        return Ok(GpuSvd {
+            u: q.matmul(&f.u)?,
+            ..f
+        });
     }
-    finish_svd(&block_jacobi(op, g)?)
+    let rot = block_jacobi(op, g)?;
+    if let Some(f) = finish_svd_gpu(op, &rot)? {
+        return Ok(f);
+    }
+    let f = finish_svd(&rot)?;
+    let ctx = &g.ctx;
+    Ok(GpuSvd {
+        u: ctx.upload(&f.u)?,
+        s: ctx.upload(&DMatrix::from_column_slice(f.s.len(), 1, f.s.as_slice()))?,
+        vt: ctx.upload(&f.vt)?,
+    })
+}
+
+/// The thin SVD of the single matrix `g`, computed on the GPU and read
+/// back.
+pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
+    let f = svd_of_gpu(op, g)?;
+    Ok(Svd {
+        u: f.u.download()?,
+        s: DVector::from_column_slice(f.s.download()?.as_slice()),
+        vt: f.vt.download()?,
+    })
 }
 
 impl Context {
@@ -240,10 +257,11 @@ impl Context {
 
 impl GpuMatrix {
     /// Thin SVD of every matrix of the batch. Batches and matrices up to
-    /// 64×64 run in one dispatch (one workgroup per matrix) and stay on the
-    /// GPU; a single larger matrix runs the block Jacobi SVD, whose final
-    /// sorting and normalization read the factors back once (the results
-    /// are uploaded again).
+    /// 64×64 run in one dispatch (one workgroup per matrix); a single
+    /// larger matrix runs the block Jacobi SVD (after a Householder QR when
+    /// one side is at least twice the other), finished on the GPU: only
+    /// the column norms come back, except where singular values are
+    /// negligible and the host completes U.
     pub fn svd(&self) -> Result<GpuSvd> {
         let op = "svd";
         self.need_f32(op)?;
@@ -258,13 +276,7 @@ impl GpuMatrix {
                 format!("a batch of {} matrices {m}×{n}", self.batch),
             ));
         }
-        let ctx = &self.ctx;
-        let s = self.gpu().scoped(|| svd_of(op, self))?;
-        Ok(GpuSvd {
-            u: ctx.upload(&s.u)?,
-            s: ctx.upload(&DMatrix::from_column_slice(s.s.len(), 1, s.s.as_slice()))?,
-            vt: ctx.upload(&s.vt)?,
-        })
+        self.gpu().scoped(|| svd_of_gpu(op, self))
     }
 
     /// Eigenvalues (batch × n × 1, ascending) and eigenvectors of every

@@ -493,3 +493,65 @@ fn gaussian(
     let u2 = f32(h2 >> 8u) / 16777216.0;
     dst[e] = sqrt(-2.0 * log(u1)) * cos(6.2831853 * u2);
 }
+
+// The finish of the block Jacobi SVD on the GPU.
+//   col_norms       for column j of the rotated A (p.rows × p.cols, in src)
+//                   dst[2j] = ‖A[:, j]‖ (double-float sum of squares) and,
+//                   for V (p.rows2 × p.cols, in vsrc), dst[2j + 1] = the
+//                   largest |V[i, j]| over the padding rows i ≥ p.aux.
+//                   One workgroup per column.
+//   gather_columns  dst column c (p.rows entries) = column slots[c] of src
+//                   (leading dimension p.aux) times wrot[c] (times 1 when
+//                   p.width is 0), for c < p.cols. Grid: x over rows (256
+//                   per workgroup), y over columns.
+var<workgroup> nrm2: array<vec2<f32>, 256>;
+
+@compute @workgroup_size(256, 1, 1)
+fn col_norms(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let j = wid.x;
+    var acc = vec2<f32>(0.0);
+    var mx = 0.0;
+    if (j < p.cols) {
+        for (var i = t; i < p.rows; i += 256u) {
+            let x = src[j * p.rows + i];
+            acc = df_add(acc, two_prod(x, x));
+        }
+        for (var i = p.aux + t; i < p.rows2; i += 256u) {
+            mx = max(mx, abs(vsrc[j * p.rows2 + i]));
+        }
+    }
+    nrm2[t] = acc;
+    partial[t] = mx;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+        if (t < h) {
+            nrm2[t] = df_add(nrm2[t], nrm2[t + h]);
+            partial[t] = max(partial[t], partial[t + h]);
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u && j < p.cols) {
+        dst[2u * j] = sqrt(nrm2[0].x + nrm2[0].y);
+        dst[2u * j + 1u] = partial[0];
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn gather_columns(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let i = gid.x;
+    let c = wid.y;
+    if (i >= p.rows || c >= p.cols) {
+        return;
+    }
+    var f = 1.0;
+    if (p.width != 0u) {
+        f = wrot[c];
+    }
+    dst[c * p.rows + i] = src[slots[c] * p.aux + i] * f;
+}
