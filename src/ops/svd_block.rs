@@ -38,6 +38,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
 use crate::ops::jacobi::encode_eigh_rotations;
+use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::u32_of;
 
@@ -203,6 +204,13 @@ fn permute(
         [rows.div_ceil(256) as u32, cols as u32, 1],
     );
     Ok(())
+}
+
+/// Whether the block Jacobi rotation runs as two batched GEMMs and two
+/// block gathers (`WGPU_LINALG_SVD_ROTATE=gemm`) instead of the fused
+/// `pair_rotate` kernel.
+fn rotate_by_gemm() -> bool {
+    std::env::var("WGPU_LINALG_SVD_ROTATE").is_ok_and(|v| v.trim() == "gemm")
 }
 
 /// Rows per chunk of the split Gram kernel: enough chunks for about
@@ -429,6 +437,15 @@ fn block_jacobi_sweeps(
     let mut v = v;
     let mut ta = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
     let mut tv = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
+    let rotate_gemm = rotate_by_gemm();
+    // the GEMM rotation gathers each round's result into the next layout
+    // with the forward maps; the fused kernel scatters with their inverses
+    let fwd_words: Vec<u32> = sched.maps[1..].concat();
+    let fwd = gpu.storage_from(
+        op,
+        bytemuck::cast_slice(&fwd_words),
+        "svd block next layouts",
+    )?;
     let inv_words: Vec<u32> = sched.inverse_maps().concat();
     let inv = gpu.storage_from(
         op,
@@ -548,6 +565,60 @@ fn block_jacobi_sweeps(
                 info.buffer(),
                 inner,
             )?;
+            if rotate_gemm {
+                // [A_i A_j]·W_k and [V_i V_j]·W_k as strided batched
+                // GEMMs into (ta, tv), then gathered back into (work, v)
+                // in the next layout
+                for (x, t, rows) in [(&work, &ta, m), (&v, &tv, npad)] {
+                    encode_gemm(
+                        gpu,
+                        &mut rec,
+                        &Gemm {
+                            m: rows,
+                            n: w2,
+                            k: w2,
+                            batch: pairs,
+                            a: Operand {
+                                buf: x.buffer(),
+                                off: 0,
+                                ld: rows,
+                                stride: rows * w2,
+                            },
+                            ta: false,
+                            b: Operand {
+                                buf: wv.buffer(),
+                                off: 0,
+                                ld: w2,
+                                stride: w2 * w2,
+                            },
+                            tb: false,
+                            c: Operand {
+                                buf: t.buffer(),
+                                off: 0,
+                                ld: rows,
+                                stride: rows * w2,
+                            },
+                            alpha: 1.0,
+                            beta: 0.0,
+                            half: false,
+                            lower_only: false,
+                        },
+                    )?;
+                    permute(
+                        gpu,
+                        &mut rec,
+                        op,
+                        t.buffer(),
+                        x.buffer(),
+                        fwd.buffer(),
+                        rows,
+                        npad,
+                        b,
+                        r * blocks,
+                    )?;
+                }
+                continue;
+            }
             // [A_i A_j]·W_k and [V_i V_j]·W_k, written in the next layout
             let ru = BlockUniform {
                 rows: u32_of(op, m)?,
