@@ -6,9 +6,7 @@
 // permute_blocks: rows, cols, width = block width, aux = map offset;
 // gram_*: rows, cols = w2 (pair width), width = rows per chunk, aux = chunks.
 // gram_sum_off: cols = w2, width = floor bits, aux = chunks, aux2 = offset
-// of the pair measures in dst2; pair_rotate: rows = rows of A, rows2 =
-// rows of V, cols = w2, width = block width, aux = offset of the inverse
-// slot map.
+// of the pair measures in dst2; the rest say what they read.
 struct BlockParams {
     rows: u32,
     cols: u32,
@@ -389,83 +387,6 @@ fn gram_sum_off(
     }
     if (t == 0u) {
         dst2[p.aux2 + z] = partial[0];
-    }
-}
-
-// [X_z]·W_z for every pair z of A (src → dst) and of V (vsrc → vdst), each
-// result column written straight into its slot of the next round's layout
-// (slots[aux + s] is where the block now in slot s goes). Workgroup (z,
-// y): 128 rows of pair z, of A for y < ⌈rows/128⌉ and of V after, as
-// four blocks of 32; W_z (w2 × w2) is staged once, each 32 × w2 block of X
-// (as vec4 row quads) in turn; each invocation computes 4 rows of w2/32
-// output columns (one vec4 load and one or two broadcasts per 4 or 8
-// FMAs).
-var<workgroup> xs4: array<vec4<f32>, 512>;
-
-@compute @workgroup_size(256, 1, 1)
-fn pair_rotate(
-    @builtin(local_invocation_index) t: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-) {
-    let z = wid.x;
-    let w2 = p.cols;
-    let b = p.width;
-    let atiles = (p.rows + 127u) / 128u;
-    let isv = wid.y >= atiles;
-    let rows = select(p.rows, p.rows2, isv);
-    let rbase = select(wid.y, wid.y - atiles, isv) * 128u;
-    for (var e = t; e < w2 * w2; e += 256u) {
-        sg[e] = wrot[z * w2 * w2 + e];
-    }
-    // four 32-row blocks per workgroup share the staged W_z
-    for (var sub = 0u; sub < 4u; sub++) {
-    let r0 = rbase + 32u * sub;
-    workgroupBarrier();
-    for (var e = t; e < 8u * w2; e += 256u) {
-        let q = e % 8u;
-        let c = e / 8u;
-        let base = (z * w2 + c) * rows + r0 + 4u * q;
-        var x = vec4<f32>(0.0);
-        for (var i = 0u; i < 4u; i++) {
-            if (r0 + 4u * q + i < rows) {
-                if (isv) {
-                    x[i] = vsrc[base + i];
-                } else {
-                    x[i] = src[base + i];
-                }
-            }
-        }
-        xs4[c * 8u + q] = x;
-    }
-    workgroupBarrier();
-    let rq = t % 8u;
-    let cpt = w2 / 32u;
-    let c0 = (t / 8u) * cpt;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    for (var k = 0u; k < w2; k++) {
-        let x = xs4[k * 8u + rq];
-        acc0 = fma(x, vec4<f32>(sg[c0 * w2 + k]), acc0);
-        if (cpt == 2u) {
-            acc1 = fma(x, vec4<f32>(sg[(c0 + 1u) * w2 + k]), acc1);
-        }
-    }
-    for (var j = 0u; j < cpt; j++) {
-        let c = c0 + j;
-        let h = c / b;
-        let dslot = slots[p.aux + 2u * z + h];
-        let g = (dslot * b + (c - h * b)) * rows + r0 + 4u * rq;
-        let val = select(acc0, acc1, j == 1u);
-        for (var i = 0u; i < 4u; i++) {
-            if (r0 + 4u * rq + i < rows) {
-                if (isv) {
-                    vdst[g + i] = val[i];
-                } else {
-                    dst[g + i] = val[i];
-                }
-            }
-        }
-    }
     }
 }
 
