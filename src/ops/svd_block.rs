@@ -178,6 +178,19 @@ fn permute(
         aux: u32_of(op, map_off)?,
         ..Default::default()
     };
+    if rows.is_multiple_of(4) {
+        gpu.launch(
+            rec,
+            &format!("{op} permute blocks {rows}x{cols}"),
+            Kernel::SvdBlock,
+            "permute_blocks4",
+            &[],
+            &params_bytes(&u),
+            &[(11, src), (12, dst), (3, map)],
+            [(rows / 4).div_ceil(256).max(1) as u32, cols as u32, 1],
+        );
+        return Ok(());
+    }
     gpu.launch(
         rec,
         &format!("{op} permute blocks {rows}x{cols}"),

@@ -27,6 +27,7 @@ struct BlockParams {
 @group(0) @binding(9) var<storage, read> vsrc: array<f32>;
 @group(0) @binding(10) var<storage, read_write> vdst: array<f32>;
 @group(0) @binding(11) var<storage, read> src4: array<vec4<f32>>;
+@group(0) @binding(12) var<storage, read_write> dst4: array<vec4<f32>>;
 
 // dst's column block s (width columns of rows entries) is src's column
 // block slots[aux + s]. Grid: x over rows (256 per workgroup), y over
@@ -44,6 +45,24 @@ fn permute_blocks(
     let s = j / p.width;
     let sj = slots[p.aux + s] * p.width + (j - s * p.width);
     dst[j * p.rows + i] = src[sj * p.rows + i];
+}
+
+// permute_blocks with four rows per invocation (rows a multiple of 4), on
+// the vec4 views of src and dst: a quarter of the workgroups.
+@compute @workgroup_size(256, 1, 1)
+fn permute_blocks4(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let q = gid.x;
+    let j = wid.y;
+    let rows4 = p.rows / 4u;
+    if (q >= rows4 || j >= p.cols) {
+        return;
+    }
+    let s = j / p.width;
+    let sj = slots[p.aux + s] * p.width + (j - s * p.width);
+    dst4[j * rows4 + q] = src4[sj * rows4 + q];
 }
 
 // dst = the rows × cols identity (columns beyond rows are zero).
