@@ -41,7 +41,10 @@ fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
     }
     for (var j = 0u; j < nb; j++) {
         let col = k0 + j;
-        let pr = pivot_reduce(best, bi, tid);
+        // a column with no comparable entry (NaN from an overflow on the
+        // way; NaN inputs are rejected before) keeps its own row
+        let found = pivot_reduce(best, bi, tid);
+        let pr = select(col, found, found < m && found >= col);
         if (tid == 0u) {
             ipiv[col] = pr;
         }
