@@ -5,13 +5,14 @@
 //! columns (b = 16 or 32). A sweep is 2p − 1 rounds of a round-robin
 //! tournament: in each round the p block pairs are disjoint, and the
 //! columns are kept permuted so that the two blocks of every pair sit side
-//! by side. Per round, for all pairs at once, four dispatches: the 2b×2b
-//! Gram matrices `G_k = [A_i A_j]ᵀ·[A_i A_j]` as row-chunk partials, their
-//! sums together with each pair's convergence measure, one Jacobi sweep on
-//! each G_k (the batched kernel, one workgroup per pair, eigenvectors in
-//! rotation order), and one kernel that applies `W_k` to the pair's
-//! columns of A and of V and writes them straight into the layout of the
-//! next round (ping-pong buffers, no separate permutation). Rotating a
+//! by side. Per round, for all pairs at once: the 2b×2b Gram matrices
+//! `G_k = [A_i A_j]ᵀ·[A_i A_j]` as row-chunk partials, their sums together
+//! with each pair's convergence measure, one Jacobi sweep on each G_k (the
+//! batched kernel, one workgroup per pair, eigenvectors in rotation
+//! order), `[A_i A_j]·W_k` and `[V_i V_j]·W_k` as two strided batched
+//! GEMMs into scratch, and two block gathers of the results into the next
+//! round's layout (seven dispatches). The finish (column norms, ranking,
+//! U and Vᵀ) runs on the GPU as well ([`finish_svd_gpu`]). Rotating a
 //! pair by the eigenvectors of its Gram matrix makes its 2b columns
 //! mutually orthogonal, one block step of Hestenes' method (one inner
 //! sweep only approaches that; the outer sweeps finish it); the singular

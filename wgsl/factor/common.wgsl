@@ -11,7 +11,7 @@ struct FParams {
     t_off: u32,   // element offset of T's (0, 0) in t
     flags: u32,   // bit 0: upper, bit 1: transpose, bit 2: unit diagonal
     mode: u32,
-    b_off: u32,   // element offset of the right-hand sides in a (trsm_left_diag)
+    b_off: u32,   // element offset of the right-hand sides in a (trsm_diag_pack)
     pad1: u32,
     pad2: u32,
 }
