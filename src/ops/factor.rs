@@ -235,7 +235,12 @@ pub(crate) fn encode_potrf(
         let pb = params_bytes(&u);
         gpu.launch(
             enc,
-            "potrf diag",
+            // separate labels: the profile shows what the inverse costs
+            if k1 < n {
+                "potrf diag+inverse"
+            } else {
+                "potrf diag"
+            },
             Kernel::Factor,
             "potrf_diag",
             &[],
