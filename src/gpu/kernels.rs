@@ -156,7 +156,6 @@ impl Kernel {
                 ("factor/common.wgsl", FACTOR_COMMON),
                 ("factor/blocked.wgsl", FACTOR),
                 ("factor/panel.wgsl", FACTOR_PANEL),
-                ("common/lanes.wgsl", LANES),
             ],
             Kernel::Getf2 => &[
                 ("factor/common.wgsl", FACTOR_COMMON),

@@ -204,10 +204,10 @@ fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
 /// dimension `lda`) in place: L in the lower triangle, exact zeros above.
 /// `info[0]` (zeroed by the caller) receives column + 1 of the first
 /// non-positive pivot. Per block column: the diagonal block in one
-/// workgroup, its inverse, the panel L21 = A21·L11⁻ᵀ by one kernel that
-/// multiplies with that inverse in place (`potrf_panel`, which also packs
-/// L21 for the update), and the trailing lower triangle as a GEMM: three
-/// dispatches per block column.
+/// workgroup, the panel L21 = A21·L11⁻ᵀ by forward substitution in place
+/// (`potrf_panel`, 64 rows per workgroup, which also packs L21 for the
+/// update), and the trailing lower triangle as a GEMM: three dispatches
+/// per block column.
 pub(crate) fn encode_potrf(
     gpu: &Gpu,
     enc: &mut Recorder,
@@ -231,26 +231,21 @@ pub(crate) fn encode_potrf(
         u.k0 = k0 as u32;
         u.nb = nb as u32;
         let k1 = k0 + nb;
-        u.mode = (k1 < n) as u32; // the inverse is needed for a panel below
         let pb = params_bytes(&u);
         gpu.launch(
             enc,
-            // separate labels: the profile shows what the inverse costs
-            if k1 < n {
-                "potrf diag+inverse"
-            } else {
-                "potrf diag"
-            },
+            "potrf diag",
             Kernel::Factor,
             "potrf_diag",
             &[],
             &pb,
-            &[(2, a), (3, info), (5, sc.inv.buffer())],
+            &[(2, a), (3, info)],
             [1, 1, 1],
         );
         if k1 < n {
             let rows = n - k1;
-            // L21 = A21·L11⁻ᵀ in place, and packed into p2 for the update
+            // L21 = A21·L11⁻ᵀ (substitution) in place, and packed into p2
+            // for the update
             let pu = FUniform {
                 ldt: u32_of(op, rows)?,
                 ..u
@@ -262,7 +257,7 @@ pub(crate) fn encode_potrf(
                 "potrf_panel",
                 &[],
                 &params_bytes(&pu),
-                &[(2, a), (5, sc.inv.buffer()), (6, sc.p2.buffer())],
+                &[(2, a), (6, sc.p2.buffer())],
                 [rows.div_ceil(64) as u32, 1, 1],
             );
             // trailing A22 -= L21·L21ᵀ (lower triangle)

@@ -2,8 +2,7 @@
 // (nb ≤ 64 wide) of a column-major matrix in place:
 //   potrf_diag      Cholesky of the nb×nb diagonal block, in one workgroup,
 //                   with one workgroupBarrier() per column; a non-positive
-//                   pivot sets info[0] = column + 1 (first failure only);
-//                   with mode 1 also writes L11⁻¹ to w for the panel GEMM.
+//                   pivot sets info[0] = column + 1 (first failure only).
 //   t_eff           op(T)(i, j) of a diagonal block, for the triangular
 //                   solve of factor/panel.wgsl (trsm_diag_pack).
 //   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
@@ -197,15 +196,6 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     }
     if (tid == 0u && bad_s != 0u && info[0] == 0u) {
         info[0] = k0 + bad_s;
-    }
-    // mode 1: also L11⁻¹ into w (nb×nb), for the panel GEMM
-    if (p.mode == 1u) {
-        workgroupBarrier();
-        invert_lower_rows(nb, false, tid);
-        workgroupBarrier();
-        for (var e = tid; e < nb * nb; e += 256u) {
-            w[e] = inverse_at(e % nb, e / nb, false);
-        }
     }
 }
 

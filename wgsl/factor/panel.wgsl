@@ -1,17 +1,19 @@
 // Cholesky panel below a factorized diagonal block, in one dispatch:
 //   potrf_panel   L21 = A21·L11⁻ᵀ for the rows k0+nb .. n of block column
-//                 k0 (nb ≤ 64 wide), with L11⁻¹ (nb×nb, leading dimension
-//                 nb, zeros above the diagonal) in w as potrf_diag mode 1
-//                 leaves it. The result is written in place into a and,
-//                 packed (leading dimension p.ldt), into outp for the
-//                 trailing update (a GEMM cannot read a and write it in one
-//                 dispatch). One workgroup per 64 rows: L11⁻ᵀ in workgroup
-//                 memory (blocked.wgsl's blk, row k at blk[k·64 ..]), each
-//                 invocation one row and 16 columns of L21, reading its
-//                 row of A21 from memory; all reads of the rows come before
-//                 a barrier, all writes after it.
+//                 k0 (nb ≤ 64 wide), by forward substitution with L11 as
+//                 potrf_diag leaves it in a (no inverse: forming L11⁻¹
+//                 took as long as the factorization of the block). The
+//                 result is written in place into a and, packed (leading
+//                 dimension p.ldt), into outp for the trailing update (a
+//                 GEMM cannot read a and write it in one dispatch). One
+//                 workgroup per 64 rows: L11 (blk) and the rows' block of
+//                 A21 (xs) in workgroup memory, 32 KiB together; all 256
+//                 invocations load and store, one invocation per row
+//                 solves x·L11ᵀ = a (its row of xs, column by column).
 
 @group(0) @binding(6) var<storage, read_write> outp: array<f32>;
+
+var<workgroup> xs: array<f32, 4096>; // 64 rows × NB columns, column-major
 
 @compute @workgroup_size(256, 1, 1)
 fn potrf_panel(
@@ -22,45 +24,45 @@ fn potrf_panel(
     let k0 = p.k0;
     let k1 = k0 + nb;
     let rows = p.n - k1;
-    // blk[k·64 + j] = L11⁻¹[j, k] (zero past nb)
+    let r0 = wid.x * 64u;
     for (var e = tid; e < NB * NB; e += 256u) {
-        let j = e % NB;
-        let k = e / NB;
-        var v = 0.0;
-        if (j < nb && k < nb) {
-            v = w[j + k * nb];
+        let i = e % NB;
+        let j = e / NB;
+        var l = 0.0;
+        var x = 0.0;
+        if (i < nb && j < nb && i >= j) {
+            l = a[at(k0 + i, k0 + j)];
         }
-        blk[e] = v;
+        if (r0 + i < rows && j < nb) {
+            x = a[at(k1 + r0 + i, k0 + j)];
+        }
+        blk[e] = l;
+        xs[e] = x;
     }
     workgroupBarrier();
-    let i = tid % 64u;
-    let j0 = (tid / 64u) * 16u;
-    let r = wid.x * 64u + i;
-    let live = r < rows && j0 < nb;
-    var x0 = vec4<f32>(0.0);
-    var x1 = vec4<f32>(0.0);
-    var x2 = vec4<f32>(0.0);
-    var x3 = vec4<f32>(0.0);
-    if (live) {
-        let row = at(k1 + r, k0);
-        for (var k = 0u; k < nb; k++) {
-            let av = vec4<f32>(a[row + k * p.lda]);
-            let o = k * NB + j0;
-            x0 = fma(av, vec4<f32>(blk[o], blk[o + 1u], blk[o + 2u], blk[o + 3u]), x0);
-            x1 = fma(av, vec4<f32>(blk[o + 4u], blk[o + 5u], blk[o + 6u], blk[o + 7u]), x1);
-            x2 = fma(av, vec4<f32>(blk[o + 8u], blk[o + 9u], blk[o + 10u], blk[o + 11u]), x2);
-            x3 = fma(av, vec4<f32>(blk[o + 12u], blk[o + 13u], blk[o + 14u], blk[o + 15u]), x3);
+    if (tid < 64u) {
+        // x_j = (a_j − Σ_{k<j} x_k·L[j, k]) / L[j, j]
+        for (var j = 0u; j < nb; j++) {
+            var s0 = xs[j * NB + tid];
+            var s1 = 0.0;
+            var k = 0u;
+            for (; k + 2u <= j; k += 2u) {
+                s0 = fma(-xs[k * NB + tid], blk[j + k * NB], s0);
+                s1 = fma(-xs[(k + 1u) * NB + tid], blk[j + (k + 1u) * NB], s1);
+            }
+            if (k < j) {
+                s0 = fma(-xs[k * NB + tid], blk[j + k * NB], s0);
+            }
+            xs[j * NB + tid] = (s0 + s1) / blk[j + j * NB];
         }
     }
-    // the other invocations of the row read it until here
-    storageBarrier();
-    if (!live) {
-        return;
-    }
-    for (var c = 0u; c < 16u; c++) {
-        let j = j0 + c;
-        if (j < nb) {
-            let v = lane16(x0, x1, x2, x3, c);
+    workgroupBarrier();
+    for (var e = tid; e < NB * NB; e += 256u) {
+        let i = e % NB;
+        let j = e / NB;
+        let r = r0 + i;
+        if (r < rows && j < nb) {
+            let v = xs[e];
             a[at(k1 + r, k0 + j)] = v;
             outp[r + j * p.ldt] = v;
         }
