@@ -8,8 +8,8 @@
 //                 GEMM cannot read a and write it in one dispatch). One
 //                 workgroup per 64 rows: L11 (blk) and the rows' block of
 //                 A21 (xs) in workgroup memory, 32 KiB together; all 256
-//                 invocations load and store, one invocation per row
-//                 solves x·L11ᵀ = a (its row of xs, column by column).
+//                 invocations load and store; x·L11ᵀ = a is solved in
+//                 blocks of 16 columns (see below).
 
 @group(0) @binding(6) var<storage, read_write> outp: array<f32>;
 
@@ -40,23 +40,40 @@ fn potrf_panel(
         xs[e] = x;
     }
     workgroupBarrier();
-    if (tid < 64u) {
-        // x_j = (a_j − Σ_{k<j} x_k·L[j, k]) / L[j, j]
-        for (var j = 0u; j < nb; j++) {
-            var s0 = xs[j * NB + tid];
-            var s1 = 0.0;
-            var k = 0u;
-            for (; k + 2u <= j; k += 2u) {
-                s0 = fma(-xs[k * NB + tid], blk[j + k * NB], s0);
-                s1 = fma(-xs[(k + 1u) * NB + tid], blk[j + (k + 1u) * NB], s1);
+    // blocks of 16 columns: invocation i (< 64) solves its row within the
+    // block, x_j = (a_j − Σ_{jb ≤ k < j} x_k·L[j, k]) / L[j, j]; then the
+    // four invocations of each row subtract the block from the columns
+    // right of it (every fourth column each): two barriers per block
+    // instead of one 2016-step chain per row
+    let i = tid % 64u;
+    let q = tid / 64u;
+    for (var jb = 0u; jb < nb; jb += 16u) {
+        let je = min(jb + 16u, nb);
+        if (q == 0u) {
+            for (var j = jb; j < je; j++) {
+                var s = xs[j * NB + i];
+                for (var k = jb; k < j; k++) {
+                    s = fma(-xs[k * NB + i], blk[j + k * NB], s);
+                }
+                xs[j * NB + i] = s / blk[j + j * NB];
             }
-            if (k < j) {
-                s0 = fma(-xs[k * NB + tid], blk[j + k * NB], s0);
-            }
-            xs[j * NB + tid] = (s0 + s1) / blk[j + j * NB];
         }
+        workgroupBarrier();
+        for (var c = je + q; c < nb; c += 4u) {
+            var s0 = xs[c * NB + i];
+            var s1 = 0.0;
+            var k = jb;
+            for (; k + 2u <= je; k += 2u) {
+                s0 = fma(-xs[k * NB + i], blk[c + k * NB], s0);
+                s1 = fma(-xs[(k + 1u) * NB + i], blk[c + (k + 1u) * NB], s1);
+            }
+            if (k < je) {
+                s0 = fma(-xs[k * NB + i], blk[c + k * NB], s0);
+            }
+            xs[c * NB + i] = s0 + s1;
+        }
+        workgroupBarrier();
     }
-    workgroupBarrier();
     for (var e = tid; e < NB * NB; e += 256u) {
         let i = e % NB;
         let j = e / NB;
