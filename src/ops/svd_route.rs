@@ -70,30 +70,6 @@ pub(crate) fn svd_of_gpu(op: &'static str, g: &GpuMatrix) -> Result<GpuSvd> {
             ..f
         });
     }
-    if precondition() {
-        // A = Q·R, one-sided Jacobi on Rᵀ = U_f·Σ·V_fᵀ (Drmač–Veselić
-        // preconditioning, here without column pivoting): A = (Q·V_f)·Σ·U_fᵀ
-        let (q, r) = g.qr()?;
-        let f = jacobi_svd(op, &r.transpose()?)?;
-        return Ok(GpuSvd {
-            u: q.matmul_t(false, &f.vt, true)?,
-            s: f.s,
-            vt: f.u.transpose()?,
-        });
-    }
-    jacobi_svd(op, g)
-}
-
-/// `WGPU_LINALG_SVD_PRECOND=1`: square SVDs through one-sided Jacobi on
-/// the transposed R of a Householder QR (for measuring whether it saves
-/// sweeps).
-fn precondition() -> bool {
-    std::env::var("WGPU_LINALG_SVD_PRECOND").is_ok_and(|v| v.trim() == "1")
-}
-
-/// Block one-sided Jacobi on `g` (m ≥ n), finished on the GPU where no
-/// singular value is negligible, on the host otherwise.
-fn jacobi_svd(op: &'static str, g: &GpuMatrix) -> Result<GpuSvd> {
     let rot = block_jacobi(op, g)?;
     if let Some(f) = finish_svd_gpu(op, &rot)? {
         return Ok(f);
