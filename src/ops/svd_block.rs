@@ -705,23 +705,19 @@ pub(crate) fn unit_columns(a: &DMatrix<f32>, ranked: &[(f64, usize)], floor: f64
     u.map(|x| x as f32)
 }
 
-/// Thin SVD of A (m ≥ n) from the rotation result, on the GPU: the column
-/// norms of A·V (double-float sums) and the padding check of V come back
-/// (2 floats per column), the ranking is done on the host as in
-/// [`ranked_columns`], and U = (A·V)[:, ranked]·diag(1/σ), Vᵀ =
-/// V[..n, ranked]ᵀ are gathered on the GPU. `None` when a kept column is
-/// negligible (≤ `floor`) or a norm is not finite: those need the host
-/// completion of [`finish_svd`].
-pub(crate) fn finish_svd_gpu(op: &'static str, r: &Rotated) -> Result<Option<GpuSvd>> {
+/// The real (not padding) columns of a rotation result by descending
+/// column norm, as [`ranked_columns`] finds them, computed on the GPU: the
+/// column norms of A·V (double-float sums) and the largest |V| over V's
+/// padding rows come back, 2 floats per column.
+fn ranked_columns_gpu(op: &'static str, r: &Rotated) -> Result<Vec<(f64, usize)>> {
     let gpu = r.a.gpu();
     let (m, npad) = r.a.shape();
-    let n = r.n;
     let norms = gpu.storage(op, (2 * npad * 4) as u64, "svd finish norms")?;
     let mut rec = gpu.encoder(op);
     let u = BlockUniform {
         rows: u32_of(op, m)?,
         cols: u32_of(op, npad)?,
-        aux: u32_of(op, n)?,
+        aux: u32_of(op, r.n)?,
         rows2: u32_of(op, npad)?,
         ..Default::default()
     };
@@ -742,44 +738,77 @@ pub(crate) fn finish_svd_gpu(op: &'static str, r: &Rotated) -> Result<Option<Gpu
         .map(|j| (nv[2 * j] as f64, j))
         .collect();
     cols.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    cols.truncate(n);
+    cols.truncate(r.n);
+    Ok(cols)
+}
+
+/// Records `dst[:, c] = src[..rows, idx[c]]·scale[c]` (no scaling where
+/// `scale` is `None`) for c < idx.len(), src with leading dimension `ld`.
+fn record_gather(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    op: &'static str,
+    (src, ld, rows): (&GpuMatrix, usize, usize),
+    idx: &[usize],
+    scale: Option<&[f32]>,
+    dst: &GpuMatrix,
+) -> Result<()> {
+    let k = idx.len();
+    let words: Vec<u32> = idx.iter().map(|&j| j as u32).collect();
+    let order = gpu.storage_from(op, bytemuck::cast_slice(&words), "finish order")?;
+    let factors = gpu.storage_from(
+        op,
+        bytemuck::cast_slice(scale.unwrap_or(&[1.0])),
+        "finish scales",
+    )?;
+    let g = BlockUniform {
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, k)?,
+        width: scale.is_some() as u32,
+        aux: u32_of(op, ld)?,
+        ..Default::default()
+    };
+    gpu.launch(
+        rec,
+        &format!("{op} finish gather {rows}x{k}"),
+        Kernel::SvdBlock,
+        "gather_columns",
+        &[],
+        &params_bytes(&g),
+        &[
+            (1, src.buffer()),
+            (2, dst.buffer()),
+            (3, order.buffer()),
+            (8, factors.buffer()),
+        ],
+        [rows.div_ceil(256) as u32, k as u32, 1],
+    );
+    rec.keep(order);
+    rec.keep(factors);
+    Ok(())
+}
+
+/// Thin SVD of A (m ≥ n) from the rotation result, on the GPU: the ranking
+/// of [`ranked_columns_gpu`], then U = (A·V)[:, ranked]·diag(1/σ) and Vᵀ =
+/// V[..n, ranked]ᵀ gathered on the GPU. `None` when a kept column is
+/// negligible (≤ `floor`) or a norm is not finite: those need the host
+/// completion of [`finish_svd`].
+pub(crate) fn finish_svd_gpu(op: &'static str, r: &Rotated) -> Result<Option<GpuSvd>> {
+    let gpu = r.a.gpu();
+    let (m, npad) = r.a.shape();
+    let n = r.n;
+    let cols = ranked_columns_gpu(op, r)?;
     if cols.len() < n || cols.iter().any(|&(s, _)| !(s > r.floor && s.is_finite())) {
         return Ok(None);
     }
-    let idx: Vec<u32> = cols.iter().map(|&(_, j)| j as u32).collect();
+    let idx: Vec<usize> = cols.iter().map(|&(_, j)| j).collect();
     let inv: Vec<f32> = cols.iter().map(|&(s, _)| (1.0 / s) as f32).collect();
-    let idx = gpu.storage_from(op, bytemuck::cast_slice(&idx), "svd finish order")?;
-    let inv = gpu.storage_from(op, bytemuck::cast_slice(&inv), "svd finish scales")?;
     let ctx = &r.a.ctx;
     let uo = GpuMatrix::alloc(ctx, op, m, n, 1)?;
     let vsel = GpuMatrix::alloc(ctx, op, n, n, 1)?;
     let mut rec = gpu.encoder(op);
-    for (src, ld, rows, dst, scaled) in [(&r.a, m, m, &uo, true), (&r.v, npad, n, &vsel, false)] {
-        let g = BlockUniform {
-            rows: u32_of(op, rows)?,
-            cols: u32_of(op, n)?,
-            width: scaled as u32,
-            aux: u32_of(op, ld)?,
-            ..Default::default()
-        };
-        gpu.launch(
-            &mut rec,
-            &format!("{op} finish gather {rows}x{n}"),
-            Kernel::SvdBlock,
-            "gather_columns",
-            &[],
-            &params_bytes(&g),
-            &[
-                (1, src.buffer()),
-                (2, dst.buffer()),
-                (3, idx.buffer()),
-                (8, inv.buffer()),
-            ],
-            [rows.div_ceil(256) as u32, n as u32, 1],
-        );
-    }
-    rec.keep(idx);
-    rec.keep(inv);
+    record_gather(gpu, &mut rec, op, (&r.a, m, m), &idx, Some(&inv), &uo)?;
+    record_gather(gpu, &mut rec, op, (&r.v, npad, n), &idx, None, &vsel)?;
     gpu.submit(rec);
     let s: Vec<f32> = cols.iter().map(|&(s, _)| s as f32).collect();
     Ok(Some(GpuSvd {
@@ -787,6 +816,70 @@ pub(crate) fn finish_svd_gpu(op: &'static str, r: &Rotated) -> Result<Option<Gpu
         s: ctx.upload(&DMatrix::from_column_slice(n, 1, &s))?,
         vt: vsel.transpose()?,
     }))
+}
+
+/// Eigenpairs of the symmetric n×n matrix `sym` (on the GPU) from the
+/// block Jacobi result of sym + s·I: the eigenvectors are the real columns
+/// of V, the eigenvalues their Rayleigh quotients vᵀ(sym·v) (a GEMM, then
+/// double-float column dots), ascending; the eigenvectors are gathered in
+/// that order on the GPU. Only 3 floats per column come back.
+pub(crate) fn finish_eigh_gpu(
+    op: &'static str,
+    r: &Rotated,
+    sym: &GpuMatrix,
+) -> Result<(Vec<f32>, GpuMatrix)> {
+    let gpu = r.a.gpu();
+    let npad = r.v.rows;
+    let n = r.n;
+    let cols = ranked_columns_gpu(op, r)?;
+    if cols.len() < n {
+        return Err(Error::Gpu(format!(
+            "{op}: {} real columns of {n}",
+            cols.len()
+        )));
+    }
+    let ctx = &r.a.ctx;
+    let av = GpuMatrix::alloc(ctx, op, n, npad, 1)?;
+    let dots = gpu.storage(op, (npad * 4) as u64, "eigh Rayleigh quotients")?;
+    let mut rec = gpu.encoder(op);
+    // A·V with the unshifted matrix (V's padding rows are zero in the
+    // real columns)
+    encode_gemm(
+        gpu,
+        &mut rec,
+        &Gemm::single(
+            (n, npad, n),
+            (sym.buffer(), n, false),
+            (r.v.buffer(), npad, false),
+            (av.buffer(), n),
+        ),
+    )?;
+    let u = BlockUniform {
+        rows: u32_of(op, n)?,
+        cols: u32_of(op, npad)?,
+        rows2: u32_of(op, npad)?,
+        ..Default::default()
+    };
+    gpu.launch(
+        &mut rec,
+        &format!("{op} finish quotients {n}x{npad}"),
+        Kernel::SvdBlock,
+        "col_dots",
+        &[],
+        &params_bytes(&u),
+        &[(1, av.buffer()), (9, r.v.buffer()), (2, dots.buffer())],
+        [npad as u32, 1, 1],
+    );
+    gpu.submit(rec);
+    let q = gpu.read_f32(dots.buffer(), 0, npad as u64)?;
+    let mut pairs: Vec<(f32, usize)> = cols.iter().map(|&(_, j)| (q[j], j)).collect();
+    pairs.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    let idx: Vec<usize> = pairs.iter().map(|&(_, j)| j).collect();
+    let vecs = GpuMatrix::alloc(ctx, op, n, n, 1)?;
+    let mut rec = gpu.encoder(op);
+    record_gather(gpu, &mut rec, op, (&r.v, npad, n), &idx, None, &vecs)?;
+    gpu.submit(rec);
+    Ok((pairs.iter().map(|&(l, _)| l).collect(), vecs))
 }
 
 /// Thin SVD of A (m ≥ n) from the rotation result: U m×n, s, Vᵀ n×n.

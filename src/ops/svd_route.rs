@@ -11,11 +11,10 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
 use crate::ops::linsolve::check_square;
-use crate::ops::matmul::{encode_gemm, Gemm};
 use crate::ops::norm::abs_sums_cpu;
 use crate::ops::qr::check_finite;
 use crate::ops::svd::{GpuSvd, Svd};
-use crate::ops::svd_block::{block_jacobi, finish_svd, finish_svd_gpu, ranked_columns};
+use crate::ops::svd_block::{block_jacobi, finish_eigh_gpu, finish_svd, finish_svd_gpu};
 use crate::ops::svd_cpu;
 
 /// Largest matrix dimension the one-workgroup Jacobi kernels take.
@@ -218,39 +217,8 @@ impl Context {
                 b[(i, i)] = (b[(i, i)] as f64 + shift) as f32;
             }
             let r = block_jacobi(op, &self.upload(&b)?)?;
-            // A·V (first n rows of V: the padding rows are zero in the real
-            // columns), a fresh GEMM with the unshifted matrix
-            let npad = r.v.rows();
-            let gs = self.upload(&sym)?;
-            let av = GpuMatrix::alloc(self, op, n, npad, 1)?;
-            let mut rec = gpu.encoder(op);
-            encode_gemm(
-                gpu,
-                &mut rec,
-                &Gemm::single(
-                    (n, npad, n),
-                    (gs.buffer(), n, false),
-                    (r.v.buffer(), npad, false),
-                    (av.buffer(), n),
-                ),
-            )?;
-            gpu.submit(rec);
-            let bv = r.a.download()?;
-            let v = r.v.download()?;
-            let av = av.download()?;
-            let ranked = ranked_columns(&bv, &v, n);
-            // λ_j = v_jᵀ·A·v_j (Rayleigh quotients in f64), ascending
-            let mut pairs: Vec<(f64, usize)> = ranked
-                .iter()
-                .map(|&(_, j)| {
-                    let q: f64 = (0..n).map(|i| v[(i, j)] as f64 * av[(i, j)] as f64).sum();
-                    (q, j)
-                })
-                .collect();
-            pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
-            let w = DVector::from_iterator(n, pairs.iter().map(|&(l, _)| l as f32));
-            let vecs = DMatrix::from_fn(n, n, |i, c| v[(i, pairs[c].1)]);
-            Ok((w, vecs))
+            let (w, vecs) = finish_eigh_gpu(op, &r, &self.upload(&sym)?)?;
+            Ok((DVector::from_vec(w), vecs.download()?))
         })
     }
 }

@@ -495,3 +495,31 @@ fn gather_columns(
     }
     dst[c * p.rows + i] = src[slots[c] * p.aux + i] * f;
 }
+
+// col_dots: dst[j] = Σ_{i < p.rows} src[j·p.rows + i]·vsrc[j·p.rows2 + i]
+// for the p.cols columns (double-float sum; the Rayleigh quotients vᵀ(Av)
+// of eigh). One workgroup per column.
+@compute @workgroup_size(256, 1, 1)
+fn col_dots(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let j = wid.x;
+    var acc = vec2<f32>(0.0);
+    if (j < p.cols) {
+        for (var i = t; i < p.rows; i += 256u) {
+            acc = df_add(acc, two_prod(src[j * p.rows + i], vsrc[j * p.rows2 + i]));
+        }
+    }
+    nrm2[t] = acc;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+        if (t < h) {
+            nrm2[t] = df_add(nrm2[t], nrm2[t + h]);
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u && j < p.cols) {
+        dst[j] = nrm2[0].x + nrm2[0].y;
+    }
+}
