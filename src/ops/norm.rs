@@ -44,7 +44,7 @@ pub enum Norm {
 }
 
 /// Absolute column sums (`rows = false`) or row sums, in f64.
-pub(crate) fn abs_sums_cpu(a: &DMatrix<f32>, by_rows: bool) -> Vec<f64> {
+fn abs_sums_cpu(a: &DMatrix<f32>, by_rows: bool) -> Vec<f64> {
     let (m, n) = a.shape();
     if by_rows {
         let mut s = vec![0.0f64; m];
@@ -73,7 +73,7 @@ fn pick(sums: &[f64], largest: bool) -> f32 {
 impl GpuMatrix {
     /// Absolute column sums (`by_rows = false`) or row sums, computed on the
     /// GPU and read back (one value per column or row).
-    fn abs_sums(&self, by_rows: bool) -> Result<Vec<f64>> {
+    pub(crate) fn abs_sums(&self, by_rows: bool) -> Result<Vec<f64>> {
         let op = "norm";
         let (m, n) = self.shape();
         let gpu = self.gpu();

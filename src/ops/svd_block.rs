@@ -882,6 +882,36 @@ pub(crate) fn finish_eigh_gpu(
     Ok((pairs.iter().map(|&(l, _)| l).collect(), vecs))
 }
 
+/// The symmetric matrix whose lower triangle is `a`'s (n×n), plus
+/// `shift`·I, on the GPU.
+pub(crate) fn symmetrized_shifted(
+    op: &'static str,
+    a: &GpuMatrix,
+    shift: f32,
+) -> Result<GpuMatrix> {
+    let gpu = a.gpu();
+    let n = a.rows;
+    let out = GpuMatrix::alloc(&a.ctx, op, n, n, 1)?;
+    let u = BlockUniform {
+        rows: u32_of(op, n)?,
+        width: shift.to_bits(),
+        ..Default::default()
+    };
+    let mut rec = gpu.encoder(op);
+    gpu.launch(
+        &mut rec,
+        &format!("{op} symmetrize {n}"),
+        Kernel::SvdBlock,
+        "sym_shift",
+        &[],
+        &params_bytes(&u),
+        &[(1, a.buffer()), (2, out.buffer())],
+        [n.div_ceil(256) as u32, u32_of(op, n)?, 1],
+    );
+    gpu.submit(rec);
+    Ok(out)
+}
+
 /// Thin SVD of A (m ≥ n) from the rotation result: U m×n, s, Vᵀ n×n.
 pub(crate) fn finish_svd(r: &Rotated) -> Result<Svd> {
     let t0 = std::time::Instant::now();

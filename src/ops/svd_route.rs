@@ -11,10 +11,11 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
 use crate::ops::linsolve::check_square;
-use crate::ops::norm::abs_sums_cpu;
 use crate::ops::qr::check_finite;
 use crate::ops::svd::{GpuSvd, Svd};
-use crate::ops::svd_block::{block_jacobi, finish_eigh_gpu, finish_svd, finish_svd_gpu};
+use crate::ops::svd_block::{
+    block_jacobi, finish_eigh_gpu, finish_svd, finish_svd_gpu, symmetrized_shifted,
+};
 use crate::ops::svd_cpu;
 
 /// Largest matrix dimension the one-workgroup Jacobi kernels take.
@@ -91,6 +92,22 @@ pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
         s: DVector::from_column_slice(f.s.download()?.as_slice()),
         vt: f.vt.download()?,
     })
+}
+
+/// eigh of one symmetric matrix beyond the one-workgroup size (lower
+/// triangle of `a` read), on the GPU: block Jacobi on A + s·I with
+/// s = ‖A‖_∞ (positive semidefinite, so its singular vectors are A's
+/// eigenvectors), finished by [`finish_eigh_gpu`]; eigenvalues ascending.
+fn eigh_large_gpu(op: &'static str, a: &GpuMatrix) -> Result<(Vec<f32>, GpuMatrix)> {
+    let sym = symmetrized_shifted(op, a, 0.0)?;
+    // ‖A‖_∞ bounds the spectral radius
+    let shift = sym.abs_sums(true)?.into_iter().fold(0.0, f64::max);
+    if !shift.is_finite() {
+        return Err(Error::NonFinite { op });
+    }
+    let b = symmetrized_shifted(op, a, shift as f32)?;
+    let r = block_jacobi(op, &b)?;
+    finish_eigh_gpu(op, &r, &sym)
 }
 
 impl Context {
@@ -208,16 +225,7 @@ impl Context {
                     v.download()?,
                 ));
             }
-            let sym = svd_cpu::symmetrized_lower(a);
-            // ‖A‖_∞ bounds the spectral radius: A + shift·I is positive
-            // semidefinite
-            let shift = abs_sums_cpu(&sym, true).into_iter().fold(0.0, f64::max);
-            let mut b = sym.clone();
-            for i in 0..n {
-                b[(i, i)] = (b[(i, i)] as f64 + shift) as f32;
-            }
-            let r = block_jacobi(op, &self.upload(&b)?)?;
-            let (w, vecs) = finish_eigh_gpu(op, &r, &self.upload(&sym)?)?;
+            let (w, vecs) = eigh_large_gpu(op, &self.upload(a)?)?;
             Ok((DVector::from_vec(w), vecs.download()?))
         })
     }
@@ -271,11 +279,9 @@ impl GpuMatrix {
                 format!("a batch of {} matrices {n}×{n}", self.batch),
             ));
         }
-        let ctx = self.ctx.clone();
-        let (w, v) = ctx.with_route(Route::Gpu).eigh(&self.download()?)?;
-        Ok((
-            ctx.upload(&DMatrix::from_column_slice(n, 1, w.as_slice()))?,
-            ctx.upload(&v)?,
-        ))
+        self.gpu().scoped(|| {
+            let (w, v) = eigh_large_gpu(op, self)?;
+            Ok((self.ctx.upload(&DMatrix::from_column_slice(n, 1, &w))?, v))
+        })
     }
 }

@@ -523,3 +523,24 @@ fn col_dots(
         dst[j] = nrm2[0].x + nrm2[0].y;
     }
 }
+
+// sym_shift: dst (p.rows × p.rows) = the symmetric matrix whose lower
+// triangle is src's, plus bitcast(p.width)·I (eigh's shift). Grid: x over
+// rows (256 per workgroup), y over columns.
+@compute @workgroup_size(256, 1, 1)
+fn sym_shift(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let i = gid.x;
+    let j = wid.y;
+    let n = p.rows;
+    if (i >= n || j >= n) {
+        return;
+    }
+    var v = select(src[j + i * n], src[i + j * n], i >= j);
+    if (i == j) {
+        v += bitcast<f32>(p.width);
+    }
+    dst[i + j * n] = v;
+}
