@@ -59,16 +59,7 @@ fn every_transpose_at_tile_edges() {
                 "every_transpose_at_tile_edges",
                 case as u64 * 4 + ta as u64 * 2 + tb as u64,
             );
-            let a = if ta {
-                random(&mut r, k, m)
-            } else {
-                random(&mut r, m, k)
-            };
-            let b = if tb {
-                random(&mut r, n, k)
-            } else {
-                random(&mut r, k, n)
-            };
+            let (a, b) = operands(&mut r, m, k, n, ta, tb);
             for (route, ctx) in backends() {
                 let c = ctx.matmul_t(&a, ta, &b, tb).unwrap();
                 check_product(
@@ -365,16 +356,7 @@ fn split_k_every_transpose_and_remainder() {
                 "split_k_every_transpose",
                 case as u64 * 4 + ta as u64 * 2 + tb as u64,
             );
-            let a = if ta {
-                random(&mut r, k, m)
-            } else {
-                random(&mut r, m, k)
-            };
-            let b = if tb {
-                random(&mut r, n, k)
-            } else {
-                random(&mut r, k, n)
-            };
+            let (a, b) = operands(&mut r, m, k, n, ta, tb);
             let gpu = ctx().with_route(Route::Gpu);
             let (c, ran) = ran_split_k(|| gpu.matmul_t(&a, ta, &b, tb));
             assert_ne!(ran, Some(false), "{m}x{k}x{n}: no split-K reduction ran");
@@ -397,16 +379,7 @@ fn split_k_alpha_beta_on_device() {
     {
         split_plan(m, n, k);
         let mut r = rng("split_k_alpha_beta", case as u64);
-        let a = if ta {
-            random(&mut r, k, m)
-        } else {
-            random(&mut r, m, k)
-        };
-        let b = if tb {
-            random(&mut r, n, k)
-        } else {
-            random(&mut r, k, n)
-        };
+        let (a, b) = operands(&mut r, m, k, n, ta, tb);
         let c0 = random(&mut r, m, n);
         let (alpha, beta) = (0.75f32, -1.25f32);
         let (oa, ob) = (to64(&op(&a, ta)), to64(&op(&b, tb)));
