@@ -224,7 +224,7 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
             Inputs { a, b: Vec::new() }
         }
         "svd_topk" => Inputs {
-            a: vec![known_spectrum(c.n).0],
+            a: vec![known_spectrum(c.n)],
             b: Vec::new(),
         },
         "svd" | "svd_batched" => Inputs {
@@ -274,8 +274,17 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
 /// singular values are exactly s and its right singular vectors
 /// (I − 2vvᵀ)·e_k. `benches/peers/torch_peers.py` builds the same matrix,
 /// so both sides' `svd_topk` accuracy is measured on one problem.
-/// Returns A, s and v.
-fn known_spectrum(n: usize) -> (DMatrix<f32>, Vec<f64>, Vec<f64>) {
+fn known_spectrum(n: usize) -> DMatrix<f32> {
+    let (u, s, v) = spectrum_factors(n);
+    let c: f64 = (0..n).map(|k| u[k] * s[k] * v[k]).sum();
+    DMatrix::from_fn(n, n, |i, j| {
+        let d = if i == j { s[i] } else { 0.0 };
+        (d - 2.0 * u[i] * u[j] * s[j] - 2.0 * s[i] * v[i] * v[j] + 4.0 * c * u[i] * v[j]) as f32
+    })
+}
+
+/// The unit vectors u, v and the singular values s of [`known_spectrum`].
+fn spectrum_factors(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let unit = |f: &dyn Fn(f64) -> f64| {
         let x: Vec<f64> = (0..n).map(|i| f(i as f64)).collect();
         let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -284,12 +293,7 @@ fn known_spectrum(n: usize) -> (DMatrix<f32>, Vec<f64>, Vec<f64>) {
     let u = unit(&|i| (0.37 * i + 0.1).sin());
     let v = unit(&|i| (0.11 * i).cos() + 0.5);
     let s: Vec<f64> = (0..n).map(|k| 1.0 / (1.0 + k as f64 / 8.0)).collect();
-    let c: f64 = (0..n).map(|k| u[k] * s[k] * v[k]).sum();
-    let a = DMatrix::from_fn(n, n, |i, j| {
-        let d = if i == j { s[i] } else { 0.0 };
-        (d - 2.0 * u[i] * u[j] * s[j] - 2.0 * s[i] * v[i] * v[j] + 4.0 * c * u[i] * v[j]) as f32
-    });
-    (a, s, v)
+    (u, s, v)
 }
 
 /// Accuracy of top-k singular values `sv` and right vectors `vt` (k×n)
@@ -297,7 +301,7 @@ fn known_spectrum(n: usize) -> (DMatrix<f32>, Vec<f64>, Vec<f64>) {
 /// to σ₁, and the largest sine of the angle between a computed right
 /// vector and the exact top-k right subspace.
 fn topk_accuracy(sv: &[f32], vt: &DMatrix<f32>, n: usize) -> (f64, f64) {
-    let (_, s, v) = known_spectrum(n);
+    let (_, s, v) = spectrum_factors(n);
     let k = sv.len();
     let sv_err = (0..k)
         .map(|i| (sv[i] as f64 - s[i]).abs() / s[0])
