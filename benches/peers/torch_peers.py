@@ -137,16 +137,22 @@ def _solve_make(batched):
     return make
 
 
-def known_spectrum(n: int):
-    """A = (I - 2uu^T) diag(s) (I - 2vv^T), s_k = 1/(1 + k/8), as the Rust
-    bench builds it (examples/bench.rs, known_spectrum): singular values
-    exactly s, right singular vectors (I - 2vv^T) e_k. Returns A (f32), s, v."""
+def spectrum_factors(n: int):
+    """The unit vectors u, v and the singular values s of known_spectrum."""
     i = torch.arange(n, device="cuda", dtype=torch.float64)
     u = torch.sin(0.37 * i + 0.1)
     u /= u.norm()
     v = torch.cos(0.11 * i) + 0.5
     v /= v.norm()
     s = 1.0 / (1.0 + i / 8.0)
+    return u, s, v
+
+
+def known_spectrum(n: int):
+    """A = (I - 2uu^T) diag(s) (I - 2vv^T), s_k = 1/(1 + k/8), as the Rust
+    bench builds it (examples/bench.rs, known_spectrum): singular values
+    exactly s, right singular vectors (I - 2vv^T) e_k. Returns A (f32), s, v."""
+    u, s, v = spectrum_factors(n)
     c = (u * s * v).sum()
     a = -2.0 * torch.outer(u, u * s) - 2.0 * torch.outer(s * v, v) + 4.0 * c * torch.outer(u, v)
     a.diagonal().add_(s)
@@ -161,7 +167,7 @@ def topk_accuracy(a: torch.Tensor) -> dict:
     """Largest singular-value error relative to sigma_1 and largest sine of
     the angle between a computed right vector and the exact top-k right
     subspace, as the Rust bench measures them."""
-    _, s, v = known_spectrum(a.shape[0])
+    _, s, v = spectrum_factors(a.shape[0])
     _, sv, vv = torch.svd_lowrank(a, q=TOPK, niter=4)
     k = TOPK
     sv_err = ((sv.double() - s[:k]).abs() / s[0]).max().item()
