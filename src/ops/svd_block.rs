@@ -638,11 +638,19 @@ fn block_jacobi_sweeps(
     ))
 }
 
+/// The n largest of the (norm, column) pairs, by descending norm (ties to
+/// the lower column).
+fn largest(mut cols: Vec<(f64, usize)>, n: usize) -> Vec<(f64, usize)> {
+    cols.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    cols.truncate(n);
+    cols
+}
+
 /// The real (not padding) columns of a rotation result, by descending
 /// column norm: (norm, column index) in f64.
 pub(crate) fn ranked_columns(a: &DMatrix<f32>, v: &DMatrix<f32>, n: usize) -> Vec<(f64, usize)> {
     let npad = v.nrows();
-    let mut cols: Vec<(f64, usize)> = (0..a.ncols())
+    let cols = (0..a.ncols())
         .filter(|&j| (n..npad).all(|i| v[(i, j)] == 0.0))
         .map(|j| {
             let s = a
@@ -654,9 +662,7 @@ pub(crate) fn ranked_columns(a: &DMatrix<f32>, v: &DMatrix<f32>, n: usize) -> Ve
             (s, j)
         })
         .collect();
-    cols.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    cols.truncate(n);
-    cols
+    largest(cols, n)
 }
 
 /// Orthonormal columns from the ranked columns of `a`: a_j/σ_j, and where
@@ -733,13 +739,11 @@ fn ranked_columns_gpu(op: &'static str, r: &Rotated) -> Result<Vec<(f64, usize)>
     );
     gpu.submit(rec);
     let nv = gpu.read_f32(norms.buffer(), 0, (2 * npad) as u64)?;
-    let mut cols: Vec<(f64, usize)> = (0..npad)
+    let cols = (0..npad)
         .filter(|&j| nv[2 * j + 1] == 0.0)
         .map(|j| (nv[2 * j] as f64, j))
         .collect();
-    cols.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    cols.truncate(r.n);
-    Ok(cols)
+    Ok(largest(cols, r.n))
 }
 
 /// Records `dst[:, c] = src[..rows, idx[c]]·scale[c]` (no scaling where
