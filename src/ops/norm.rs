@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, GpuMatrix, Kernel};
 use crate::ops::qr::check_finite;
 use crate::ops::svd_block::BlockUniform;
-use crate::ops::svd_route::svd_of;
+use crate::ops::svd_route::svdvals_of;
 use crate::ops::u32_of;
 
 /// The orders of [`Context::norm`] (NumPy's `ord`).
@@ -128,7 +128,7 @@ impl GpuMatrix {
             Norm::Inf => Ok(pick(&self.abs_sums(true)?, true)),
             Norm::NegInf => Ok(pick(&self.abs_sums(true)?, false)),
             Norm::Two | Norm::NegTwo | Norm::Nuc => {
-                let s = self.gpu().scoped(|| svd_of(op, self))?.s;
+                let s = self.gpu().scoped(|| svdvals_of(op, self))?;
                 Ok(spectral(s.as_slice(), ord))
             }
         }

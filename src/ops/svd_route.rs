@@ -85,13 +85,20 @@ pub(crate) fn svd_of_gpu(op: &'static str, g: &GpuMatrix) -> Result<GpuSvd> {
 
 /// The thin SVD of the single matrix `g`, computed on the GPU and read
 /// back.
-pub(crate) fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
+fn svd_of(op: &'static str, g: &GpuMatrix) -> Result<Svd> {
     let f = svd_of_gpu(op, g)?;
     Ok(Svd {
         u: f.u.download()?,
         s: DVector::from_column_slice(f.s.download()?.as_slice()),
         vt: f.vt.download()?,
     })
+}
+
+/// The singular values of the single matrix `g` (descending), computed on
+/// the GPU; only they are read back.
+pub(crate) fn svdvals_of(op: &'static str, g: &GpuMatrix) -> Result<DVector<f32>> {
+    let s = svd_of_gpu(op, g)?.s.download()?;
+    Ok(DVector::from_column_slice(s.as_slice()))
 }
 
 /// eigh of one symmetric matrix beyond the one-workgroup size (lower
@@ -150,7 +157,10 @@ impl Context {
             return Ok(DVector::zeros(0));
         }
         match decide(self, op, nominal_flops(op, m, 0, n, 1), 1)? {
-            Route::Gpu => Ok(self.svd_gpu(op, a)?.s),
+            Route::Gpu => {
+                let gpu = self.gpu_or_err()?;
+                gpu.scoped(|| svdvals_of(op, &self.upload(a)?))
+            }
             _ => Ok(svd_cpu::svdvals(a)),
         }
     }
