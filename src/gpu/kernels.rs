@@ -56,6 +56,10 @@ pub enum Kernel {
     /// Batched Jacobi eigensolver and SVD of small matrices (order ≤ 64),
     /// several matrices per workgroup (`wgsl/eig/jacobi.wgsl`).
     Jacobi,
+    /// Large symmetric eigenproblem: reduction to tridiagonal form, then
+    /// bisection and twisted-factorization eigenvectors
+    /// (`wgsl/eig/tridiag.wgsl`).
+    Tridiag,
 }
 
 const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
@@ -84,10 +88,11 @@ const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 const SVD_BLOCK: &str = include_str!("../../wgsl/svd/block.wgsl");
 const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
+const TRIDIAG: &str = include_str!("../../wgsl/eig/tridiag.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 18] = [
+    pub const ALL: [Kernel; 19] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmNarrow,
@@ -106,6 +111,7 @@ impl Kernel {
         Kernel::QrBatched,
         Kernel::SvdBlock,
         Kernel::Jacobi,
+        Kernel::Tridiag,
     ];
 
     /// The files under `wgsl/` that make up this kernel, in order.
@@ -188,6 +194,7 @@ impl Kernel {
                 ("common/lanes.wgsl", LANES),
             ],
             Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
+            Kernel::Tridiag => &[("eig/tridiag.wgsl", TRIDIAG)],
         }
     }
 
@@ -229,6 +236,7 @@ impl Kernel {
             Kernel::QrBatched => "qr_batched",
             Kernel::SvdBlock => "svd_block",
             Kernel::Jacobi => "jacobi",
+            Kernel::Tridiag => "tridiag",
         }
     }
 }

@@ -15,6 +15,7 @@ pub(crate) fn u32_of(op: &'static str, v: usize) -> Result<u32> {
 
 pub(crate) mod batched;
 pub(crate) mod blas1;
+pub(crate) mod eigh_tridiag;
 pub mod factor;
 pub(crate) mod jacobi;
 pub mod linsolve;

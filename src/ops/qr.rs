@@ -452,6 +452,49 @@ pub(crate) fn record_geqrf(
     Ok(f)
 }
 
+/// The factors of reflectors that are already stored in LAPACK form (`h`:
+/// V below the diagonal, the diagonal and above ignored; `tau`: k×1), as
+/// another algorithm (the tridiagonal reduction of `eigh`) leaves them:
+/// records the T factor of every panel (`larft`, one workgroup per panel)
+/// so that [`record_apply_q`] can apply Q.
+pub(crate) fn record_larft(
+    gpu: &Gpu,
+    rec: &mut QrRec,
+    h: GpuMatrix,
+    tau: GpuMatrix,
+    op: &'static str,
+) -> Result<Factors> {
+    let (m, n) = h.shape();
+    let k = tau.rows.min(m).min(n);
+    let nb = QrParams::for_shape(m, n).nb.clamp(1, QrParams::MAX_NB);
+    let t = Arc::new(gpu.storage(op, (nb * k.max(1) * 4) as u64, "qr T factors")?);
+    rec.keep_matrix(&h);
+    rec.keep_matrix(&tau);
+    rec.keep_shared(&t);
+    let mut u = QrUniform {
+        m: u32_of(op, m)?,
+        n: u32_of(op, n)?,
+        lda: u32_of(op, m)?,
+        ldt: nb as u32,
+        ..Default::default()
+    };
+    for (j0, jb) in panels(k, nb) {
+        u.j0 = j0 as u32;
+        u.jb = jb as u32;
+        gpu.launch(
+            &mut rec.rec,
+            &format!("{op} larft panel {}x{jb}", m - j0),
+            Kernel::QrBlocked,
+            "larft_panel",
+            &[],
+            &params_bytes(&u),
+            &[(1, h.buffer()), (2, tau.buffer()), (3, t.buffer())],
+            [1, 1, 1],
+        );
+    }
+    Ok(Factors { h, tau, t, nb })
+}
+
 /// Records `C ← Qᵀ·C` (`trans`) or `C ← Q·C` for Q = H_0·…·H_{k−1} of `f`
 /// and C m×nc (leading dimension ldc). With `identity_from = Some(c0)` the
 /// caller promises C = I[:, c0 .. c0+nc] (as in `orgqr`), so each panel only

@@ -748,7 +748,7 @@ fn ranked_columns_gpu(op: &'static str, r: &Rotated) -> Result<Vec<(f64, usize)>
 
 /// Records `dst[:, c] = src[..rows, idx[c]]·scale[c]` (no scaling where
 /// `scale` is `None`) for c < idx.len(), src with leading dimension `ld`.
-fn record_gather(
+pub(crate) fn record_gather(
     gpu: &Gpu,
     rec: &mut Recorder,
     op: &'static str,

@@ -9,6 +9,7 @@ use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
+use crate::ops::eigh_tridiag::eigh_tridiag;
 use crate::ops::jacobi::{eigh_small_gpu, svd_small_gpu};
 use crate::ops::linsolve::check_square;
 use crate::ops::qr::check_finite;
@@ -101,11 +102,24 @@ pub(crate) fn svdvals_of(op: &'static str, g: &GpuMatrix) -> Result<DVector<f32>
     Ok(DVector::from_column_slice(s.as_slice()))
 }
 
+/// Whether large `eigh` may take the tridiagonal route
+/// (`WGPU_LINALG_EIGH=jacobi` forces block Jacobi, for comparisons).
+fn tridiagonal_route() -> bool {
+    std::env::var("WGPU_LINALG_EIGH").map_or(true, |v| v != "jacobi")
+}
+
 /// eigh of one symmetric matrix beyond the one-workgroup size (lower
-/// triangle of `a` read), on the GPU: block Jacobi on A + s·I with
+/// triangle of `a` read), on the GPU: through the tridiagonal form
+/// ([`eigh_tridiag`]), or, where its eigenvectors could not be
+/// orthonormalized (tight clusters), block Jacobi on A + s·I with
 /// s = ‖A‖_∞ (positive semidefinite, so its singular vectors are A's
 /// eigenvectors), finished by [`finish_eigh_gpu`]; eigenvalues ascending.
 fn eigh_large_gpu(op: &'static str, a: &GpuMatrix) -> Result<(Vec<f32>, GpuMatrix)> {
+    if tridiagonal_route() {
+        if let Some((w, Some(v))) = eigh_tridiag(op, a, true)? {
+            return Ok((w, v));
+        }
+    }
     let sym = symmetrized_shifted(op, a, 0.0)?;
     // ‖A‖_∞ bounds the spectral radius
     let shift = sym.abs_sums(true)?.into_iter().fold(0.0, f64::max);
@@ -115,6 +129,17 @@ fn eigh_large_gpu(op: &'static str, a: &GpuMatrix) -> Result<(Vec<f32>, GpuMatri
     let b = symmetrized_shifted(op, a, shift as f32)?;
     let r = block_jacobi(op, &b)?;
     finish_eigh_gpu(op, &r, &sym)
+}
+
+/// Eigenvalues (ascending) of one symmetric matrix beyond the
+/// one-workgroup size: bisection on the tridiagonal form, no vectors.
+fn eigvalsh_large_gpu(op: &'static str, a: &GpuMatrix) -> Result<Vec<f32>> {
+    if tridiagonal_route() {
+        if let Some((w, _)) = eigh_tridiag(op, a, false)? {
+            return Ok(w);
+        }
+    }
+    Ok(eigh_large_gpu(op, a)?.0)
 }
 
 impl Context {
@@ -185,9 +210,10 @@ impl Context {
     /// Eigenvalues (ascending, as NumPy) and orthonormal eigenvectors (as
     /// columns) of the symmetric matrix whose lower triangle is A's.
     /// GPU route: two-sided Jacobi in one workgroup up to 64×64; beyond,
-    /// block one-sided Jacobi on A + s·I with s = ‖A‖_∞ (positive
-    /// semidefinite, so its singular vectors are A's eigenvectors), the
-    /// eigenvalues as Rayleigh quotients vᵀ(A + sI)v − s in f64.
+    /// reduction to tridiagonal form, bisection and twisted-factorization
+    /// eigenvectors, orthonormalized by CholeskyQR and transformed back
+    /// (`eigh_tridiag`); where that cannot orthonormalize them (tight
+    /// clusters), block one-sided Jacobi on A + s·I with s = ‖A‖_∞.
     pub fn eigh(&self, a: &DMatrix<f32>) -> Result<(DVector<f32>, DMatrix<f32>)> {
         self.eigh_route("eigh", a)
     }
@@ -202,6 +228,11 @@ impl Context {
             return Ok(DVector::zeros(0));
         }
         match decide(self, op, nominal_flops(op, n, 0, n, 1), 1)? {
+            Route::Gpu if n > SMALL => {
+                let gpu = self.gpu_or_err()?;
+                let w = gpu.scoped(|| eigvalsh_large_gpu(op, &self.upload(a)?))?;
+                Ok(DVector::from_vec(w))
+            }
             Route::Gpu => Ok(self.eigh_gpu(op, a)?.0),
             _ => Ok(svd_cpu::eigvalsh(a)),
         }

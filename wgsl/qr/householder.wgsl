@@ -302,8 +302,14 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
             storageBarrier();
         }
     }
-    // ---- T of the compact WY form (LAPACK larft, forward, columnwise):
-    // T[i, i] = tau_i; T[0:i, i] = −tau_i · T[0:i, 0:i] · (V[:, 0:i]ᵀ v_i)
+    build_t(t, j0, jb, m);
+}
+
+// T of the compact WY form of the jb reflectors of columns j0 .. j0+jb
+// (LAPACK larft, forward, columnwise) from V in `a` and tau in `taush`,
+// stored in columns j0 .. j0+jb of `tf` with exact zeros below the
+// diagonal: T[i, i] = tau_i; T[0:i, i] = −tau_i · T[0:i, 0:i] · (V[:, 0:i]ᵀ v_i).
+fn build_t(t: u32, j0: u32, jb: u32, m: u32) {
     for (var i = 0u; i < jb; i++) {
         let ti = taush[i];
         if (t == 0u) {
@@ -348,6 +354,19 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
             tf[idx] = select(0.0, tsh[r + c * NBMAX], r <= c);
         }
     }
+}
+
+// LAPACK larft alone: T of the panel j0 .. j0+jb of reflectors already
+// stored in `a` (V below the diagonal) and `tau` (one workgroup).
+@compute @workgroup_size(1024, 1, 1)
+fn larft_panel(@builtin(local_invocation_index) t: u32) {
+    let jb = min(p.jb, NBMAX);
+    if (t < jb) {
+        let k = p.j0 + t;
+        taush[t] = select(0.0, tau[k], k < arrayLength(&tau));
+    }
+    workgroupBarrier();
+    build_t(t, p.j0, jb, p.m);
 }
 
 fn sto(i: u32, j: u32, v: f32) {

@@ -1,0 +1,460 @@
+// Symmetric eigensolver for large matrices, in three kernels:
+//
+//   trd_column    one workgroup (1024 invocations), step s of the
+//                 reduction to tridiagonal form (LAPACK sytd2, lower):
+//                 from y = A22·v_{s−1} (left by trd_update) it forms
+//                 w_{s−1} = τ·y − (τ²/2)(yᵀv)·v, applies the rank-2 update
+//                 A22 −= v·wᵀ + w·vᵀ to column s only, writes d_s, and
+//                 builds the reflector of column s (LAPACK larfg):
+//                 v_s (1 at row s + 1), τ_s, e_s = β. v_s goes to a vector
+//                 slot and below the diagonal of column s + 1 of `h`,
+//                 τ_s to tau[s + 1] (so that `h`, `tau` hold the
+//                 reflectors in geqrf form, the first one the identity).
+//   trd_update    4 columns per workgroup (256 invocations): the rank-2
+//                 update of step s − 1 on rows and columns ≥ s + 1, fused
+//                 with the product y = A22·v_s of step s, so the trailing
+//                 matrix is read and written once per step.
+//   trd_vectors   one invocation per eigenvalue of the tridiagonal T
+//                 (split into unreduced blocks by the host): bisection on
+//                 Sturm counts for the k-th eigenvalue of its block, then
+//                 the eigenvector from the twisted factorization
+//                 T − λI = L₊D₊L₊ᵀ = U₋D₋U₋ᵀ at the twist r minimizing
+//                 |γ_r| (γ_k = D₊_k + D₋_k − (d_k − λ)): z_r = 1,
+//                 z_i = −(e_i/D₊_i)·z_{i+1} above r, z_{i+1} = −(e_i/D₋_{i+1})·z_i
+//                 below. Vector j is row j of `a` (n×n, so a warp writes
+//                 consecutive words); D₊ is kept there and D₋ in `vw`
+//                 while it is computed.
+//   trd_defect    max |G_ij − δ_ij| over the lower triangle of a Gram
+//                 matrix (atomic max of the bits of non-negative floats;
+//                 a NaN reads back as NaN).
+//
+// The input is scaled by the host so that ‖A‖_∞ < 1: no square in the
+// reflector norms overflows. Kernels run without runtime bounds checks:
+// every global access is guarded.
+
+struct TrdParams {
+    n: u32,       // order
+    s: u32,       // step (trd_column, trd_update); 1 = vectors (trd_vectors)
+    jobs: u32,    // eigenvalues to compute (trd_vectors)
+    pad0: u32,
+    pivmin: f32,  // smallest |pivot| of a Sturm sequence
+    atol: f32,    // absolute bisection tolerance
+    pad1: u32,
+    pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: TrdParams;
+// the matrix being reduced (n×n); the eigenvectors as rows (trd_vectors);
+// the Gram matrix (trd_defect)
+@group(0) @binding(1) var<storage, read_write> a: array<f32>;
+// 4n words: v slot 0 | v slot 1 | w | y (reduction); D₋ (trd_vectors)
+@group(0) @binding(2) var<storage, read_write> vw: array<f32>;
+// 2n words: d | e
+@group(0) @binding(3) var<storage, read_write> de: array<f32>;
+// n words: tau[0] = 0, tau[s + 1] = τ_s
+@group(0) @binding(4) var<storage, read_write> tau: array<f32>;
+// n×n: v_s below the diagonal of column s + 1
+@group(0) @binding(5) var<storage, read_write> h: array<f32>;
+// per eigenvalue: (first row, end row, index in the block, unused)
+@group(0) @binding(6) var<storage, read> jobs: array<vec4<u32>>;
+// per eigenvalue: (lower bound, upper bound, eigenvalue out, unused)
+@group(0) @binding(7) var<storage, read_write> lohi: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> flag: array<atomic<u32>>;
+
+const RG: u32 = 1024u;
+const UG: u32 = 256u;
+
+var<workgroup> red: array<f32, 1024>;
+var<workgroup> red2: array<f32, 32>;
+var<workgroup> ash: f32;
+var<workgroup> part4: array<vec4<f32>, 256>;
+var<workgroup> part4b: array<vec4<f32>, 32>;
+
+fn lda_(i: u32, j: u32) -> f32 {
+    let idx = i + j * p.n;
+    if (idx < arrayLength(&a)) {
+        return a[idx];
+    }
+    return 0.0;
+}
+
+fn sta(i: u32, j: u32, v: f32) {
+    let idx = i + j * p.n;
+    if (idx < arrayLength(&a)) {
+        a[idx] = v;
+    }
+}
+
+fn vget(k: u32) -> f32 {
+    if (k < arrayLength(&vw)) {
+        return vw[k];
+    }
+    return 0.0;
+}
+
+fn vset(k: u32, v: f32) {
+    if (k < arrayLength(&vw)) {
+        vw[k] = v;
+    }
+}
+
+fn deget(k: u32) -> f32 {
+    if (k < arrayLength(&de)) {
+        return de[k];
+    }
+    return 0.0;
+}
+
+fn deset(k: u32, v: f32) {
+    if (k < arrayLength(&de)) {
+        de[k] = v;
+    }
+}
+
+// Σ x over the workgroup of RG invocations (called in uniform control flow).
+fn wg_sum(t: u32, x: f32) -> f32 {
+    red[t] = x;
+    workgroupBarrier();
+    if (t < 32u) {
+        var z = 0.0;
+        for (var q = 0u; q < 32u; q++) {
+            z += red[t * 32u + q];
+        }
+        red2[t] = z;
+    }
+    workgroupBarrier();
+    var tot = 0.0;
+    for (var q = 0u; q < 32u; q++) {
+        tot += red2[q];
+    }
+    return tot;
+}
+
+@compute @workgroup_size(1024, 1, 1)
+fn trd_column(@builtin(local_invocation_index) t: u32) {
+    let n = p.n;
+    let s = p.s;
+    let vp = ((s + 1u) & 1u) * n; // slot of v_{s−1}
+    let vn = (s & 1u) * n;        // slot of v_s
+    let wo = 2u * n;
+    let yo = 3u * n;
+    // ---- w_{s−1} = τ·y − (τ²/2)(yᵀv)·v on rows ≥ s
+    var tp = 0.0;
+    var part = 0.0;
+    if (s > 0u) {
+        tp = select(0.0, tau[s], s < arrayLength(&tau));
+        for (var r = s + t; r < n; r += RG) {
+            part = fma(vget(yo + r), vget(vp + r), part);
+        }
+    }
+    let yv = wg_sum(t, part);
+    let c2 = 0.5 * tp * tp * yv;
+    var ws = 0.0;
+    if (s > 0u) {
+        ws = tp * vget(yo + s) - c2; // w at row s (v_{s−1}[s] = 1)
+    }
+    // ---- column s after the update; Σ x² below row s + 1
+    var ss = 0.0;
+    for (var r = s + t; r < n; r += RG) {
+        var x = lda_(r, s);
+        if (s > 0u) {
+            let vr = vget(vp + r);
+            let wr = tp * vget(yo + r) - c2 * vr;
+            vset(wo + r, wr);
+            x = x - vr * ws - wr;
+        }
+        sta(r, s, x);
+        if (r == s) {
+            deset(s, x);
+        } else if (r == s + 1u) {
+            ash = x;
+        } else {
+            ss = fma(x, x, ss);
+        }
+    }
+    let sx = wg_sum(t, ss);
+    if (s + 1u < n) {
+        // ---- reflector of column s (larfg)
+        let alpha = ash;
+        var tj = 0.0;
+        var beta = alpha;
+        var scale = 0.0;
+        if (sx > 0.0) {
+            let nr = sqrt(fma(alpha, alpha, sx));
+            beta = select(nr, -nr, alpha >= 0.0);
+            tj = (beta - alpha) / beta;
+            scale = 1.0 / (alpha - beta);
+        }
+        if (t == 0u) {
+            deset(n + s, beta);
+            if (s + 1u < arrayLength(&tau)) {
+                tau[s + 1u] = tj;
+            }
+        }
+        // the same rows per invocation as above (each reads what it wrote)
+        for (var r = s + t; r < n; r += RG) {
+            if (r > s) {
+                var v = 1.0;
+                if (r > s + 1u) {
+                    v = lda_(r, s) * scale;
+                    let hi = r + (s + 1u) * n;
+                    if (hi < arrayLength(&h)) {
+                        h[hi] = v;
+                    }
+                }
+                vset(vn + r, v);
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn trd_update(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let n = p.n;
+    let s = p.s;
+    let vp = ((s + 1u) & 1u) * n;
+    let vn = (s & 1u) * n;
+    let wo = 2u * n;
+    let yo = 3u * n;
+    let c0 = s + 1u + 4u * wid.x;
+    let upd = s > 0u;
+    var wc = vec4<f32>(0.0);
+    var vc = vec4<f32>(0.0);
+    if (upd) {
+        for (var q = 0u; q < 4u; q++) {
+            wc[q] = vget(wo + c0 + q);
+            vc[q] = vget(vp + c0 + q);
+        }
+    }
+    var acc = vec4<f32>(0.0);
+    for (var r = s + 1u + t; r < n; r += UG) {
+        let xr = vget(vn + r);
+        var vr = 0.0;
+        var wr = 0.0;
+        if (upd) {
+            vr = vget(vp + r);
+            wr = vget(wo + r);
+        }
+        for (var q = 0u; q < 4u; q++) {
+            let c = c0 + q;
+            if (c < n) {
+                var x = lda_(r, c);
+                if (upd) {
+                    x = x - (vr * wc[q] + wr * vc[q]);
+                    sta(r, c, x);
+                }
+                acc[q] = fma(x, xr, acc[q]);
+            }
+        }
+    }
+    part4[t] = acc;
+    workgroupBarrier();
+    if (t < 32u) {
+        var z = vec4<f32>(0.0);
+        for (var q = 0u; q < 8u; q++) {
+            z += part4[t * 8u + q];
+        }
+        part4b[t] = z;
+    }
+    workgroupBarrier();
+    if (t < 4u) {
+        var z = 0.0;
+        for (var q = 0u; q < 32u; q++) {
+            z += part4b[q][t];
+        }
+        let c = c0 + t;
+        if (c < n) {
+            vset(yo + c, z);
+        }
+    }
+}
+
+// Pivot of a Sturm sequence kept away from zero.
+fn guarded(q: f32) -> f32 {
+    if (abs(q) < p.pivmin) {
+        return -p.pivmin;
+    }
+    return q;
+}
+
+// Number of eigenvalues below x of the block of rows b0 .. b1.
+fn sturm(b0: u32, b1: u32, x: f32) -> u32 {
+    let n = p.n;
+    var q = guarded(deget(b0) - x);
+    var cnt = select(0u, 1u, q < 0.0);
+    for (var i = b0 + 1u; i < b1; i++) {
+        let e = deget(n + i - 1u);
+        q = guarded((deget(i) - x) - e * (e / q));
+        cnt += select(0u, 1u, q < 0.0);
+    }
+    return cnt;
+}
+
+fn yget(j: u32, i: u32) -> f32 {
+    let idx = j + i * p.n;
+    if (idx < arrayLength(&a)) {
+        return a[idx];
+    }
+    return 0.0;
+}
+
+fn yset(j: u32, i: u32, v: f32) {
+    let idx = j + i * p.n;
+    if (idx < arrayLength(&a)) {
+        a[idx] = v;
+    }
+}
+
+fn dmget(j: u32, i: u32) -> f32 {
+    return vget(j + i * p.n);
+}
+
+@compute @workgroup_size(32, 1, 1)
+fn trd_vectors(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x;
+    if (j >= p.jobs || j >= arrayLength(&jobs) || j >= arrayLength(&lohi)) {
+        return;
+    }
+    let n = p.n;
+    let job = jobs[j];
+    let b0 = job.x;
+    let b1 = job.y;
+    let k = job.z;
+    var lo = lohi[j].x;
+    var hi = lohi[j].y;
+    // ---- bisection: count(lo) ≤ k < count(hi)
+    for (var it = 0u; it < 128u; it++) {
+        let mid = 0.5 * (lo + hi);
+        let tol = p.atol + 2.0 * 1.1920929e-7 * max(abs(lo), abs(hi));
+        if (hi - lo <= tol || mid <= lo || mid >= hi) {
+            break;
+        }
+        if (sturm(b0, b1, mid) > k) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let lam = 0.5 * (lo + hi);
+    lohi[j].z = lam;
+    if (p.s == 0u) {
+        return;
+    }
+    // ---- twisted factorization: D₊ forward (into the row of the vector),
+    // D₋ backward (into vw), the twist where |γ| is smallest
+    var dp = 1.0;
+    for (var i = b0; i < b1; i++) {
+        var q = deget(i) - lam;
+        if (i > b0) {
+            let e = deget(n + i - 1u);
+            q = q - e * (e / dp);
+        }
+        dp = guarded(q);
+        yset(j, i, dp);
+    }
+    var dm = 1.0;
+    var best = 3.0e38;
+    var r = b1 - 1u;
+    for (var i = b1; i > b0; i--) {
+        let ii = i - 1u;
+        let di = deget(ii) - lam;
+        var q = di;
+        if (ii + 1u < b1) {
+            let e = deget(n + ii);
+            q = q - e * (e / dm);
+        }
+        dm = guarded(q);
+        vset(j + ii * n, dm);
+        let g = abs(yget(j, ii) + dm - di);
+        if (g < best) {
+            best = g;
+            r = ii;
+        }
+    }
+    // ---- z from the twist outwards; then unit length, zeros outside
+    yset(j, r, 1.0);
+    var nz = 1.0;
+    var z = 1.0;
+    for (var i = r; i > b0; i--) {
+        let ii = i - 1u;
+        z = -(deget(n + ii) / yget(j, ii)) * z;
+        yset(j, ii, z);
+        nz = fma(z, z, nz);
+    }
+    z = 1.0;
+    for (var i = r; i + 1u < b1; i++) {
+        z = -(deget(n + i) / dmget(j, i + 1u)) * z;
+        yset(j, i + 1u, z);
+        nz = fma(z, z, nz);
+    }
+    let inv = 1.0 / sqrt(nz);
+    for (var i = 0u; i < n; i++) {
+        if (i < b0 || i >= b1) {
+            yset(j, i, 0.0);
+        } else {
+            yset(j, i, yget(j, i) * inv);
+        }
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn trd_defect(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nw: vec3<u32>,
+) {
+    let n = p.n;
+    // columns wid.x, wid.x + groups, …; rows ≥ the column
+    var mx = 0.0;
+    var bad = false;
+    for (var c = wid.x; c < n; c += nw.x) {
+        for (var r = c + t; r < n; r += UG) {
+            let g = lda_(r, c) - select(0.0, 1.0, r == c);
+            let bits = bitcast<u32>(g) & 0x7fffffffu;
+            bad = bad || bits > 0x7f800000u;
+            mx = max(mx, abs(g));
+        }
+    }
+    // a NaN anywhere reads back as NaN (its bits exceed those of +inf;
+    // tested on the bits, since a compiler may assume x == x)
+    red[t] = bitcast<f32>(select(bitcast<u32>(mx), 0x7fc00000u, bad));
+    workgroupBarrier();
+    if (t == 0u) {
+        var z = 0u;
+        for (var q = 0u; q < UG; q++) {
+            z = max(z, bitcast<u32>(red[q]) & 0x7fffffffu);
+        }
+        if (arrayLength(&flag) > 0u) {
+            atomicMax(&flag[0], z);
+        }
+    }
+}
+
+// max over i of max(0, 1 − L_ii) for the Cholesky factor L of a Gram
+// matrix of unit vectors (1 − L_ii is the part of vector i that lies in
+// the span of the earlier ones); NaN bits for a NaN.
+@compute @workgroup_size(256, 1, 1)
+fn trd_pivots(@builtin(local_invocation_index) t: u32) {
+    let n = p.n;
+    var mx = 0.0;
+    var bad = false;
+    for (var i = t; i < n; i += UG) {
+        let l = lda_(i, i);
+        bad = bad || (bitcast<u32>(l) & 0x7fffffffu) > 0x7f800000u;
+        mx = max(mx, 1.0 - l);
+    }
+    red[t] = bitcast<f32>(select(bitcast<u32>(mx), 0x7fc00000u, bad));
+    workgroupBarrier();
+    if (t == 0u) {
+        var z = 0u;
+        for (var q = 0u; q < UG; q++) {
+            z = max(z, bitcast<u32>(red[q]) & 0x7fffffffu);
+        }
+        if (arrayLength(&flag) > 0u) {
+            atomicMax(&flag[0], z);
+        }
+    }
+}
