@@ -300,6 +300,36 @@ fn spectrum_factors(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
 /// on [`known_spectrum`]: the largest error of a singular value relative
 /// to σ₁, and the largest sine of the angle between a computed right
 /// vector and the exact top-k right subspace.
+/// Residual ‖AV − VΛ‖_F/‖A‖_F and ‖VᵀV − I‖_F of `eigh` of the symmetric
+/// matrix `a` (lower triangle), the products as f32 GEMMs on the GPU and
+/// the norms in f64 (so a few n·ε of the figures is the check's own
+/// rounding).
+fn eigh_accuracy(
+    ctx: &Context,
+    a: &DMatrix<f32>,
+    ga: &wgpu_linalg::GpuMatrix,
+) -> Result<(f64, f64), Box<dyn std::error::Error>> {
+    let n = a.nrows();
+    let sym = DMatrix::from_fn(n, n, |i, j| if i >= j { a[(i, j)] } else { a[(j, i)] });
+    let (w, v) = ga.eigh()?;
+    let (w, v) = (w.download()?, v.download()?);
+    let gpu = ctx.with_route(Route::Gpu);
+    let av = gpu.matmul(&sym, &v)?;
+    let vtv = gpu.matmul_t(&v, true, &v, false)?;
+    let mut r2 = 0.0f64;
+    let mut o2 = 0.0f64;
+    for j in 0..n {
+        for i in 0..n {
+            let r = f64::from(av[(i, j)]) - f64::from(v[(i, j)]) * f64::from(w[j]);
+            r2 += r * r;
+            let o = f64::from(vtv[(i, j)]) - if i == j { 1.0 } else { 0.0 };
+            o2 += o * o;
+        }
+    }
+    let an = sym.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
+    Ok((r2.sqrt() / an, o2.sqrt()))
+}
+
 fn topk_accuracy(sv: &[f32], vt: &DMatrix<f32>, n: usize) -> (f64, f64) {
     let (_, s, v) = spectrum_factors(n);
     let k = sv.len();
@@ -489,6 +519,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "  svd_topk accuracy: max |σ̂ − σ|/σ₁ {sv_err:.3e}, max sin θ {sin:.3e}"
                     );
                     accuracy = Some(json!({"sv_err": sv_err, "sin_theta": sin}));
+                }
+                if c.op == "eigh" && c.batch == 1 {
+                    let (res, orth) = eigh_accuracy(&ctx, &x.a[0], &ga)?;
+                    eprintln!("  eigh accuracy: ‖AV − VΛ‖_F/‖A‖_F {res:.3e}, ‖VᵀV − I‖_F {orth:.3e}");
+                    accuracy = Some(json!({"residual": res, "orthogonality": orth}));
                 }
                 (ms, gpu_ms)
             };
