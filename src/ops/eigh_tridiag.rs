@@ -65,6 +65,10 @@ pub(crate) fn eigh_tridiag(
     let gpu = a.gpu();
     let ctx = &a.ctx;
     let n = a.rows;
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| {
+        log::debug!(target: "wgpu_linalg::svd", "{op} {n}: {what} done at {:.3} ms", clock.elapsed().as_secs_f64() * 1e3);
+    };
     let sym = symmetrized_shifted(op, a, 0.0)?;
     let inf_norm = sym.abs_sums(true)?.into_iter().fold(0.0, f64::max);
     if !inf_norm.is_finite() {
@@ -114,7 +118,7 @@ pub(crate) fn eigh_tridiag(
         u.s = s as u32;
         gpu.launch(
             &mut rec,
-            "eigh trd column",
+            "eigh column",
             Kernel::Tridiag,
             "trd_column",
             &[],
@@ -126,7 +130,7 @@ pub(crate) fn eigh_tridiag(
             let cols = n - s - 1;
             gpu.launch(
                 &mut rec,
-                &format!("eigh trd update {cols}"),
+                &format!("eigh update {cols}"),
                 Kernel::Tridiag,
                 "trd_update",
                 &[],
@@ -138,7 +142,9 @@ pub(crate) fn eigh_tridiag(
     }
     gpu.submit(rec);
     drop(work);
+    lap("scaling");
     let de_host = gpu.read_f32(de.buffer(), 0, (2 * n) as u64)?;
+    lap("tridiagonal reduction");
     let d: Vec<f64> = de_host[..n].iter().map(|&x| f64::from(x)).collect();
     let ev: Vec<f64> = de_host[n..2 * n - 1]
         .iter()
@@ -193,6 +199,7 @@ pub(crate) fn eigh_tridiag(
     gpu.submit(rec);
     drop(scratch);
     let found = gpu.read_f32(lohi.buffer(), 0, (4 * n) as u64)?;
+    lap("bisection and vectors");
     let lam: Vec<f32> = (0..n).map(|j| found[4 * j + 2]).collect();
     if lam.iter().any(|x| !x.is_finite()) {
         return Err(Error::NonFinite { op });
@@ -222,6 +229,7 @@ pub(crate) fn eigh_tridiag(
         defect = orth_defect(gpu, op, &yt)?;
     }
     log::debug!(target: "wgpu_linalg::svd", "{op} {n}: tridiagonal route, {passes} CholeskyQR passes, defect {defect:.2e}");
+    lap("CholeskyQR");
 
     // ---- Z = Q·Y, columns in ascending order of the eigenvalues
     let y = yt.transpose()?;
@@ -230,6 +238,10 @@ pub(crate) fn eigh_tridiag(
     let f = record_larft(gpu, &mut qrec, h, tau, op)?;
     record_apply_q(gpu, &mut qrec, &f, false, y.buffer(), n, n, None, op)?;
     qrec.submit(gpu);
+    if log::log_enabled!(target: "wgpu_linalg::svd", log::Level::Debug) {
+        gpu.read_f32(y.buffer(), 0, 1)?;
+        lap("back-transformation");
+    }
     let sorted = order.iter().enumerate().all(|(i, &j)| i == j);
     let z = if sorted {
         y
