@@ -326,7 +326,11 @@ fn eigh_accuracy(
             o2 += o * o;
         }
     }
-    let an = sym.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
+    let an = sym
+        .iter()
+        .map(|&x| f64::from(x).powi(2))
+        .sum::<f64>()
+        .sqrt();
     Ok((r2.sqrt() / an, o2.sqrt()))
 }
 
@@ -522,7 +526,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 if c.op == "eigh" && c.batch == 1 {
                     let (res, orth) = eigh_accuracy(&ctx, &x.a[0], &ga)?;
-                    eprintln!("  eigh accuracy: ‖AV − VΛ‖_F/‖A‖_F {res:.3e}, ‖VᵀV − I‖_F {orth:.3e}");
+                    eprintln!(
+                        "  eigh accuracy: ‖AV − VΛ‖_F/‖A‖_F {res:.3e}, ‖VᵀV − I‖_F {orth:.3e}"
+                    );
                     accuracy = Some(json!({"residual": res, "orthogonality": orth}));
                 }
                 (ms, gpu_ms)

@@ -15,7 +15,8 @@
 //! Cholesky, triangular solve): it mixes a vector only with those whose
 //! eigenvalues are close, which keeps the residuals small. A second pass
 //! runs when the measured defect ‖YᵀY − I‖_max after the first exceeds
-//! 4·√n·ε. Finally Z = Q·Y by the blocked compact-WY application of the
+//! 4·√n·ε. The reduction is submitted every 256 columns, so the GPU works
+//! while the host records the rest. Finally Z = Q·Y by the blocked compact-WY application of the
 //! reflectors (`larft` + `larfb` as in QR). Cost: 4n³/3 flops of
 //! matrix–vector work in the reduction (memory bound, 2n dispatches),
 //! O(n²) per eigenvalue for bisection and vectors, 2n³ + n³/3 flops for
@@ -115,6 +116,10 @@ pub(crate) fn eigh_tridiag(
         (5, h.buffer()),
     ];
     for s in 0..n {
+        if s > 0 && s % 256 == 0 {
+            // the GPU starts while the host records the next steps
+            gpu.submit(std::mem::replace(&mut rec, gpu.encoder(op)));
+        }
         u.s = s as u32;
         gpu.launch(
             &mut rec,
@@ -214,19 +219,22 @@ pub(crate) fn eigh_tridiag(
 
     // ---- orthonormalize the rows of Yᵀ (CholeskyQR, at most two passes)
     let tol = 4.0 * (n as f64).sqrt() * EPS;
-    let mut defect = orth_defect(gpu, op, &yt)?;
     let mut passes = 0;
-    while !(defect <= tol) {
-        if passes == 2 || defect.is_nan() {
-            log::debug!(target: "wgpu_linalg::svd", "{op}: tridiagonal eigenvectors not orthonormal ({defect:.2e} after {passes} passes): Jacobi route");
-            return Ok(None);
-        }
+    let mut defect;
+    loop {
         if !cholqr_rows(gpu, op, &yt)? {
             log::debug!(target: "wgpu_linalg::svd", "{op}: Gram matrix of the tridiagonal eigenvectors not positive definite: Jacobi route");
             return Ok(None);
         }
         passes += 1;
         defect = orth_defect(gpu, op, &yt)?;
+        if defect <= tol {
+            break;
+        }
+        if passes == 2 || defect.is_nan() {
+            log::debug!(target: "wgpu_linalg::svd", "{op}: tridiagonal eigenvectors not orthonormal ({defect:.2e} after {passes} passes): Jacobi route");
+            return Ok(None);
+        }
     }
     log::debug!(target: "wgpu_linalg::svd", "{op} {n}: tridiagonal route, {passes} CholeskyQR passes, defect {defect:.2e}");
     lap("CholeskyQR");

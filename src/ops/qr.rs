@@ -455,8 +455,8 @@ pub(crate) fn record_geqrf(
 /// The factors of reflectors that are already stored in LAPACK form (`h`:
 /// V below the diagonal, the diagonal and above ignored; `tau`: k×1), as
 /// another algorithm (the tridiagonal reduction of `eigh`) leaves them:
-/// records the T factor of every panel (`larft`, one workgroup per panel)
-/// so that [`record_apply_q`] can apply Q.
+/// records the T factor of every panel (`larft`, one workgroup per panel,
+/// all panels in one dispatch) so that [`record_apply_q`] can apply Q.
 pub(crate) fn record_larft(
     gpu: &Gpu,
     rec: &mut QrRec,
@@ -471,25 +471,24 @@ pub(crate) fn record_larft(
     rec.keep_matrix(&h);
     rec.keep_matrix(&tau);
     rec.keep_shared(&t);
-    let mut u = QrUniform {
-        m: u32_of(op, m)?,
-        n: u32_of(op, n)?,
-        lda: u32_of(op, m)?,
-        ldt: nb as u32,
-        ..Default::default()
-    };
-    for (j0, jb) in panels(k, nb) {
-        u.j0 = j0 as u32;
-        u.jb = jb as u32;
+    if k > 0 {
+        let u = QrUniform {
+            m: u32_of(op, m)?,
+            n: u32_of(op, k)?,
+            lda: u32_of(op, m)?,
+            jb: nb as u32,
+            ldt: nb as u32,
+            ..Default::default()
+        };
         gpu.launch(
             &mut rec.rec,
-            &format!("{op} larft panel {}x{jb}", m - j0),
+            &format!("{op} larft {m}x{k} nb {nb}"),
             Kernel::QrBlocked,
             "larft_panel",
             &[],
             &params_bytes(&u),
             &[(1, h.buffer()), (2, tau.buffer()), (3, t.buffer())],
-            [1, 1, 1],
+            [u32_of(op, k.div_ceil(nb))?, 1, 1],
         );
     }
     Ok(Factors { h, tau, t, nb })

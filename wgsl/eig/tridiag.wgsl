@@ -130,6 +130,10 @@ fn wg_sum(t: u32, x: f32) -> f32 {
     return tot;
 }
 
+// Rows of column s each invocation of trd_column keeps in registers
+// (rows s + t + k·RG, k < KR); rows beyond s + KR·RG go through memory.
+const KR: u32 = 8u;
+
 @compute @workgroup_size(1024, 1, 1)
 fn trd_column(@builtin(local_invocation_index) t: u32) {
     let n = p.n;
@@ -138,39 +142,68 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
     let vn = (s & 1u) * n;        // slot of v_s
     let wo = 2u * n;
     let yo = 3u * n;
-    // ---- w_{s−1} = τ·y − (τ²/2)(yᵀv)·v on rows ≥ s
+    let first = s == 0u;
+    // ---- w_{s−1} = τ·y − (τ²/2)(yᵀv)·v on rows ≥ s (all loads first)
     var tp = 0.0;
-    var part = 0.0;
-    if (s > 0u) {
+    if (!first) {
         tp = select(0.0, tau[s], s < arrayLength(&tau));
-        for (var r = s + t; r < n; r += RG) {
+    }
+    var xa: array<f32, KR>;
+    var ya: array<f32, KR>;
+    var va: array<f32, KR>;
+    var part = 0.0;
+    for (var k = 0u; k < KR; k++) {
+        let r = s + t + k * RG;
+        let ok = r < n;
+        xa[k] = select(0.0, lda_(r, s), ok);
+        if (!first) {
+            ya[k] = select(0.0, vget(yo + r), ok);
+            va[k] = select(0.0, vget(vp + r), ok);
+            part = fma(ya[k], va[k], part);
+        }
+    }
+    if (!first) {
+        for (var r = s + t + KR * RG; r < n; r += RG) {
             part = fma(vget(yo + r), vget(vp + r), part);
         }
     }
     let yv = wg_sum(t, part);
     let c2 = 0.5 * tp * tp * yv;
     var ws = 0.0;
-    if (s > 0u) {
+    if (!first) {
         ws = tp * vget(yo + s) - c2; // w at row s (v_{s−1}[s] = 1)
     }
     // ---- column s after the update; Σ x² below row s + 1
     var ss = 0.0;
-    for (var r = s + t; r < n; r += RG) {
+    for (var k = 0u; k < KR; k++) {
+        let r = s + t + k * RG;
+        if (r < n) {
+            var x = xa[k];
+            if (!first) {
+                let wr = tp * ya[k] - c2 * va[k];
+                vset(wo + r, wr);
+                x = x - va[k] * ws - wr;
+            }
+            xa[k] = x;
+            if (r == s) {
+                deset(s, x);
+            } else if (r == s + 1u) {
+                ash = x;
+            } else {
+                ss = fma(x, x, ss);
+            }
+        }
+    }
+    for (var r = s + t + KR * RG; r < n; r += RG) {
         var x = lda_(r, s);
-        if (s > 0u) {
+        if (!first) {
             let vr = vget(vp + r);
             let wr = tp * vget(yo + r) - c2 * vr;
             vset(wo + r, wr);
             x = x - vr * ws - wr;
         }
         sta(r, s, x);
-        if (r == s) {
-            deset(s, x);
-        } else if (r == s + 1u) {
-            ash = x;
-        } else {
-            ss = fma(x, x, ss);
-        }
+        ss = fma(x, x, ss);
     }
     let sx = wg_sum(t, ss);
     if (s + 1u < n) {
@@ -191,20 +224,30 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
                 tau[s + 1u] = tj;
             }
         }
-        // the same rows per invocation as above (each reads what it wrote)
-        for (var r = s + t; r < n; r += RG) {
-            if (r > s) {
+        for (var k = 0u; k < KR; k++) {
+            let r = s + t + k * RG;
+            if (r > s && r < n) {
                 var v = 1.0;
                 if (r > s + 1u) {
-                    v = lda_(r, s) * scale;
-                    let hi = r + (s + 1u) * n;
-                    if (hi < arrayLength(&h)) {
-                        h[hi] = v;
-                    }
+                    v = xa[k] * scale;
+                    hset(r, s + 1u, v);
                 }
                 vset(vn + r, v);
             }
         }
+        // the rows beyond the registers: each invocation reads what it wrote
+        for (var r = s + t + KR * RG; r < n; r += RG) {
+            let v = lda_(r, s) * scale;
+            hset(r, s + 1u, v);
+            vset(vn + r, v);
+        }
+    }
+}
+
+fn hset(i: u32, j: u32, v: f32) {
+    let idx = i + j * p.n;
+    if (idx < arrayLength(&h)) {
+        h[idx] = v;
     }
 }
 
@@ -230,24 +273,38 @@ fn trd_update(
         }
     }
     var acc = vec4<f32>(0.0);
-    for (var r = s + 1u + t; r < n; r += UG) {
-        let xr = vget(vn + r);
-        var vr = 0.0;
-        var wr = 0.0;
-        if (upd) {
-            vr = vget(vp + r);
-            wr = vget(wo + r);
-        }
-        for (var q = 0u; q < 4u; q++) {
-            let c = c0 + q;
-            if (c < n) {
-                var x = lda_(r, c);
-                if (upd) {
-                    x = x - (vr * wc[q] + wr * vc[q]);
-                    sta(r, c, x);
-                }
-                acc[q] = fma(x, xr, acc[q]);
+    // four rows per invocation per round, all sixteen loads issued before
+    // the first store (a store to `a` would keep later loads behind it)
+    for (var r0 = s + 1u + t; r0 < n; r0 += 4u * UG) {
+        var xr: array<f32, 4>;
+        var vr: array<f32, 4>;
+        var wr: array<f32, 4>;
+        var x: array<vec4<f32>, 4>;
+        for (var u = 0u; u < 4u; u++) {
+            let r = r0 + u * UG;
+            let ok = r < n;
+            xr[u] = select(0.0, vget(vn + r), ok);
+            if (upd) {
+                vr[u] = select(0.0, vget(vp + r), ok);
+                wr[u] = select(0.0, vget(wo + r), ok);
             }
+            for (var q = 0u; q < 4u; q++) {
+                x[u][q] = select(0.0, lda_(r, c0 + q), ok && c0 + q < n);
+            }
+        }
+        for (var u = 0u; u < 4u; u++) {
+            let r = r0 + u * UG;
+            if (upd) {
+                x[u] = x[u] - (vr[u] * wc + wr[u] * vc);
+                if (r < n) {
+                    for (var q = 0u; q < 4u; q++) {
+                        if (c0 + q < n) {
+                            sta(r, c0 + q, x[u][q]);
+                        }
+                    }
+                }
+            }
+            acc = fma(x[u], vec4<f32>(xr[u]), acc);
         }
     }
     part4[t] = acc;

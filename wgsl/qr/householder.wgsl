@@ -356,17 +356,22 @@ fn build_t(t: u32, j0: u32, jb: u32, m: u32) {
     }
 }
 
-// LAPACK larft alone: T of the panel j0 .. j0+jb of reflectors already
-// stored in `a` (V below the diagonal) and `tau` (one workgroup).
+// LAPACK larft alone: T of every panel of reflectors already stored in
+// `a` (V below the diagonal) and `tau`, one workgroup per panel (panel
+// w at columns w·jb .., its width min(jb, n − w·jb), n = p.n ≤ m).
 @compute @workgroup_size(1024, 1, 1)
-fn larft_panel(@builtin(local_invocation_index) t: u32) {
-    let jb = min(p.jb, NBMAX);
+fn larft_panel(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let j0 = wid.x * p.jb;
+    let jb = min(min(p.jb, NBMAX), p.n - min(j0, p.n));
     if (t < jb) {
-        let k = p.j0 + t;
+        let k = j0 + t;
         taush[t] = select(0.0, tau[k], k < arrayLength(&tau));
     }
     workgroupBarrier();
-    build_t(t, p.j0, jb, p.m);
+    build_t(t, j0, jb, p.m);
 }
 
 fn sto(i: u32, j: u32, v: f32) {
