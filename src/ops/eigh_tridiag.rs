@@ -8,7 +8,8 @@
 //! while it forms the next product A₂₂·v (the trailing matrix is read and
 //! written once per step). The host reads d and e (2n floats), splits T
 //! where an off-diagonal is negligible (|e_i| ≤ √n·ε·‖T‖), and one invocation
-//! per eigenvalue finds it by bisection on Sturm counts and its vector by
+//! per eigenvalue finds it by multisection on Sturm counts (32 points a
+//! round, one workgroup each) and one invocation its vector by
 //! the twisted factorization of T − λI (one pass, no iteration). Vectors
 //! of close eigenvalues are not orthogonal to working precision from that
 //! alone, so Y is orthonormalized by CholeskyQR (Gram YᵀY as a GEMM,
@@ -97,11 +98,11 @@ pub(crate) fn eigh_tridiag(
     rec.clear_buffer(h.buffer(), 0, None);
     rec.clear_buffer(de.buffer(), 0, None);
     let max_groups = gpu.max_groups() as usize;
-    if n.div_ceil(4) > max_groups {
+    if n.div_ceil(8) > max_groups {
         return Err(Error::TooLarge {
             op,
             bytes: (n as u64) * (n as u64) * 4,
-            limit: (max_groups as u64 * 4).pow(2) * 4,
+            limit: (max_groups as u64 * 8).pow(2) * 4,
         });
     }
     let mut u = TrdUniform {
@@ -141,7 +142,7 @@ pub(crate) fn eigh_tridiag(
                 &[],
                 &params_bytes(&u),
                 &binds_reduce[..2],
-                [cols.div_ceil(4) as u32, 1, 1],
+                [cols.div_ceil(8) as u32, 1, 1],
             );
         }
     }
@@ -185,22 +186,36 @@ pub(crate) fn eigh_tridiag(
         ..Default::default()
     };
     let mut rec = gpu.encoder(op);
+    let max_groups = gpu.max_groups() as usize;
+    let gx = n.min(max_groups);
     gpu.launch(
         &mut rec,
-        &format!("eigh trd vectors {n}"),
+        &format!("eigh bisection {n}"),
         Kernel::Tridiag,
-        "trd_vectors",
+        "trd_bisect",
         &[],
         &params_bytes(&v),
-        &[
-            (1, yt.buffer()),
-            (2, scratch.buffer()),
-            (3, de.buffer()),
-            (6, jobs_buf.buffer()),
-            (7, lohi.buffer()),
-        ],
-        [n.div_ceil(32) as u32, 1, 1],
+        &[(3, de.buffer()), (6, jobs_buf.buffer()), (7, lohi.buffer())],
+        [gx as u32, u32_of(op, n.div_ceil(gx))?, 1],
     );
+    if vectors {
+        gpu.launch(
+            &mut rec,
+            &format!("eigh vectors {n}"),
+            Kernel::Tridiag,
+            "trd_vectors",
+            &[],
+            &params_bytes(&v),
+            &[
+                (1, yt.buffer()),
+                (2, scratch.buffer()),
+                (3, de.buffer()),
+                (6, jobs_buf.buffer()),
+                (7, lohi.buffer()),
+            ],
+            [n.div_ceil(32) as u32, 1, 1],
+        );
+    }
     gpu.submit(rec);
     drop(scratch);
     let found = gpu.read_f32(lohi.buffer(), 0, (4 * n) as u64)?;

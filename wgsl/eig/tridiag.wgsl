@@ -10,14 +10,15 @@
 //                 slot and below the diagonal of column s + 1 of `h`,
 //                 τ_s to tau[s + 1] (so that `h`, `tau` hold the
 //                 reflectors in geqrf form, the first one the identity).
-//   trd_update    4 columns per workgroup (256 invocations): the rank-2
+//   trd_update    8 columns per workgroup (256 invocations): the rank-2
 //                 update of step s − 1 on rows and columns ≥ s + 1, fused
 //                 with the product y = A22·v_s of step s, so the trailing
 //                 matrix is read and written once per step.
-//   trd_vectors   one invocation per eigenvalue of the tridiagonal T
-//                 (split into unreduced blocks by the host): bisection on
-//                 Sturm counts for the k-th eigenvalue of its block, then
-//                 the eigenvector from the twisted factorization
+//   trd_bisect    one workgroup of 32 per eigenvalue of the tridiagonal T
+//                 (split into unreduced blocks by the host): multisection
+//                 on Sturm counts for the k-th eigenvalue of its block.
+//   trd_vectors   one invocation per eigenvalue: the eigenvector from
+//                 the twisted factorization
 //                 T − λI = L₊D₊L₊ᵀ = U₋D₋U₋ᵀ at the twist r minimizing
 //                 |γ_r| (γ_k = D₊_k + D₋_k − (d_k − λ)): z_r = 1,
 //                 z_i = −(e_i/D₊_i)·z_{i+1} above r, z_{i+1} = −(e_i/D₋_{i+1})·z_i
@@ -67,8 +68,8 @@ const UG: u32 = 256u;
 var<workgroup> red: array<f32, 1024>;
 var<workgroup> red2: array<f32, 32>;
 var<workgroup> ash: f32;
-var<workgroup> part4: array<vec4<f32>, 256>;
-var<workgroup> part4b: array<vec4<f32>, 32>;
+var<workgroup> ured: array<f32, 2048>;
+var<workgroup> ured2: array<f32, 256>;
 
 fn lda_(i: u32, j: u32) -> f32 {
     let idx = i + j * p.n;
@@ -118,7 +119,7 @@ fn wg_sum(t: u32, x: f32) -> f32 {
     if (t < 32u) {
         var z = 0.0;
         for (var q = 0u; q < 32u; q++) {
-            z += red[t * 32u + q];
+            z += red[q * 32u + t];
         }
         red2[t] = z;
     }
@@ -148,18 +149,15 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
     if (!first) {
         tp = select(0.0, tau[s], s < arrayLength(&tau));
     }
+    // (only x stays in registers: y and v are read again, from cache)
     var xa: array<f32, KR>;
-    var ya: array<f32, KR>;
-    var va: array<f32, KR>;
     var part = 0.0;
     for (var k = 0u; k < KR; k++) {
         let r = s + t + k * RG;
         let ok = r < n;
         xa[k] = select(0.0, lda_(r, s), ok);
         if (!first) {
-            ya[k] = select(0.0, vget(yo + r), ok);
-            va[k] = select(0.0, vget(vp + r), ok);
-            part = fma(ya[k], va[k], part);
+            part = fma(select(0.0, vget(yo + r), ok), select(0.0, vget(vp + r), ok), part);
         }
     }
     if (!first) {
@@ -180,9 +178,10 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
         if (r < n) {
             var x = xa[k];
             if (!first) {
-                let wr = tp * ya[k] - c2 * va[k];
+                let vr = vget(vp + r);
+                let wr = tp * vget(yo + r) - c2 * vr;
                 vset(wo + r, wr);
-                x = x - va[k] * ws - wr;
+                x = x - vr * ws - wr;
             }
             xa[k] = x;
             if (r == s) {
@@ -251,6 +250,9 @@ fn hset(i: u32, j: u32, v: f32) {
     }
 }
 
+// Columns of the trailing matrix per trd_update workgroup.
+const UC: u32 = 8u;
+
 @compute @workgroup_size(256, 1, 1)
 fn trd_update(
     @builtin(local_invocation_index) t: u32,
@@ -262,24 +264,24 @@ fn trd_update(
     let vn = (s & 1u) * n;
     let wo = 2u * n;
     let yo = 3u * n;
-    let c0 = s + 1u + 4u * wid.x;
+    let c0 = s + 1u + UC * wid.x;
     let upd = s > 0u;
-    var wc = vec4<f32>(0.0);
-    var vc = vec4<f32>(0.0);
+    var wc: array<f32, UC>;
+    var vc: array<f32, UC>;
     if (upd) {
-        for (var q = 0u; q < 4u; q++) {
+        for (var q = 0u; q < UC; q++) {
             wc[q] = vget(wo + c0 + q);
             vc[q] = vget(vp + c0 + q);
         }
     }
-    var acc = vec4<f32>(0.0);
-    // four rows per invocation per round, all sixteen loads issued before
-    // the first store (a store to `a` would keep later loads behind it)
+    var acc: array<f32, UC>;
+    // four rows per invocation per round, all loads of the round issued
+    // before its first store (a store to `a` keeps later loads behind it)
     for (var r0 = s + 1u + t; r0 < n; r0 += 4u * UG) {
         var xr: array<f32, 4>;
         var vr: array<f32, 4>;
         var wr: array<f32, 4>;
-        var x: array<vec4<f32>, 4>;
+        var x: array<array<f32, UC>, 4>;
         for (var u = 0u; u < 4u; u++) {
             let r = r0 + u * UG;
             let ok = r < n;
@@ -288,43 +290,45 @@ fn trd_update(
                 vr[u] = select(0.0, vget(vp + r), ok);
                 wr[u] = select(0.0, vget(wo + r), ok);
             }
-            for (var q = 0u; q < 4u; q++) {
+            for (var q = 0u; q < UC; q++) {
                 x[u][q] = select(0.0, lda_(r, c0 + q), ok && c0 + q < n);
             }
         }
         for (var u = 0u; u < 4u; u++) {
             let r = r0 + u * UG;
-            if (upd) {
-                x[u] = x[u] - (vr[u] * wc + wr[u] * vc);
-                if (r < n) {
-                    for (var q = 0u; q < 4u; q++) {
-                        if (c0 + q < n) {
-                            sta(r, c0 + q, x[u][q]);
-                        }
+            for (var q = 0u; q < UC; q++) {
+                if (upd) {
+                    x[u][q] = x[u][q] - (vr[u] * wc[q] + wr[u] * vc[q]);
+                    if (r < n && c0 + q < n) {
+                        sta(r, c0 + q, x[u][q]);
                     }
                 }
+                acc[q] = fma(x[u][q], xr[u], acc[q]);
             }
-            acc = fma(x[u], vec4<f32>(xr[u]), acc);
         }
     }
-    part4[t] = acc;
-    workgroupBarrier();
-    if (t < 32u) {
-        var z = vec4<f32>(0.0);
-        for (var q = 0u; q < 8u; q++) {
-            z += part4[t * 8u + q];
-        }
-        part4b[t] = z;
+    // y[c] = Σ over the invocations (conflict-free strides)
+    for (var q = 0u; q < UC; q++) {
+        ured[q * UG + t] = acc[q];
     }
     workgroupBarrier();
-    if (t < 4u) {
-        var z = 0.0;
-        for (var q = 0u; q < 32u; q++) {
-            z += part4b[q][t];
+    // invocation t sums eight entries of column t / 32
+    let qc = t >> 5u;
+    let lane = t & 31u;
+    var z = 0.0;
+    for (var i = 0u; i < 8u; i++) {
+        z += ured[qc * UG + i * 32u + lane];
+    }
+    ured2[t] = z;
+    workgroupBarrier();
+    if (t < UC) {
+        var tot = 0.0;
+        for (var i = 0u; i < 32u; i++) {
+            tot += ured2[t * 32u + i];
         }
         let c = c0 + t;
         if (c < n) {
-            vset(yo + c, z);
+            vset(yo + c, tot);
         }
     }
 }
@@ -369,6 +373,71 @@ fn dmget(j: u32, i: u32) -> f32 {
     return vget(j + i * p.n);
 }
 
+// Multisection rounds of trd_bisect: each shrinks the bracket 33-fold,
+// so seven take a Gershgorin bracket below 2^-35 of its width (past
+// f32 resolution).
+const ROUNDS: u32 = 7u;
+
+var<workgroup> counts: array<u32, 32>;
+var<workgroup> bracket: vec2<f32>;
+
+// One workgroup of 32 per eigenvalue: each round, invocation l counts the
+// eigenvalues below lo + (hi − lo)·(l + 1)/33, and the bracket becomes
+// the sub-interval where the count passes k (count(lo) ≤ k < count(hi)).
+@compute @workgroup_size(32, 1, 1)
+fn trd_bisect(
+    @builtin(local_invocation_index) l: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nw: vec3<u32>,
+) {
+    let j = wid.x + wid.y * nw.x;
+    let valid = j < p.jobs && j < arrayLength(&jobs) && j < arrayLength(&lohi);
+    var job = vec4<u32>(0u);
+    if (valid) {
+        job = jobs[j];
+        if (l == 0u) {
+            bracket = lohi[j].xy;
+        }
+    }
+    let b0 = job.x;
+    let b1 = job.y;
+    let k = job.z;
+    for (var round = 0u; round < ROUNDS; round++) {
+        let lh = workgroupUniformLoad(&bracket);
+        let x = lh.x + (lh.y - lh.x) * (f32(l + 1u) / 33.0);
+        var c = 0u;
+        if (valid && b1 > b0) {
+            c = sturm(b0, b1, x);
+        }
+        counts[l] = c;
+        workgroupBarrier();
+        if (l == 0u) {
+            // first point whose count exceeds k
+            var f = 32u;
+            for (var q = 32u; q > 0u; q--) {
+                if (counts[q - 1u] > k) {
+                    f = q - 1u;
+                }
+            }
+            let w = lh.y - lh.x;
+            var lo = lh.x;
+            var hi = lh.y;
+            if (f < 32u) {
+                hi = max(lh.x + w * (f32(f + 1u) / 33.0), lo);
+            }
+            if (f > 0u) {
+                lo = min(lh.x + w * (f32(f) / 33.0), hi);
+            }
+            bracket = vec2<f32>(lo, hi);
+        }
+    }
+    let lh = workgroupUniformLoad(&bracket);
+    if (valid && l == 0u) {
+        lohi[j].z = 0.5 * (lh.x + lh.y);
+    }
+}
+
+// One invocation per eigenvalue (from trd_bisect): its vector.
 @compute @workgroup_size(32, 1, 1)
 fn trd_vectors(@builtin(global_invocation_id) gid: vec3<u32>) {
     let j = gid.x;
@@ -379,27 +448,7 @@ fn trd_vectors(@builtin(global_invocation_id) gid: vec3<u32>) {
     let job = jobs[j];
     let b0 = job.x;
     let b1 = job.y;
-    let k = job.z;
-    var lo = lohi[j].x;
-    var hi = lohi[j].y;
-    // ---- bisection: count(lo) ≤ k < count(hi)
-    for (var it = 0u; it < 128u; it++) {
-        let mid = 0.5 * (lo + hi);
-        let tol = p.atol + 2.0 * 1.1920929e-7 * max(abs(lo), abs(hi));
-        if (hi - lo <= tol || mid <= lo || mid >= hi) {
-            break;
-        }
-        if (sturm(b0, b1, mid) > k) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    let lam = 0.5 * (lo + hi);
-    lohi[j].z = lam;
-    if (p.s == 0u) {
-        return;
-    }
+    let lam = lohi[j].z;
     // ---- twisted factorization: D₊ forward (into the row of the vector),
     // D₋ backward (into vw), the twist where |γ| is smallest
     var dp = 1.0;
