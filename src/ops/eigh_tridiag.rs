@@ -56,6 +56,12 @@ struct TrdUniform {
 
 const EPS: f64 = f32::EPSILON as f64;
 
+/// Whether the phases are timed (debug log of `wgpu_linalg::svd`; the
+/// timing adds a synchronization after each phase).
+fn debug_laps() -> bool {
+    log::log_enabled!(target: "wgpu_linalg::svd", log::Level::Debug)
+}
+
 /// Eigenvalues (ascending) and, with `vectors`, the eigenvectors of the
 /// symmetric n×n matrix whose lower triangle is `a` (module docs). `None`
 /// when the eigenvectors could not be orthonormalized to the bound.
@@ -63,6 +69,25 @@ pub(crate) fn eigh_tridiag(
     op: &'static str,
     a: &GpuMatrix,
     vectors: bool,
+) -> Result<Option<(Vec<f32>, Option<GpuMatrix>)>> {
+    // invocations of the column kernel (WGPU_LINALG_TRD_THREADS: 256, 512
+    // or 1024, for tuning runs)
+    let threads = std::env::var("WGPU_LINALG_TRD_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|t| [256, 512, 1024].contains(t))
+        .unwrap_or(1024);
+    eigh_tridiag_with(op, a, vectors, threads)
+}
+
+/// [`eigh_tridiag`] with `threads` invocations (a multiple of 32, at most
+/// 1024) in the column kernel: each keeps 8 rows of the column in
+/// registers, rows beyond 8·threads go through memory.
+fn eigh_tridiag_with(
+    op: &'static str,
+    a: &GpuMatrix,
+    vectors: bool,
+    threads: u32,
 ) -> Result<Option<(Vec<f32>, Option<GpuMatrix>)>> {
     let gpu = a.gpu();
     let ctx = &a.ctx;
@@ -98,17 +123,18 @@ pub(crate) fn eigh_tridiag(
     rec.clear_buffer(h.buffer(), 0, None);
     rec.clear_buffer(de.buffer(), 0, None);
     let max_groups = gpu.max_groups() as usize;
-    if n.div_ceil(8) > max_groups {
+    if n.div_ceil(4) > max_groups {
         return Err(Error::TooLarge {
             op,
             bytes: (n as u64) * (n as u64) * 4,
-            limit: (max_groups as u64 * 8).pow(2) * 4,
+            limit: (max_groups as u64 * 4).pow(2) * 4,
         });
     }
     let mut u = TrdUniform {
         n: u32_of(op, n)?,
         ..Default::default()
     };
+    let column_threads = [("RG", f64::from(threads))];
     let binds_reduce = [
         (1, work.buffer()),
         (2, vw.buffer()),
@@ -127,7 +153,7 @@ pub(crate) fn eigh_tridiag(
             "eigh column",
             Kernel::Tridiag,
             "trd_column",
-            &[],
+            &column_threads,
             &params_bytes(&u),
             &binds_reduce,
             [1, 1, 1],
@@ -142,7 +168,7 @@ pub(crate) fn eigh_tridiag(
                 &[],
                 &params_bytes(&u),
                 &binds_reduce[..2],
-                [cols.div_ceil(8) as u32, 1, 1],
+                [cols.div_ceil(4) as u32, 1, 1],
             );
         }
     }
@@ -198,6 +224,11 @@ pub(crate) fn eigh_tridiag(
         &[(3, de.buffer()), (6, jobs_buf.buffer()), (7, lohi.buffer())],
         [gx as u32, u32_of(op, n.div_ceil(gx))?, 1],
     );
+    if debug_laps() {
+        gpu.submit(std::mem::replace(&mut rec, gpu.encoder(op)));
+        gpu.read_f32(lohi.buffer(), 0, 1)?;
+        lap("bisection");
+    }
     if vectors {
         gpu.launch(
             &mut rec,
@@ -242,6 +273,7 @@ pub(crate) fn eigh_tridiag(
             return Ok(None);
         }
         passes += 1;
+        lap("CholeskyQR pass");
         defect = orth_defect(gpu, op, &yt)?;
         if defect <= tol {
             break;
@@ -259,9 +291,15 @@ pub(crate) fn eigh_tridiag(
     drop(yt);
     let mut qrec = QrRec::new(gpu, op);
     let f = record_larft(gpu, &mut qrec, h, tau, op)?;
+    if debug_laps() {
+        qrec.submit(gpu);
+        qrec = QrRec::new(gpu, op);
+        gpu.read_f32(y.buffer(), 0, 1)?;
+        lap("transpose and larft");
+    }
     record_apply_q(gpu, &mut qrec, &f, false, y.buffer(), n, n, None, op)?;
     qrec.submit(gpu);
-    if log::log_enabled!(target: "wgpu_linalg::svd", log::Level::Debug) {
+    if debug_laps() {
         gpu.read_f32(y.buffer(), 0, 1)?;
         lap("back-transformation");
     }
@@ -482,6 +520,31 @@ mod tests {
             let (wv, none) = eigh_tridiag("eigvalsh", &g, false).unwrap().unwrap();
             assert!(none.is_none());
             assert_eq!(wv, w, "n {n}: values alone differ from values with vectors");
+        }
+        // a column kernel of 32 invocations keeps 256 rows in registers:
+        // n = 300 also runs its path through memory
+        let n = 300;
+        let mut r = lcg(99);
+        let x = DMatrix::<f64>::from_fn(n, n, |_, _| r());
+        let exact = &x + x.transpose();
+        let a = exact.map(|v| v as f32);
+        let exact = a.map(f64::from);
+        let g = ctx.upload(&a).unwrap();
+        let (w, z) = eigh_tridiag_with("eigh", &g, true, 32)
+            .unwrap()
+            .expect("tridiagonal route");
+        let (w_ref, _) = eigh_tridiag("eigh", &g, true).unwrap().unwrap();
+        let z = z.unwrap().download().unwrap().map(f64::from);
+        let lam = DMatrix::from_diagonal(&nalgebra::DVector::from_iterator(
+            n,
+            w.iter().map(|&v| f64::from(v)),
+        ));
+        let tol = 16.0 * n as f64 * EPS;
+        let res = (&exact * &z - &z * lam).norm() / exact.norm();
+        assert!(res <= tol, "n {n}, 32 invocations: residual {res:.2e}");
+        let scale = w_ref.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for (p, q) in w.iter().zip(&w_ref) {
+            assert!(f64::from((p - q).abs()) <= tol * f64::from(scale));
         }
     }
 }

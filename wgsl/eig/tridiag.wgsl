@@ -1,6 +1,6 @@
 // Symmetric eigensolver for large matrices, in three kernels:
 //
-//   trd_column    one workgroup (1024 invocations), step s of the
+//   trd_column    one workgroup (RG invocations), step s of the
 //                 reduction to tridiagonal form (LAPACK sytd2, lower):
 //                 from y = A22·v_{s−1} (left by trd_update) it forms
 //                 w_{s−1} = τ·y − (τ²/2)(yᵀv)·v, applies the rank-2 update
@@ -10,7 +10,7 @@
 //                 slot and below the diagonal of column s + 1 of `h`,
 //                 τ_s to tau[s + 1] (so that `h`, `tau` hold the
 //                 reflectors in geqrf form, the first one the identity).
-//   trd_update    8 columns per workgroup (256 invocations): the rank-2
+//   trd_update    4 columns per workgroup (256 invocations): the rank-2
 //                 update of step s − 1 on rows and columns ≥ s + 1, fused
 //                 with the product y = A22·v_s of step s, so the trailing
 //                 matrix is read and written once per step.
@@ -62,7 +62,8 @@ struct TrdParams {
 @group(0) @binding(7) var<storage, read_write> lohi: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> flag: array<atomic<u32>>;
 
-const RG: u32 = 1024u;
+// invocations of trd_column (a multiple of 32, at most 1024)
+override RG: u32 = 1024u;
 const UG: u32 = 256u;
 
 var<workgroup> red: array<f32, 1024>;
@@ -118,7 +119,7 @@ fn wg_sum(t: u32, x: f32) -> f32 {
     workgroupBarrier();
     if (t < 32u) {
         var z = 0.0;
-        for (var q = 0u; q < 32u; q++) {
+        for (var q = 0u; q < RG / 32u; q++) {
             z += red[q * 32u + t];
         }
         red2[t] = z;
@@ -135,7 +136,7 @@ fn wg_sum(t: u32, x: f32) -> f32 {
 // (rows s + t + k·RG, k < KR); rows beyond s + KR·RG go through memory.
 const KR: u32 = 8u;
 
-@compute @workgroup_size(1024, 1, 1)
+@compute @workgroup_size(RG, 1, 1)
 fn trd_column(@builtin(local_invocation_index) t: u32) {
     let n = p.n;
     let s = p.s;
@@ -251,7 +252,7 @@ fn hset(i: u32, j: u32, v: f32) {
 }
 
 // Columns of the trailing matrix per trd_update workgroup.
-const UC: u32 = 8u;
+const UC: u32 = 4u;
 
 @compute @workgroup_size(256, 1, 1)
 fn trd_update(
@@ -312,14 +313,16 @@ fn trd_update(
         ured[q * UG + t] = acc[q];
     }
     workgroupBarrier();
-    // invocation t sums eight entries of column t / 32
+    // invocation t < 32·UC sums eight entries of column t / 32
     let qc = t >> 5u;
     let lane = t & 31u;
-    var z = 0.0;
-    for (var i = 0u; i < 8u; i++) {
-        z += ured[qc * UG + i * 32u + lane];
+    if (qc < UC) {
+        var z = 0.0;
+        for (var i = 0u; i < 8u; i++) {
+            z += ured[qc * UG + i * 32u + lane];
+        }
+        ured2[t] = z;
     }
-    ured2[t] = z;
     workgroupBarrier();
     if (t < UC) {
         var tot = 0.0;
