@@ -122,6 +122,7 @@ fn eigh_tridiag_with(
     rec.clear_buffer(tau.buffer(), 0, None);
     rec.clear_buffer(h.buffer(), 0, None);
     rec.clear_buffer(de.buffer(), 0, None);
+    rec.clear_buffer(vw.buffer(), 0, None);
     let max_groups = gpu.max_groups() as usize;
     if n.div_ceil(4) > max_groups {
         return Err(Error::TooLarge {
@@ -142,6 +143,7 @@ fn eigh_tridiag_with(
         (4, tau.buffer()),
         (5, h.buffer()),
     ];
+    let binds_vec4 = [(9, work.buffer()), (10, vw.buffer())];
     for s in 0..n {
         if s > 0 && s % 256 == 0 {
             // the GPU starts while the host records the next steps
@@ -160,14 +162,20 @@ fn eigh_tridiag_with(
         );
         if s + 2 <= n {
             let cols = n - s - 1;
+            // 16-byte accesses where every column starts aligned
+            let (entry, binds) = if n % 4 == 0 {
+                ("trd_update4", &binds_vec4[..])
+            } else {
+                ("trd_update", &binds_reduce[..2])
+            };
             gpu.launch(
                 &mut rec,
                 &format!("eigh update {cols}"),
                 Kernel::Tridiag,
-                "trd_update",
+                entry,
                 &[],
                 &params_bytes(&u),
-                &binds_reduce[..2],
+                binds,
                 [cols.div_ceil(4) as u32, 1, 1],
             );
         }

@@ -61,6 +61,9 @@ struct TrdParams {
 // per eigenvalue: (lower bound, upper bound, eigenvalue out, unused)
 @group(0) @binding(7) var<storage, read_write> lohi: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> flag: array<atomic<u32>>;
+// `a` and `vw` as vec4 (trd_update4, n a multiple of 4)
+@group(0) @binding(9) var<storage, read_write> a4: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> vw4: array<vec4<f32>>;
 
 // invocations of trd_column (a multiple of 32, at most 1024)
 override RG: u32 = 1024u;
@@ -332,6 +335,92 @@ fn trd_update(
         let c = c0 + t;
         if (c < n) {
             vset(yo + c, tot);
+        }
+    }
+}
+
+// trd_update with 16-byte accesses (n a multiple of 4): invocation t
+// takes rows 4i .. 4i + 4 of the 4 columns of its workgroup; rows above
+// s + 1 in the first group are masked (left as they are, and out of y).
+@compute @workgroup_size(256, 1, 1)
+fn trd_update4(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let n = p.n;
+    let n4 = n / 4u;
+    let s = p.s;
+    let vp4 = ((s + 1u) & 1u) * n4;
+    let vn4 = (s & 1u) * n4;
+    let wo4 = 2u * n4;
+    let c0 = s + 1u + UC * wid.x;
+    let upd = s > 0u;
+    var wc = vec4<f32>(0.0);
+    var vc = vec4<f32>(0.0);
+    if (upd) {
+        for (var q = 0u; q < UC; q++) {
+            let c = c0 + q;
+            if (c < n) {
+                wc[q] = vw4[wo4 + c / 4u][c % 4u];
+                vc[q] = vw4[vp4 + c / 4u][c % 4u];
+            }
+        }
+    }
+    let len4 = arrayLength(&a4);
+    var acc = vec4<f32>(0.0);
+    let g0 = (s + 1u) / 4u;
+    for (var g = g0 + t; g < n4; g += UG) {
+        // rows 4g .. 4g + 4; those above s + 1 count nothing
+        let row = vec4<u32>(4u * g) + vec4<u32>(0u, 1u, 2u, 3u);
+        let live = row > vec4<u32>(s);
+        let zero = vec4<f32>(0.0);
+        let xr = select(zero, vw4[vn4 + g], live);
+        var vr = zero;
+        var wr = zero;
+        if (upd) {
+            vr = select(zero, vw4[vp4 + g], live);
+            wr = select(zero, vw4[wo4 + g], live);
+        }
+        var x: array<vec4<f32>, UC>;
+        for (var q = 0u; q < UC; q++) {
+            let idx = g + (c0 + q) * n4;
+            if (c0 + q < n && idx < len4) {
+                x[q] = a4[idx];
+            }
+        }
+        for (var q = 0u; q < UC; q++) {
+            let idx = g + (c0 + q) * n4;
+            if (c0 + q < n && idx < len4) {
+                if (upd) {
+                    x[q] = x[q] - (vr * wc[q] + wr * vc[q]);
+                    a4[idx] = x[q];
+                }
+                acc[q] += dot(x[q], xr);
+            }
+        }
+    }
+    for (var q = 0u; q < UC; q++) {
+        ured[q * UG + t] = acc[q];
+    }
+    workgroupBarrier();
+    let qc = t >> 5u;
+    let lane = t & 31u;
+    if (qc < UC) {
+        var z = 0.0;
+        for (var i = 0u; i < 8u; i++) {
+            z += ured[qc * UG + i * 32u + lane];
+        }
+        ured2[t] = z;
+    }
+    workgroupBarrier();
+    if (t < UC) {
+        var tot = 0.0;
+        for (var i = 0u; i < 32u; i++) {
+            tot += ured2[t * 32u + i];
+        }
+        let c = c0 + t;
+        if (c < n) {
+            vw4[3u * n4 + c / 4u][c % 4u] = tot;
         }
     }
 }
