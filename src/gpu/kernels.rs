@@ -20,6 +20,9 @@ pub enum Kernel {
     GemmNarrow,
     /// The narrow GEMM with C stored as aligned vec4 (as `GemmTiledC4`).
     GemmNarrowC4,
+    /// The narrow GEMM with C's column blocks scattered through a map
+    /// (`wgsl/gemm/c_map.wgsl`): the block Jacobi SVD's rotations.
+    GemmNarrowMap,
     /// 16×16-tile f32 GEMM for small and batched problems.
     GemmSmall,
     /// 128×128-tile GEMM with f16 storage and f32 accumulation.
@@ -56,12 +59,17 @@ pub enum Kernel {
     /// Batched Jacobi eigensolver and SVD of small matrices (order ≤ 64),
     /// several matrices per workgroup (`wgsl/eig/jacobi.wgsl`).
     Jacobi,
+    /// Jacobi sweeps in rotation order on symmetric matrices of order
+    /// 33 … 64, A (packed) and V both in workgroup memory
+    /// (`wgsl/eig/rot64.wgsl`): the block Jacobi SVD's pair Gram matrices.
+    JacobiRot64,
 }
 
 const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
 const GEMM_IO_F16: &str = include_str!("../../wgsl/gemm/io_f16.wgsl");
 const GEMM_C_SCALAR: &str = include_str!("../../wgsl/gemm/c_scalar.wgsl");
 const GEMM_C_VEC4: &str = include_str!("../../wgsl/gemm/c_vec4.wgsl");
+const GEMM_C_MAP: &str = include_str!("../../wgsl/gemm/c_map.wgsl");
 const GEMM_SLAB_A: &str = include_str!("../../wgsl/gemm/slab_a.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_NARROW: &str = include_str!("../../wgsl/gemm/narrow.wgsl");
@@ -84,14 +92,16 @@ const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 const SVD_BLOCK: &str = include_str!("../../wgsl/svd/block.wgsl");
 const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
+const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 18] = [
+    pub const ALL: [Kernel; 20] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmNarrow,
         Kernel::GemmNarrowC4,
+        Kernel::GemmNarrowMap,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
         Kernel::GemmSplitK,
@@ -106,6 +116,7 @@ impl Kernel {
         Kernel::QrBatched,
         Kernel::SvdBlock,
         Kernel::Jacobi,
+        Kernel::JacobiRot64,
     ];
 
     /// The files under `wgsl/` that make up this kernel, in order.
@@ -132,6 +143,12 @@ impl Kernel {
             Kernel::GemmNarrowC4 => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
                 ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
+                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
+                ("gemm/narrow.wgsl", GEMM_NARROW),
+            ],
+            Kernel::GemmNarrowMap => &[
+                ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/c_map.wgsl", GEMM_C_MAP),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/narrow.wgsl", GEMM_NARROW),
             ],
@@ -188,6 +205,7 @@ impl Kernel {
                 ("common/lanes.wgsl", LANES),
             ],
             Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
+            Kernel::JacobiRot64 => &[("eig/rot64.wgsl", JACOBI_ROT64)],
         }
     }
 
@@ -215,6 +233,7 @@ impl Kernel {
             Kernel::GemmTiledC4 => "gemm_tiled_c4",
             Kernel::GemmNarrow => "gemm_narrow",
             Kernel::GemmNarrowC4 => "gemm_narrow_c4",
+            Kernel::GemmNarrowMap => "gemm_narrow_map",
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
             Kernel::GemmSplitK => "gemm_splitk",
@@ -229,6 +248,7 @@ impl Kernel {
             Kernel::QrBatched => "qr_batched",
             Kernel::SvdBlock => "svd_block",
             Kernel::Jacobi => "jacobi",
+            Kernel::JacobiRot64 => "jacobi_rot64",
         }
     }
 }

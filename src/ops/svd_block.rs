@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
 use crate::ops::jacobi::encode_eigh_rotations;
-use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+use crate::ops::matmul::{encode_gemm, encode_gemm_scatter, Gemm, Operand};
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::u32_of;
 
@@ -98,6 +98,14 @@ fn inner_sweeps() -> usize {
         Some(k) => k,
         None => 1,
     }
+}
+
+/// Whether each round's rotation GEMMs write their blocks straight into
+/// the next round's layout (`WGPU_LINALG_SVD_SCATTER=0`: GEMM in place,
+/// then a block gather, for comparison). Measured on an H200: see
+/// benches/RESULTS.md, 2026-12-01.
+fn scatter_enabled() -> bool {
+    std::env::var("WGPU_LINALG_SVD_SCATTER").map_or(true, |v| v != "0")
 }
 
 /// The round-robin schedule of 2p blocks: the slot layout of every round
@@ -423,14 +431,31 @@ fn block_jacobi_sweeps(
         bytemuck::cast_slice(&sched.maps[0]),
         "svd block first layout",
     )?;
-    let work = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
-    let v = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
-    // each round rotates (work, v) into (ta, tv) and gathers the result
-    // back into (work, v) in the next layout
-    let ta = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
-    let tv = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
-    // each round's rotated blocks are gathered into the next layout
-    let fwd_words: Vec<u32> = sched.maps[1..].concat();
+    let mut work = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
+    let mut v = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
+    // each round rotates (work, v) into (ta, tv): either scattered straight
+    // into the next layout (then the pairs swap roles), or in place and
+    // gathered back into (work, v) in the next layout
+    let mut ta = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
+    let mut tv = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
+    let scatter = scatter_enabled() && m.is_multiple_of(4);
+    // each round's rotated blocks are gathered into the next layout (fwd:
+    // where each next slot is found) or scattered there (the inverse maps:
+    // where each slot goes)
+    let fwd_words: Vec<u32> = if scatter {
+        sched.maps[1..]
+            .iter()
+            .flat_map(|map| {
+                let mut inv = vec![0u32; map.len()];
+                for (d, &s) in map.iter().enumerate() {
+                    inv[s as usize] = d as u32;
+                }
+                inv
+            })
+            .collect()
+    } else {
+        sched.maps[1..].concat()
+    };
     let fwd = gpu.storage_from(
         op,
         bytemuck::cast_slice(&fwd_words),
@@ -550,45 +575,49 @@ fn block_jacobi_sweeps(
                 inner,
             )?;
             // [A_i A_j]·W_k and [V_i V_j]·W_k as strided batched GEMMs
-            // (the narrow variant) into (ta, tv), then gathered back into
+            // (the narrow variant) into (ta, tv): scattered by blocks into
+            // the next layout, or in place and then gathered back into
             // (work, v) in the next layout. A fused kernel that wrote the
             // next layout directly took 0.59 ms per round at n = 4096
-            // against 0.30 ms for these four dispatches (H200).
+            // against 0.30 ms for the four dispatches of the gather form
+            // (H200).
             for (x, t, rows) in [(&work, &ta, m), (&v, &tv, npad)] {
-                encode_gemm(
-                    gpu,
-                    &mut rec,
-                    &Gemm {
-                        m: rows,
-                        n: w2,
-                        k: w2,
-                        batch: pairs,
-                        a: Operand {
-                            buf: x.buffer(),
-                            off: 0,
-                            ld: rows,
-                            stride: rows * w2,
-                        },
-                        ta: false,
-                        b: Operand {
-                            buf: wv.buffer(),
-                            off: 0,
-                            ld: w2,
-                            stride: w2 * w2,
-                        },
-                        tb: false,
-                        c: Operand {
-                            buf: t.buffer(),
-                            off: 0,
-                            ld: rows,
-                            stride: rows * w2,
-                        },
-                        alpha: 1.0,
-                        beta: 0.0,
-                        half: false,
-                        lower_only: false,
+                let gemm = Gemm {
+                    m: rows,
+                    n: w2,
+                    k: w2,
+                    batch: pairs,
+                    a: Operand {
+                        buf: x.buffer(),
+                        off: 0,
+                        ld: rows,
+                        stride: rows * w2,
                     },
-                )?;
+                    ta: false,
+                    b: Operand {
+                        buf: wv.buffer(),
+                        off: 0,
+                        ld: w2,
+                        stride: w2 * w2,
+                    },
+                    tb: false,
+                    c: Operand {
+                        buf: t.buffer(),
+                        off: 0,
+                        ld: rows,
+                        stride: rows * w2,
+                    },
+                    alpha: 1.0,
+                    beta: 0.0,
+                    half: false,
+                    lower_only: false,
+                };
+                if scatter {
+                    encode_gemm_scatter(gpu, &mut rec, &gemm, fwd.buffer(), (b, r * blocks))?
+                        .ok_or_else(|| Error::Gpu(format!("{op}: block scatter refused")))?;
+                    continue;
+                }
+                encode_gemm(gpu, &mut rec, &gemm)?;
                 permute(
                     gpu,
                     &mut rec,
@@ -601,6 +630,10 @@ fn block_jacobi_sweeps(
                     b,
                     r * blocks,
                 )?;
+            }
+            if scatter {
+                std::mem::swap(&mut work, &mut ta);
+                std::mem::swap(&mut v, &mut tv);
             }
         }
         gpu.submit(rec);
@@ -965,18 +998,27 @@ mod tests {
         if !ctx.has_gpu() {
             return;
         }
-        let (m, n) = (70, 65);
-        let a = DMatrix::<f32>::from_fn(m, n, |i, j| ((i * 7 + j * 13) % 17) as f32 / 8.0 - 1.0);
-        let (r, _) = block_jacobi_sweeps("svd", &ctx.upload(&a).unwrap(), 2).unwrap();
-        let w = r.a.download().unwrap().map(f64::from);
-        let v = r.v.download().unwrap().map(f64::from);
-        let npad = v.nrows();
-        let mut ap = DMatrix::<f64>::zeros(m, npad);
-        ap.columns_mut(0, n).copy_from(&a.map(f64::from));
-        let d = (&ap * &v - &w).abs().max();
-        let o = (v.transpose() * &v - DMatrix::<f64>::identity(npad, npad))
-            .abs()
-            .max();
-        assert!(d < 1e-4 && o < 1e-4, "‖A·V − W‖ {d:.2e}, ‖VᵀV − I‖ {o:.2e}");
+        // m = 70: rotations in place and block gathers; m = 72: rotations
+        // scattered into the next layout (m a multiple of 4); three sweeps
+        // of 5 rounds, so the buffers swap an odd number of times
+        for m in [70, 72] {
+            let n = 65;
+            let a =
+                DMatrix::<f32>::from_fn(m, n, |i, j| ((i * 7 + j * 13) % 17) as f32 / 8.0 - 1.0);
+            let (r, _) = block_jacobi_sweeps("svd", &ctx.upload(&a).unwrap(), 3).unwrap();
+            let w = r.a.download().unwrap().map(f64::from);
+            let v = r.v.download().unwrap().map(f64::from);
+            let npad = v.nrows();
+            let mut ap = DMatrix::<f64>::zeros(m, npad);
+            ap.columns_mut(0, n).copy_from(&a.map(f64::from));
+            let d = (&ap * &v - &w).abs().max();
+            let o = (v.transpose() * &v - DMatrix::<f64>::identity(npad, npad))
+                .abs()
+                .max();
+            assert!(
+                d < 1e-4 && o < 1e-4,
+                "m = {m}: ‖A·V − W‖ {d:.2e}, ‖VᵀV − I‖ {o:.2e}"
+            );
+        }
     }
 }
