@@ -65,9 +65,12 @@ pub(crate) struct BlockUniform {
 
 /// Block width: pairs of 2b ≤ 64 columns fit the Jacobi kernel; b = 16
 /// or 32 (`WGPU_LINALG_SVD_NB` picks one of them). Measured on an H200
-/// (svd, same command): n = 1024 took 76 ms with b = 16 against 114 ms
-/// with b = 32, n = 4096 1.65 s against 1.13 s; the switch is put between
-/// them, at 2048.
+/// (svd, same command, 2026-11-22): n = 1024 took 76 ms with b = 16
+/// against 114 ms with b = 32, n = 4096 1.65 s against 1.13 s. Since the
+/// pair Gram matrices of order 64 are diagonalized with V in workgroup
+/// memory (`eigh_rot64`), b = 32 is faster at 1024 as well (2026-12-01:
+/// 61.4 ms against 69.6 ms, and 140.0 against 144.0 ms for 8192×1024);
+/// smaller n were not measured and keep b = 16.
 fn block_width(n: usize) -> usize {
     if let Some(b) = std::env::var("WGPU_LINALG_SVD_NB")
         .ok()
@@ -76,7 +79,7 @@ fn block_width(n: usize) -> usize {
     {
         return b;
     }
-    if n >= 2048 {
+    if n >= 1024 {
         32
     } else {
         16
@@ -106,6 +109,67 @@ fn inner_sweeps() -> usize {
 /// benches/RESULTS.md, 2026-12-01.
 fn scatter_enabled() -> bool {
     std::env::var("WGPU_LINALG_SVD_SCATTER").map_or(true, |v| v != "0")
+}
+
+/// After a sweep whose largest pair measure was at most this, the measure
+/// over every column pair of the rotated A is computed from a full Gram
+/// matrix (one GEMM), so that a converged iteration can stop without the
+/// sweep that would only confirm it.
+const CHECK_BELOW: f64 = 1e-2;
+
+/// Divisor of the tolerance that the full measure must meet to stop early
+/// (`WGPU_LINALG_SVD_EARLY`; 0 turns the check off).
+fn early_divisor() -> f64 {
+    std::env::var("WGPU_LINALG_SVD_EARLY")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(16.0)
+}
+
+/// The largest |g_ij|/√(g_ii·g_jj) over all pairs i ≠ j of columns of
+/// `work` (m × npad) whose g_jj exceeds `floor_sq`: G = AᵀA (lower
+/// triangle) into `gall` (npad² words), then one reduction per column
+/// into `cols` (npad words); npad floats come back.
+#[allow(clippy::too_many_arguments)]
+fn full_measure(
+    gpu: &Gpu,
+    op: &'static str,
+    work: &GpuMatrix,
+    (m, npad): (usize, usize),
+    floor_sq: f32,
+    gall: &wgpu::Buffer,
+    cols: &wgpu::Buffer,
+) -> Result<f64> {
+    let mut rec = gpu.encoder(op);
+    let mut gemm = Gemm::single(
+        (npad, npad, m),
+        (work.buffer(), m, true),
+        (work.buffer(), m, false),
+        (gall, npad),
+    );
+    gemm.lower_only = true;
+    encode_gemm(gpu, &mut rec, &gemm)?;
+    let u = BlockUniform {
+        rows: u32_of(op, npad)?,
+        width: floor_sq.to_bits(),
+        ..Default::default()
+    };
+    gpu.launch(
+        &mut rec,
+        &format!("{op} full measure {npad}"),
+        Kernel::SvdBlock,
+        "gram_col_off",
+        &[],
+        &params_bytes(&u),
+        &[(1, gall), (2, cols)],
+        [u32_of(op, npad)?, 1, 1],
+    );
+    gpu.submit(rec);
+    let c = gpu.read_f32(cols, 0, npad as u64)?;
+    if c.iter().any(|x| !x.is_finite()) {
+        return Err(Error::NonFinite { op });
+    }
+    Ok(c.iter().fold(0.0f64, |acc, &x| acc.max(x as f64)))
 }
 
 /// The round-robin schedule of 2p blocks: the slot layout of every round
@@ -536,6 +600,8 @@ fn block_jacobi_sweeps(
     let tol = 4.0 * (m as f64).sqrt() * eps;
     let accept = (m.max(n) as f64) * eps;
     let mut last = f64::INFINITY;
+    let early = early_divisor();
+    let mut full = None;
     for sweep in 0..max_sweeps {
         let t0 = std::time::Instant::now();
         let mut rec = gpu.encoder(op);
@@ -648,7 +714,34 @@ fn block_jacobi_sweeps(
             "{op}: sweep {sweep}: off {last:.3e}, recorded in {recorded:?}, done after {:?}",
             t0.elapsed()
         );
-        if last <= tol {
+        let mut done = last <= tol;
+        if !done && early > 0.0 && last <= CHECK_BELOW {
+            // the sweep's rotations may have finished the job: measure
+            // every pair of the result (a GEMM, cheap next to a sweep)
+            if full.is_none() {
+                full = Some((
+                    gpu.storage(op, (npad * npad * 4) as u64, "svd block full gram")?,
+                    gpu.storage(op, (npad * 4) as u64, "svd block full measure")?,
+                ));
+            }
+            let (gall, cols) = full.as_ref().expect("allocated above");
+            let after = full_measure(
+                gpu,
+                op,
+                &work,
+                (m, npad),
+                floor_sq,
+                gall.buffer(),
+                cols.buffer(),
+            )?;
+            log::debug!(
+                target: "wgpu_linalg::svd",
+                "{op}: after sweep {sweep}: off {after:.3e} over all pairs, {:?}",
+                t0.elapsed()
+            );
+            done = after <= tol / early;
+        }
+        if done {
             return Ok((
                 Rotated {
                     a: work,
