@@ -515,7 +515,8 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
 /// narrow kernel with C's columns scattered by blocks of `width`: the
 /// global column j (= z·n + column of C_z, with C at offset 0 and batch
 /// stride n·ldc) lands in block `map[map_off + j / width]`, at the same
-/// column inside the block (`wgsl/gemm/c_map.wgsl`). For the block Jacobi
+/// column inside the block (`wgsl/gemm/c_map.wgsl`; `width` a power of
+/// two). For the block Jacobi
 /// SVD, whose rotated pairs go straight into the next round's layout. C
 /// must not overlap A or B. Needs n ≤ 64, m, ldc multiples of 4 and n a
 /// multiple of `width`; `None` (nothing recorded) otherwise.
@@ -529,7 +530,7 @@ pub(crate) fn encode_gemm_scatter(
     if g.half
         || g.lower_only
         || g.n > 64
-        || width == 0
+        || !width.is_power_of_two()
         || !g.n.is_multiple_of(width)
         || g.c.off != 0
         || g.c.stride != g.n * g.c.ld
@@ -550,7 +551,7 @@ pub(crate) fn encode_gemm_scatter(
         lda: u32_of(op, g.a.ld.max(1))?,
         ldb: u32_of(op, g.b.ld.max(1))?,
         ldc: u32_of(op, g.c.ld.max(1))?,
-        pad0: u32_of(op, width)?,
+        pad0: width.trailing_zeros(),
         a_off: u32_of(op, g.a.off)?,
         b_off: u32_of(op, g.b.off)?,
         c_off: 0,
