@@ -199,7 +199,15 @@ pub(crate) fn encode_eigh_rotations(
     sweeps: usize,
 ) -> Result<()> {
     if n > 32 && n <= MAX_JACOBI_N && n.is_multiple_of(2) && rot64_enabled() {
-        return encode_rot64(gpu, rec, n, batch, (a, w, v, info), sweeps.max(1));
+        return encode_rot64(
+            gpu,
+            rec,
+            n,
+            batch,
+            (a, w, v, info),
+            sweeps.max(1),
+            rot64_entry(),
+        );
     }
     encode_eigh_impl(
         gpu,
@@ -224,6 +232,15 @@ fn rot64_enabled() -> bool {
     std::env::var("WGPU_LINALG_JACOBI_ROT64").map_or(true, |v| v != "0")
 }
 
+/// Entry point of `wgsl/eig/rot64.wgsl`: 256 invocations, or 512 with
+/// `WGPU_LINALG_JACOBI_ROT64_WG=512`.
+fn rot64_entry() -> &'static str {
+    match std::env::var("WGPU_LINALG_JACOBI_ROT64_WG").as_deref() {
+        Ok("512") => "eigh_rot64_w512",
+        _ => "eigh_rot64",
+    }
+}
+
 /// [`encode_eigh_rotations`] for even orders 33 … 64: the same rotations
 /// as `eigh_jacobi` in rotation order, with A (packed lower triangle) and
 /// V both in workgroup memory instead of V in global memory; one
@@ -235,6 +252,7 @@ fn encode_rot64(
     batch: usize,
     (a, w, v, info): (&wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer),
     sweeps: usize,
+    entry: &'static str,
 ) -> Result<()> {
     let op = "eigh_batched";
     if batch == 0 {
@@ -254,14 +272,14 @@ fn encode_rot64(
         max_sweeps: u32_of(op, sweeps)?,
         ..Default::default()
     };
-    let label = format!("eigh_rot64 batch {batch} {n}x{n}");
+    let label = format!("{entry} batch {batch} {n}x{n}");
     for (base, count) in dispatch_chunks(batch, gpu.max_groups() as usize) {
         u.batch_base = u32_of(op, base)?;
         gpu.launch(
             rec,
             &label,
             Kernel::JacobiRot64,
-            "eigh_rot64",
+            entry,
             &[],
             &params_bytes(&u),
             &[(1, a), (2, w), (3, v), (5, info)],
@@ -816,7 +834,7 @@ mod tests {
         ctx: &Context,
         mats: &[DMatrix<f32>],
         sweeps: usize,
-        rot64: bool,
+        rot64: Option<&'static str>,
     ) -> (Vec<f32>, Vec<f32>, Vec<u32>) {
         let gpu = ctx.gpu().unwrap();
         let n = mats[0].nrows();
@@ -827,8 +845,8 @@ mod tests {
         let info = gpu.storage("t", (batch * 4) as u64, "info").unwrap();
         let mut rec = gpu.encoder("t");
         let bufs = (ga.buffer(), w.buffer(), v.buffer(), info.buffer());
-        if rot64 {
-            encode_rot64(gpu, &mut rec, n, batch, bufs, sweeps).unwrap();
+        if let Some(entry) = rot64 {
+            encode_rot64(gpu, &mut rec, n, batch, bufs, sweeps, entry).unwrap();
         } else {
             let (a, w, v, info) = bufs;
             encode_eigh_impl(
@@ -902,40 +920,42 @@ mod tests {
                 .collect();
             let bound = 16.0 * n as f64 * f32::EPSILON as f64;
             for sweeps in [1, MAX_SWEEPS] {
-                let (w0, v0, i0) = run_rotations(&ctx, &grams, sweeps, false);
-                let (w1, v1, i1) = run_rotations(&ctx, &grams, sweeps, true);
-                assert_eq!(i0, i1, "n={n} sweeps={sweeps}: info");
-                for (b, g) in grams.iter().enumerate() {
-                    let scale = g.abs().max().max(f32::MIN_POSITIVE) as f64;
-                    let (lo, hi) = (b * n, (b + 1) * n);
-                    let dw = w0[lo..hi]
-                        .iter()
-                        .zip(&w1[lo..hi])
-                        .map(|(x, y)| (*x as f64 - *y as f64).abs())
-                        .fold(0.0, f64::max);
-                    let dv = v0[lo * n..hi * n]
-                        .iter()
-                        .zip(&v1[lo * n..hi * n])
-                        .map(|(x, y)| (*x as f64 - *y as f64).abs())
-                        .fold(0.0, f64::max);
-                    assert!(
-                        dw <= bound * scale && dv <= bound,
-                        "n={n} b={b} sweeps={sweeps}: |Δw| {dw:e}, |ΔV| {dv:e}"
-                    );
-                    if sweeps == MAX_SWEEPS {
-                        assert_eq!(i1[b], 0, "n={n} b={b}: no convergence");
-                        let vb =
-                            DMatrix::from_column_slice(n, n, &v1[lo * n..hi * n]).map(f64::from);
-                        let lam = DMatrix::from_diagonal(&DVector::from_iterator(
-                            n,
-                            w1[lo..hi].iter().map(|&x| x as f64),
-                        ));
-                        let g64 = g.map(f64::from);
-                        let norm = g64.norm().max(f64::MIN_POSITIVE);
-                        let res = (&g64 * &vb - &vb * lam).norm() / norm;
-                        let orth = (vb.transpose() * &vb - DMatrix::identity(n, n)).norm();
-                        assert!(res <= bound, "n={n} b={b}: ‖GV − VΛ‖/‖G‖ = {res:e}");
-                        assert!(orth <= bound, "n={n} b={b}: ‖VᵀV − I‖ = {orth:e}");
+                let (w0, v0, i0) = run_rotations(&ctx, &grams, sweeps, None);
+                for entry in ["eigh_rot64", "eigh_rot64_w512"] {
+                    let (w1, v1, i1) = run_rotations(&ctx, &grams, sweeps, Some(entry));
+                    assert_eq!(i0, i1, "{entry} n={n} sweeps={sweeps}: info");
+                    for (b, g) in grams.iter().enumerate() {
+                        let scale = g.abs().max().max(f32::MIN_POSITIVE) as f64;
+                        let (lo, hi) = (b * n, (b + 1) * n);
+                        let dw = w0[lo..hi]
+                            .iter()
+                            .zip(&w1[lo..hi])
+                            .map(|(x, y)| (*x as f64 - *y as f64).abs())
+                            .fold(0.0, f64::max);
+                        let dv = v0[lo * n..hi * n]
+                            .iter()
+                            .zip(&v1[lo * n..hi * n])
+                            .map(|(x, y)| (*x as f64 - *y as f64).abs())
+                            .fold(0.0, f64::max);
+                        assert!(
+                            dw <= bound * scale && dv <= bound,
+                            "{entry} n={n} b={b} sweeps={sweeps}: |Δw| {dw:e}, |ΔV| {dv:e}"
+                        );
+                        if sweeps == MAX_SWEEPS {
+                            assert_eq!(i1[b], 0, "n={n} b={b}: no convergence");
+                            let vb = DMatrix::from_column_slice(n, n, &v1[lo * n..hi * n])
+                                .map(f64::from);
+                            let lam = DMatrix::from_diagonal(&DVector::from_iterator(
+                                n,
+                                w1[lo..hi].iter().map(|&x| x as f64),
+                            ));
+                            let g64 = g.map(f64::from);
+                            let norm = g64.norm().max(f64::MIN_POSITIVE);
+                            let res = (&g64 * &vb - &vb * lam).norm() / norm;
+                            let orth = (vb.transpose() * &vb - DMatrix::identity(n, n)).norm();
+                            assert!(res <= bound, "n={n} b={b}: ‖GV − VΛ‖/‖G‖ = {res:e}");
+                            assert!(orth <= bound, "n={n} b={b}: ‖VᵀV − I‖ = {orth:e}");
+                        }
                     }
                 }
             }

@@ -9,9 +9,12 @@
 //! `G_k = [A_i A_j]ᵀ·[A_i A_j]` as row-chunk partials, their sums together
 //! with each pair's convergence measure, one Jacobi sweep on each G_k (the
 //! batched kernel, one workgroup per pair, eigenvectors in rotation
-//! order), `[A_i A_j]·W_k` and `[V_i V_j]·W_k` as two strided batched
-//! GEMMs into scratch, and two block gathers of the results into the next
-//! round's layout (seven dispatches). The finish (column norms, ranking,
+//! order; for 2b = 64 `eigh_rot64`, with A and V in workgroup memory),
+//! and `[A_i A_j]·W_k` and `[V_i V_j]·W_k` as two strided batched GEMMs
+//! that write each block straight into its slot of the next round's
+//! layout in the other buffer of a pair (five dispatches; where m is not
+//! a multiple of 4, GEMMs into scratch and two block gathers, seven). The
+//! finish (column norms, ranking,
 //! U and Vᵀ) runs on the GPU as well ([`finish_svd_gpu`]). Rotating a
 //! pair by the eigenvectors of its Gram matrix makes its 2b columns
 //! mutually orthogonal, one block step of Hestenes' method (one inner
@@ -19,15 +22,20 @@
 //! values are never taken from the eigenvalues of AᵀA. The largest
 //! normalized off-diagonal Gram entry |g_ij|/√(g_ii·g_jj) of the sweep is
 //! the convergence measure (4 bytes per pair read back once per sweep);
-//! the iteration stops when it is below 4·√m·ε. Columns whose norm is
+//! the iteration stops when it is below tol = 4·√m·ε, or earlier when
+//! the same measure over all column pairs of the result, from one full
+//! Gram GEMM computed after a sweep whose measure m_s has m_s² ≤ tol, is
+//! below tol/16 (that sweep usually finished the job, and the next one
+//! would only confirm it). Columns whose norm is
 //! below 4·ε·‖A‖_F (rounding noise of a rank-deficient A) take no part in
 //! that measure, and their U columns are completed to an orthonormal set
 //! at the end (unit vectors of the least-weight rows, orthogonalized twice
 //! in f64, O(m·n) each). Zero padding columns stay
 //! exactly zero (a rotation needs a non-zero g_ij), so they are recognized
 //! at the end by their V columns. Cost per sweep: about
-//! (2p − 1)·p·(16·m·b² + 8·n·b²) flops plus the eigen kernels; about 17
-//! sweeps for a random 4096² matrix (measured), 6–12 for small ones.
+//! (2p − 1)·p·(16·m·b² + 8·n·b²) flops plus the eigen kernels; 16
+//! sweeps and the full-measure check for a random 4096² matrix (measured,
+//! b = 32), 6–12 for small ones.
 //! Accuracy: columns orthogonal to the tolerance relative to their norms,
 //! so U is orthonormal to O(√m·ε) even for small singular values, and
 //! singular values are accurate to O(n·ε·σ₁).
@@ -110,12 +118,6 @@ fn inner_sweeps() -> usize {
 fn scatter_enabled() -> bool {
     std::env::var("WGPU_LINALG_SVD_SCATTER").map_or(true, |v| v != "0")
 }
-
-/// After a sweep whose largest pair measure was at most this, the measure
-/// over every column pair of the rotated A is computed from a full Gram
-/// matrix (one GEMM), so that a converged iteration can stop without the
-/// sweep that would only confirm it.
-const CHECK_BELOW: f64 = 1e-2;
 
 /// Divisor of the tolerance that the full measure must meet to stop early
 /// (`WGPU_LINALG_SVD_EARLY`; 0 turns the check off).
@@ -715,9 +717,12 @@ fn block_jacobi_sweeps(
             t0.elapsed()
         );
         let mut done = last <= tol;
-        if !done && early > 0.0 && last <= CHECK_BELOW {
-            // the sweep's rotations may have finished the job: measure
-            // every pair of the result (a GEMM, cheap next to a sweep)
+        // the sweep's rotations may have finished the job: where quadratic
+        // convergence with constant 1 would have brought the measure below
+        // tol (last² ≤ tol), measure every pair of the result from a full
+        // Gram matrix (a GEMM, cheap next to a sweep), so that the sweep
+        // which would only confirm convergence can be left out
+        if !done && early > 0.0 && last * last <= tol {
             if full.is_none() {
                 full = Some((
                     gpu.storage(op, (npad * npad * 4) as u64, "svd block full gram")?,

@@ -1,5 +1,6 @@
 // Jacobi sweeps on symmetric matrices of even order n with 32 < n ≤ 64, one
-// workgroup of 256 invocations per matrix, eigenpairs in rotation order:
+// workgroup of 256 (`eigh_rot64`) or 512 (`eigh_rot64_w512`) invocations
+// per matrix, eigenpairs in rotation order:
 // the inner step of the block Jacobi SVD on its 2b×2b pair Gram matrices
 // (b = 32). The same rotations, skip rule, ordering and arithmetic as
 // `eigh_jacobi` of `jacobi.wgsl` with F_KEEP, so the results are the same;
@@ -46,7 +47,6 @@ struct Params {
 const EPS: f32 = 1.1920929e-7;
 // Negligible, relative to max|a_ij| (scaled to [1, 2)).
 const TINY: f32 = 1e-18;
-const WG: u32 = 256u;
 
 // Packed lower triangle of A (64·65/2 words).
 var<workgroup> ra: array<f32, 2080>;
@@ -87,9 +87,23 @@ fn eigh_rot64(
     @builtin(local_invocation_index) t: u32,
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
+    rot64_body(t, wid.x, 256u);
+}
+
+@compute @workgroup_size(512, 1, 1)
+fn eigh_rot64_w512(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    rot64_body(t, wid.x, 512u);
+}
+
+// The kernel for invocation t of a workgroup of wg invocations (256 or
+// 512) on matrix batch_base + group.
+fn rot64_body(t: u32, group: u32, wg: u32) {
     let n = min(p.rows, 64u);
     let np = n >> 1u;
-    let m = p.batch_base + wid.x;
+    let m = p.batch_base + group;
     let mat = m < p.batch;
     if (t == 0u) {
         atomicStore(&rmax, 0u);
@@ -98,7 +112,7 @@ fn eigh_rot64(
     }
     workgroupBarrier();
     // The lower triangle, and V = I.
-    for (var k = t; k < 4096u; k += WG) {
+    for (var k = t; k < 4096u; k += wg) {
         let i = k & 63u;
         let j = k >> 6u;
         if (i < n && j < n && i >= j) {
@@ -117,7 +131,7 @@ fn eigh_rot64(
     let be = (bits >> 23u) & 0xffu;
     let e = select(0, i32(be) - 127, be != 0u);
     let tri = (n * (n + 1u)) >> 1u;
-    for (var k = t; k < tri; k += WG) {
+    for (var k = t; k < tri; k += wg) {
         ra[k] = ldexp(ra[k], -e);
     }
     workgroupBarrier();
@@ -158,7 +172,7 @@ fn eigh_rot64(
             }
             workgroupBarrier();
             // A ← Jᵀ·A·J on the off-diagonal blocks.
-            for (var k = t; k < (nd << 5u); k += WG) {
+            for (var k = t; k < (nd << 5u); k += wg) {
                 let bp = k & 31u;
                 let d = (k >> 5u) + 1u;
                 if (bp < np && (2u * d < np || bp < d)) {
@@ -191,7 +205,7 @@ fn eigh_rot64(
                 }
             }
             // V ← V·J (rows i < n).
-            for (var k = t; k < (np << 6u); k += WG) {
+            for (var k = t; k < (np << 6u); k += wg) {
                 let i = k & 63u;
                 let bp = k >> 6u;
                 let cs = rcs[bp];
@@ -218,13 +232,13 @@ fn eigh_rot64(
 
     // Eigenvalues (rotation order), V, info.
     if (mat) {
-        for (var j = t; j < n; j += WG) {
+        for (var j = t; j < n; j += wg) {
             let idx = m * n + j;
             if (idx < arrayLength(&out_w)) {
                 out_w[idx] = ldexp(ra[lo(j, j)], e);
             }
         }
-        for (var k = t; k < 4096u; k += WG) {
+        for (var k = t; k < 4096u; k += wg) {
             let i = k & 63u;
             let j = k >> 6u;
             let idx = m * n * n + j * n + i;
