@@ -6,7 +6,10 @@
 //! holds 32 matrices of order ≤ 8, 8 of order ≤ 16, 2 of order ≤ 32 or one
 //! of order ≤ 64 in workgroup memory (A in 16 KiB; V in 8 KiB, or in its
 //! output buffer for order > 32, since A and V of order 64 together would
-//! exceed Apple's 32 KiB). The symmetric eigenproblem runs the two-sided
+//! exceed Apple's 32 KiB; the rotation-order form of order 33–64 that the
+//! block Jacobi SVD uses runs `wgsl/eig/rot64.wgsl` instead, A as a packed
+//! triangle and V both in workgroup memory, 512 invocations, the same
+//! rotations). The symmetric eigenproblem runs the two-sided
 //! cyclic Jacobi method, the SVD the one-sided (Hestenes) method on the
 //! columns (on Aᵀ when m < n), both with the parallel round-robin ordering:
 //! n − 1 rounds of n/2 disjoint rotations per sweep, each round one phase
@@ -226,18 +229,21 @@ pub(crate) fn encode_eigh_rotations(
 
 /// Whether [`encode_eigh_rotations`] takes `wgsl/eig/rot64.wgsl` for
 /// orders 33 … 64 (`WGPU_LINALG_JACOBI_ROT64=0` keeps `eigh_jacobi`, for
-/// comparison). Measured on an H200 (block Jacobi SVD, 4096², b = 32):
-/// see benches/RESULTS.md, 2026-12-01.
+/// comparison). Measured on an H200 (block Jacobi SVD, 4096², b = 32,
+/// benches/RESULTS.md 2026-12-01): the inner sweep on the 64 pair Gram
+/// matrices of a round took 0.106 ms (256 invocations) against 0.266 ms.
 fn rot64_enabled() -> bool {
     std::env::var("WGPU_LINALG_JACOBI_ROT64").map_or(true, |v| v != "0")
 }
 
-/// Entry point of `wgsl/eig/rot64.wgsl`: 256 invocations, or 512 with
-/// `WGPU_LINALG_JACOBI_ROT64_WG=512`.
+/// Entry point of `wgsl/eig/rot64.wgsl`: 512 invocations, or 256 with
+/// `WGPU_LINALG_JACOBI_ROT64_WG=256`. Measured on an H200 (2026-12-01,
+/// one command, svd): 512 took 740.7 ms at 4096² against 786.0 ms, and
+/// 51.5 against 62.3 ms at 1024².
 fn rot64_entry() -> &'static str {
     match std::env::var("WGPU_LINALG_JACOBI_ROT64_WG").as_deref() {
-        Ok("512") => "eigh_rot64_w512",
-        _ => "eigh_rot64",
+        Ok("256") => "eigh_rot64",
+        _ => "eigh_rot64_w512",
     }
 }
 
@@ -828,8 +834,8 @@ mod tests {
         }
     }
 
-    /// Runs the rotation-order kernels on `mats`: `eigh_rot64` when
-    /// `rot64`, else `eigh_jacobi` with F_KEEP; returns (w, v, info).
+    /// Runs the rotation-order kernels on `mats`: the given entry of
+    /// `rot64.wgsl`, else `eigh_jacobi` with F_KEEP; returns (w, v, info).
     fn run_rotations(
         ctx: &Context,
         mats: &[DMatrix<f32>],
@@ -880,11 +886,12 @@ mod tests {
         (floats(ww), floats(vw), iw.to_vec())
     }
 
-    /// `eigh_rot64` (A packed and V in workgroup memory) against
-    /// `eigh_jacobi` in rotation order on pair Gram matrices of orders
-    /// 34 … 64 (random, rank deficient, nearly diagonal): after one sweep
-    /// the same rotations (V and the diagonal agree to rounding), and
-    /// after full sweeps an eigendecomposition within 16·n·ε.
+    /// `eigh_rot64` and `eigh_rot64_w512` (A packed and V in workgroup
+    /// memory) against `eigh_jacobi` in rotation order on pair Gram
+    /// matrices of orders 34 … 64 (random, rank deficient, nearly
+    /// diagonal): after one sweep the same rotations (V and the diagonal
+    /// agree to rounding), and after full sweeps an eigendecomposition
+    /// within 16·n·ε.
     #[test]
     fn rot64_matches_eigh_jacobi_in_rotation_order() {
         let Some(ctx) = gpu_ctx() else { return };

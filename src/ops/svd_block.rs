@@ -460,10 +460,19 @@ fn block_jacobi_sweeps(
     a: &GpuMatrix,
     max_sweeps: usize,
 ) -> Result<(Rotated, bool)> {
+    block_jacobi_width(op, a, max_sweeps, block_width(a.shape().1))
+}
+
+/// [`block_jacobi_sweeps`] with blocks of b columns (16 or 32).
+fn block_jacobi_width(
+    op: &'static str,
+    a: &GpuMatrix,
+    max_sweeps: usize,
+    b: usize,
+) -> Result<(Rotated, bool)> {
     let (m, n) = a.shape();
     let ctx: &Context = &a.ctx;
     let gpu = a.gpu();
-    let b = block_width(n);
     let blocks = 2 * n.div_ceil(2 * b).max(1);
     let pairs = blocks / 2;
     let npad = blocks * b;
@@ -1085,6 +1094,51 @@ mod tests {
             let back: Vec<usize> = s.maps[rounds].iter().map(|&m| layout[m as usize]).collect();
             let first: Vec<usize> = s.maps[0].iter().map(|&m| m as usize).collect();
             assert_eq!(back, first);
+        }
+    }
+
+    /// Blocks of 32 columns (the pair Gram matrices of order 64 go to
+    /// `eigh_rot64_w512`, the rotations are scattered, and the full-measure
+    /// check may end the iteration): converged, A·V = W, V orthogonal and
+    /// the columns of W orthogonal to the tolerance 4·√m·ε.
+    #[test]
+    fn blocks_of_32_converge_to_orthogonal_columns() {
+        let ctx = crate::Context::new().expect("context");
+        if !ctx.has_gpu() {
+            return;
+        }
+        for (m, n) in [(132usize, 100usize), (200, 130)] {
+            let a = DMatrix::<f32>::from_fn(m, n, |i, j| {
+                ((i * 37 + j * 101 + i * j) % 211) as f32 / 105.0 - 1.0
+            });
+            let (r, ok) = block_jacobi_width("svd", &ctx.upload(&a).unwrap(), MAX_SWEEPS, 32)
+                .expect("block jacobi");
+            assert!(ok, "{m}×{n}: no convergence");
+            let w = r.a.download().unwrap().map(f64::from);
+            let v = r.v.download().unwrap().map(f64::from);
+            let npad = v.nrows();
+            assert_eq!(npad % 64, 0);
+            let mut ap = DMatrix::<f64>::zeros(m, npad);
+            ap.columns_mut(0, n).copy_from(&a.map(f64::from));
+            let d = (&ap * &v - &w).abs().max() / ap.abs().max();
+            let o = (v.transpose() * &v - DMatrix::<f64>::identity(npad, npad))
+                .abs()
+                .max();
+            let g = w.transpose() * &w;
+            let mut off = 0.0f64;
+            for j in 0..npad {
+                for i in 0..j {
+                    let den = (g[(i, i)] * g[(j, j)]).sqrt();
+                    if g[(i, i)] > r.floor * r.floor && g[(j, j)] > r.floor * r.floor {
+                        off = off.max(g[(i, j)].abs() / den);
+                    }
+                }
+            }
+            let tol = 4.0 * (m as f64).sqrt() * f32::EPSILON as f64;
+            assert!(
+                d < 1e-4 && o < 1e-4 && off <= tol,
+                "{m}×{n}: ‖A·V − W‖ {d:.2e}, ‖VᵀV − I‖ {o:.2e}, off {off:.2e} (tol {tol:.2e})"
+            );
         }
     }
 

@@ -1,7 +1,7 @@
-// Jacobi sweeps on symmetric matrices of even order n with 32 < n ≤ 64, one
-// workgroup of 256 (`eigh_rot64`) or 512 (`eigh_rot64_w512`) invocations
-// per matrix, eigenpairs in rotation order:
-// the inner step of the block Jacobi SVD on its 2b×2b pair Gram matrices
+// Jacobi sweeps on symmetric matrices of even order n with 32 < n ≤ 64,
+// one workgroup of 512 (`eigh_rot64_w512`, the default) or 256
+// (`eigh_rot64`) invocations per matrix, eigenpairs in rotation order: the
+// inner step of the block Jacobi SVD on its 2b×2b pair Gram matrices
 // (b = 32). The same rotations, skip rule, ordering and arithmetic as
 // `eigh_jacobi` of `jacobi.wgsl` with F_KEEP, so the results are the same;
 // the difference is where the data live. `eigh_jacobi` of size class 64
