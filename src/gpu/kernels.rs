@@ -20,6 +20,9 @@ pub enum Kernel {
     GemmNarrow,
     /// The narrow GEMM with C stored as aligned vec4 (as `GemmTiledC4`).
     GemmNarrowC4,
+    /// The narrow GEMM with C's column blocks scattered through a map
+    /// (`wgsl/gemm/c_map.wgsl`): the block Jacobi SVD's rotations.
+    GemmNarrowMap,
     /// 16×16-tile f32 GEMM for small and batched problems.
     GemmSmall,
     /// 128×128-tile GEMM with f16 storage and f32 accumulation.
@@ -60,12 +63,17 @@ pub enum Kernel {
     /// bisection and twisted-factorization eigenvectors
     /// (`wgsl/eig/tridiag.wgsl`).
     Tridiag,
+    /// Jacobi sweeps in rotation order on symmetric matrices of order
+    /// 33 … 64, A (packed) and V both in workgroup memory
+    /// (`wgsl/eig/rot64.wgsl`): the block Jacobi SVD's pair Gram matrices.
+    JacobiRot64,
 }
 
 const GEMM_IO_F32: &str = include_str!("../../wgsl/gemm/io_f32.wgsl");
 const GEMM_IO_F16: &str = include_str!("../../wgsl/gemm/io_f16.wgsl");
 const GEMM_C_SCALAR: &str = include_str!("../../wgsl/gemm/c_scalar.wgsl");
 const GEMM_C_VEC4: &str = include_str!("../../wgsl/gemm/c_vec4.wgsl");
+const GEMM_C_MAP: &str = include_str!("../../wgsl/gemm/c_map.wgsl");
 const GEMM_SLAB_A: &str = include_str!("../../wgsl/gemm/slab_a.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_NARROW: &str = include_str!("../../wgsl/gemm/narrow.wgsl");
@@ -89,14 +97,16 @@ const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 const SVD_BLOCK: &str = include_str!("../../wgsl/svd/block.wgsl");
 const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
 const TRIDIAG: &str = include_str!("../../wgsl/eig/tridiag.wgsl");
+const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 19] = [
+    pub const ALL: [Kernel; 21] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmNarrow,
         Kernel::GemmNarrowC4,
+        Kernel::GemmNarrowMap,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
         Kernel::GemmSplitK,
@@ -112,6 +122,7 @@ impl Kernel {
         Kernel::SvdBlock,
         Kernel::Jacobi,
         Kernel::Tridiag,
+        Kernel::JacobiRot64,
     ];
 
     /// The files under `wgsl/` that make up this kernel, in order.
@@ -138,6 +149,12 @@ impl Kernel {
             Kernel::GemmNarrowC4 => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
                 ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
+                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
+                ("gemm/narrow.wgsl", GEMM_NARROW),
+            ],
+            Kernel::GemmNarrowMap => &[
+                ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/c_map.wgsl", GEMM_C_MAP),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/narrow.wgsl", GEMM_NARROW),
             ],
@@ -195,6 +212,7 @@ impl Kernel {
             ],
             Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
             Kernel::Tridiag => &[("eig/tridiag.wgsl", TRIDIAG)],
+            Kernel::JacobiRot64 => &[("eig/rot64.wgsl", JACOBI_ROT64)],
         }
     }
 
@@ -222,6 +240,7 @@ impl Kernel {
             Kernel::GemmTiledC4 => "gemm_tiled_c4",
             Kernel::GemmNarrow => "gemm_narrow",
             Kernel::GemmNarrowC4 => "gemm_narrow_c4",
+            Kernel::GemmNarrowMap => "gemm_narrow_map",
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
             Kernel::GemmSplitK => "gemm_splitk",
@@ -237,6 +256,7 @@ impl Kernel {
             Kernel::SvdBlock => "svd_block",
             Kernel::Jacobi => "jacobi",
             Kernel::Tridiag => "tridiag",
+            Kernel::JacobiRot64 => "jacobi_rot64",
         }
     }
 }

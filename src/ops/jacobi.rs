@@ -6,7 +6,10 @@
 //! holds 32 matrices of order ≤ 8, 8 of order ≤ 16, 2 of order ≤ 32 or one
 //! of order ≤ 64 in workgroup memory (A in 16 KiB; V in 8 KiB, or in its
 //! output buffer for order > 32, since A and V of order 64 together would
-//! exceed Apple's 32 KiB). The symmetric eigenproblem runs the two-sided
+//! exceed Apple's 32 KiB; the rotation-order form of order 33–64 that the
+//! block Jacobi SVD uses runs `wgsl/eig/rot64.wgsl` instead, A as a packed
+//! triangle and V both in workgroup memory, 512 invocations, the same
+//! rotations). The symmetric eigenproblem runs the two-sided
 //! cyclic Jacobi method, the SVD the one-sided (Hestenes) method on the
 //! columns (on Aᵀ when m < n), both with the parallel round-robin ordering:
 //! n − 1 rounds of n/2 disjoint rotations per sweep, each round one phase
@@ -198,6 +201,17 @@ pub(crate) fn encode_eigh_rotations(
     info: &wgpu::Buffer,
     sweeps: usize,
 ) -> Result<()> {
+    if n > 32 && n <= MAX_JACOBI_N && n.is_multiple_of(2) && rot64_enabled() {
+        return encode_rot64(
+            gpu,
+            rec,
+            n,
+            batch,
+            (a, w, v, info),
+            sweeps.max(1),
+            rot64_entry(),
+        );
+    }
     encode_eigh_impl(
         gpu,
         rec,
@@ -211,6 +225,74 @@ pub(crate) fn encode_eigh_rotations(
         info,
         sweeps.max(1),
     )
+}
+
+/// Whether [`encode_eigh_rotations`] takes `wgsl/eig/rot64.wgsl` for
+/// orders 33 … 64 (`WGPU_LINALG_JACOBI_ROT64=0` keeps `eigh_jacobi`, for
+/// comparison). Measured on an H200 (block Jacobi SVD, 4096², b = 32,
+/// benches/RESULTS.md 2026-12-01): the inner sweep on the 64 pair Gram
+/// matrices of a round took 0.106 ms (256 invocations) against 0.266 ms.
+fn rot64_enabled() -> bool {
+    std::env::var("WGPU_LINALG_JACOBI_ROT64").map_or(true, |v| v != "0")
+}
+
+/// Entry point of `wgsl/eig/rot64.wgsl`: 512 invocations, or 256 with
+/// `WGPU_LINALG_JACOBI_ROT64_WG=256`. Measured on an H200 (2026-12-01,
+/// one command, svd): 512 took 740.7 ms at 4096² against 786.0 ms, and
+/// 51.5 against 62.3 ms at 1024².
+fn rot64_entry() -> &'static str {
+    match std::env::var("WGPU_LINALG_JACOBI_ROT64_WG").as_deref() {
+        Ok("256") => "eigh_rot64",
+        _ => "eigh_rot64_w512",
+    }
+}
+
+/// [`encode_eigh_rotations`] for even orders 33 … 64: the same rotations
+/// as `eigh_jacobi` in rotation order, with A (packed lower triangle) and
+/// V both in workgroup memory instead of V in global memory; one
+/// workgroup per matrix.
+fn encode_rot64(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    n: usize,
+    batch: usize,
+    (a, w, v, info): (&wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer),
+    sweeps: usize,
+    entry: &'static str,
+) -> Result<()> {
+    let op = "eigh_batched";
+    if batch == 0 {
+        return Ok(());
+    }
+    let nn = batch.checked_mul(n * n).ok_or_else(|| too_big(op, n, n))?;
+    u32_of(op, nn)?;
+    check_words(op, "a", a, nn)?;
+    check_words(op, "w", w, batch * n)?;
+    check_words(op, "v", v, nn)?;
+    check_words(op, "info", info, batch)?;
+    let mut u = JacobiUniform {
+        rows: n as u32,
+        cols: n as u32,
+        batch: u32_of(op, batch)?,
+        flags: F_KEEP,
+        max_sweeps: u32_of(op, sweeps)?,
+        ..Default::default()
+    };
+    let label = format!("{entry} batch {batch} {n}x{n}");
+    for (base, count) in dispatch_chunks(batch, gpu.max_groups() as usize) {
+        u.batch_base = u32_of(op, base)?;
+        gpu.launch(
+            rec,
+            &label,
+            Kernel::JacobiRot64,
+            entry,
+            &[],
+            &params_bytes(&u),
+            &[(1, a), (2, w), (3, v), (5, info)],
+            [count as u32, 1, 1],
+        );
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -748,6 +830,141 @@ mod tests {
                     (got - want).abs() <= 1e-5 * want.max(1.0),
                     "n={n} b={b}: off {got} vs {want}"
                 );
+            }
+        }
+    }
+
+    /// Runs the rotation-order kernels on `mats`: the given entry of
+    /// `rot64.wgsl`, else `eigh_jacobi` with F_KEEP; returns (w, v, info).
+    fn run_rotations(
+        ctx: &Context,
+        mats: &[DMatrix<f32>],
+        sweeps: usize,
+        rot64: Option<&'static str>,
+    ) -> (Vec<f32>, Vec<f32>, Vec<u32>) {
+        let gpu = ctx.gpu().unwrap();
+        let n = mats[0].nrows();
+        let batch = mats.len();
+        let ga = ctx.upload_batch(mats).unwrap();
+        let w = gpu.storage("t", (batch * n * 4) as u64, "w").unwrap();
+        let v = gpu.storage("t", (batch * n * n * 4) as u64, "v").unwrap();
+        let info = gpu.storage("t", (batch * 4) as u64, "info").unwrap();
+        let mut rec = gpu.encoder("t");
+        let bufs = (ga.buffer(), w.buffer(), v.buffer(), info.buffer());
+        if let Some(entry) = rot64 {
+            encode_rot64(gpu, &mut rec, n, batch, bufs, sweeps, entry).unwrap();
+        } else {
+            let (a, w, v, info) = bufs;
+            encode_eigh_impl(
+                gpu,
+                &mut rec,
+                n,
+                batch,
+                a,
+                w,
+                v,
+                Order::Rotation,
+                None,
+                info,
+                sweeps,
+            )
+            .unwrap();
+        }
+        let words = read_parts(
+            gpu,
+            rec,
+            "t",
+            &[
+                (w.buffer(), batch * n),
+                (v.buffer(), batch * n * n),
+                (info.buffer(), batch),
+            ],
+        )
+        .unwrap();
+        let (ww, rest) = words.split_at(batch * n);
+        let (vw, iw) = rest.split_at(batch * n * n);
+        (floats(ww), floats(vw), iw.to_vec())
+    }
+
+    /// `eigh_rot64` and `eigh_rot64_w512` (A packed and V in workgroup
+    /// memory) against `eigh_jacobi` in rotation order on pair Gram
+    /// matrices of orders 34 … 64 (random, rank deficient, nearly
+    /// diagonal): after one sweep the same rotations (V and the diagonal
+    /// agree to rounding), and after full sweeps an eigendecomposition
+    /// within 16·n·ε.
+    #[test]
+    fn rot64_matches_eigh_jacobi_in_rotation_order() {
+        let Some(ctx) = gpu_ctx() else { return };
+        let mut seed = 777u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        };
+        for &(n, rows) in &[(34usize, 70usize), (48, 100), (64, 130)] {
+            let grams: Vec<DMatrix<f32>> = (0..4)
+                .map(|k| {
+                    let mut x = DMatrix::<f32>::from_fn(rows, n, |_, _| next());
+                    if k == 1 {
+                        let c0 = x.column(0).clone_owned();
+                        x.set_column(1, &c0);
+                        x.column_mut(n - 1).fill(0.0);
+                    }
+                    let mut x64 = x.map(f64::from);
+                    if k == 2 {
+                        // nearly orthogonal columns of graded norms
+                        let q = x64.clone().qr().q();
+                        x64 = DMatrix::from_fn(rows, n, |i, j| {
+                            q[(i, j)] * (1.0 + j as f64) + 1e-4 * x64[(i, j)]
+                        });
+                    }
+                    if k == 3 {
+                        x64.fill(0.0);
+                    }
+                    (x64.transpose() * &x64).map(|v| v as f32)
+                })
+                .collect();
+            let bound = 16.0 * n as f64 * f32::EPSILON as f64;
+            for sweeps in [1, MAX_SWEEPS] {
+                let (w0, v0, i0) = run_rotations(&ctx, &grams, sweeps, None);
+                for entry in ["eigh_rot64", "eigh_rot64_w512"] {
+                    let (w1, v1, i1) = run_rotations(&ctx, &grams, sweeps, Some(entry));
+                    assert_eq!(i0, i1, "{entry} n={n} sweeps={sweeps}: info");
+                    for (b, g) in grams.iter().enumerate() {
+                        let scale = g.abs().max().max(f32::MIN_POSITIVE) as f64;
+                        let (lo, hi) = (b * n, (b + 1) * n);
+                        let dw = w0[lo..hi]
+                            .iter()
+                            .zip(&w1[lo..hi])
+                            .map(|(x, y)| (*x as f64 - *y as f64).abs())
+                            .fold(0.0, f64::max);
+                        let dv = v0[lo * n..hi * n]
+                            .iter()
+                            .zip(&v1[lo * n..hi * n])
+                            .map(|(x, y)| (*x as f64 - *y as f64).abs())
+                            .fold(0.0, f64::max);
+                        assert!(
+                            dw <= bound * scale && dv <= bound,
+                            "{entry} n={n} b={b} sweeps={sweeps}: |Δw| {dw:e}, |ΔV| {dv:e}"
+                        );
+                        if sweeps == MAX_SWEEPS {
+                            assert_eq!(i1[b], 0, "n={n} b={b}: no convergence");
+                            let vb = DMatrix::from_column_slice(n, n, &v1[lo * n..hi * n])
+                                .map(f64::from);
+                            let lam = DMatrix::from_diagonal(&DVector::from_iterator(
+                                n,
+                                w1[lo..hi].iter().map(|&x| x as f64),
+                            ));
+                            let g64 = g.map(f64::from);
+                            let norm = g64.norm().max(f64::MIN_POSITIVE);
+                            let res = (&g64 * &vb - &vb * lam).norm() / norm;
+                            let orth = (vb.transpose() * &vb - DMatrix::identity(n, n)).norm();
+                            assert!(res <= bound, "n={n} b={b}: ‖GV − VΛ‖/‖G‖ = {res:e}");
+                            assert!(orth <= bound, "n={n} b={b}: ‖VᵀV − I‖ = {orth:e}");
+                        }
+                    }
+                }
             }
         }
     }

@@ -511,6 +511,94 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     Ok(())
 }
 
+/// `C_z = op(A_z)·op(B_z)` (alpha, beta as in [`encode_gemm`]) on the
+/// narrow kernel with C's columns scattered by blocks of `width`: the
+/// global column j (= z·n + column of C_z, with C at offset 0 and batch
+/// stride n·ldc) lands in block `map[map_off + j / width]`, at the same
+/// column inside the block (`wgsl/gemm/c_map.wgsl`; `width` a power of
+/// two). For the block Jacobi
+/// SVD, whose rotated pairs go straight into the next round's layout. C
+/// must not overlap A or B. Needs n ≤ 64, m, ldc multiples of 4 and n a
+/// multiple of `width`; `None` (nothing recorded) otherwise.
+pub(crate) fn encode_gemm_scatter(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    g: &Gemm<'_>,
+    map: &wgpu::Buffer,
+    (width, map_off): (usize, usize),
+) -> Result<Option<()>> {
+    if g.half
+        || g.lower_only
+        || g.n > 64
+        || !width.is_power_of_two()
+        || !g.n.is_multiple_of(width)
+        || g.c.off != 0
+        || g.c.stride != g.n * g.c.ld
+        || !c_vec4_ok(g)
+    {
+        return Ok(None);
+    }
+    if g.m == 0 || g.n == 0 || g.batch == 0 {
+        return Ok(Some(()));
+    }
+    let op = "matmul";
+    let (tm, tn) = GemmVariant::Narrow.tile();
+    let mut u = GemmUniform {
+        m: u32_of(op, g.m)?,
+        n: u32_of(op, g.n)?,
+        k: u32_of(op, g.k)?,
+        batch_base: 0,
+        lda: u32_of(op, g.a.ld.max(1))?,
+        ldb: u32_of(op, g.b.ld.max(1))?,
+        ldc: u32_of(op, g.c.ld.max(1))?,
+        pad0: width.trailing_zeros(),
+        a_off: u32_of(op, g.a.off)?,
+        b_off: u32_of(op, g.b.off)?,
+        c_off: 0,
+        pad1: u32_of(op, map_off)?,
+        stride_a: u32_of(op, g.a.stride)?,
+        stride_b: u32_of(op, g.b.stride)?,
+        stride_c: u32_of(op, g.c.stride)?,
+        alpha: g.alpha,
+        beta: g.beta,
+        ..Default::default()
+    };
+    // the global column index must fit (z·n + j < 2³²/ldc)
+    u32_of(op, g.batch * g.n * g.c.ld)?;
+    let gx = g.m.div_ceil(tm) as u32;
+    let gy = g.n.div_ceil(tn) as u32;
+    let max = gpu.max_groups() as usize;
+    if gx as usize > max {
+        return Err(Error::TooLarge {
+            op,
+            bytes: (g.m * g.n * 4) as u64,
+            limit: (max * tm * tn * 4) as u64,
+        });
+    }
+    let constants = [("TA", g.ta as u32 as f64), ("TB", g.tb as u32 as f64)];
+    let label = format!(
+        "gemm.scatter {}x{}x{} batch {} ta={} tb={}",
+        g.m, g.k, g.n, g.batch, g.ta, g.tb
+    );
+    let mut base = 0usize;
+    while base < g.batch {
+        let chunk = (g.batch - base).min(max);
+        u.batch_base = base as u32;
+        gpu.launch(
+            enc,
+            &label,
+            Kernel::GemmNarrowMap,
+            "main",
+            &constants,
+            &params_bytes(&u),
+            &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf), (4, map)],
+            [gx, gy, chunk as u32],
+        );
+        base += chunk;
+    }
+    Ok(Some(()))
+}
+
 /// Shape of op(X) for X of `shape`.
 fn op_shape(shape: (usize, usize), t: bool) -> (usize, usize) {
     if t {

@@ -9,9 +9,12 @@
 //! `G_k = [A_i A_j]ᵀ·[A_i A_j]` as row-chunk partials, their sums together
 //! with each pair's convergence measure, one Jacobi sweep on each G_k (the
 //! batched kernel, one workgroup per pair, eigenvectors in rotation
-//! order), `[A_i A_j]·W_k` and `[V_i V_j]·W_k` as two strided batched
-//! GEMMs into scratch, and two block gathers of the results into the next
-//! round's layout (seven dispatches). The finish (column norms, ranking,
+//! order; for 2b = 64 `eigh_rot64`, with A and V in workgroup memory),
+//! and `[A_i A_j]·W_k` and `[V_i V_j]·W_k` as two strided batched GEMMs
+//! that write each block straight into its slot of the next round's
+//! layout in the other buffer of a pair (five dispatches; where m is not
+//! a multiple of 4, GEMMs into scratch and two block gathers, seven). The
+//! finish (column norms, ranking,
 //! U and Vᵀ) runs on the GPU as well ([`finish_svd_gpu`]). Rotating a
 //! pair by the eigenvectors of its Gram matrix makes its 2b columns
 //! mutually orthogonal, one block step of Hestenes' method (one inner
@@ -19,15 +22,20 @@
 //! values are never taken from the eigenvalues of AᵀA. The largest
 //! normalized off-diagonal Gram entry |g_ij|/√(g_ii·g_jj) of the sweep is
 //! the convergence measure (4 bytes per pair read back once per sweep);
-//! the iteration stops when it is below 4·√m·ε. Columns whose norm is
+//! the iteration stops when it is below tol = 4·√m·ε, or earlier when
+//! the same measure over all column pairs of the result, from one full
+//! Gram GEMM computed after a sweep whose measure m_s has m_s² ≤ tol, is
+//! below tol/16 (that sweep usually finished the job, and the next one
+//! would only confirm it). Columns whose norm is
 //! below 4·ε·‖A‖_F (rounding noise of a rank-deficient A) take no part in
 //! that measure, and their U columns are completed to an orthonormal set
 //! at the end (unit vectors of the least-weight rows, orthogonalized twice
 //! in f64, O(m·n) each). Zero padding columns stay
 //! exactly zero (a rotation needs a non-zero g_ij), so they are recognized
 //! at the end by their V columns. Cost per sweep: about
-//! (2p − 1)·p·(16·m·b² + 8·n·b²) flops plus the eigen kernels; about 17
-//! sweeps for a random 4096² matrix (measured), 6–12 for small ones.
+//! (2p − 1)·p·(16·m·b² + 8·n·b²) flops plus the eigen kernels; 16
+//! sweeps and the full-measure check for a random 4096² matrix (measured,
+//! b = 32), 6–12 for small ones.
 //! Accuracy: columns orthogonal to the tolerance relative to their norms,
 //! so U is orthonormal to O(√m·ε) even for small singular values, and
 //! singular values are accurate to O(n·ε·σ₁).
@@ -39,7 +47,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
 use crate::ops::jacobi::encode_eigh_rotations;
-use crate::ops::matmul::{encode_gemm, Gemm, Operand};
+use crate::ops::matmul::{encode_gemm, encode_gemm_scatter, Gemm, Operand};
 use crate::ops::svd::{GpuSvd, Svd};
 use crate::ops::u32_of;
 
@@ -65,9 +73,12 @@ pub(crate) struct BlockUniform {
 
 /// Block width: pairs of 2b ≤ 64 columns fit the Jacobi kernel; b = 16
 /// or 32 (`WGPU_LINALG_SVD_NB` picks one of them). Measured on an H200
-/// (svd, same command): n = 1024 took 76 ms with b = 16 against 114 ms
-/// with b = 32, n = 4096 1.65 s against 1.13 s; the switch is put between
-/// them, at 2048.
+/// (svd, same command, 2026-11-22): n = 1024 took 76 ms with b = 16
+/// against 114 ms with b = 32, n = 4096 1.65 s against 1.13 s. Since the
+/// pair Gram matrices of order 64 are diagonalized with V in workgroup
+/// memory (`eigh_rot64`), b = 32 is faster at 1024 as well (2026-12-01:
+/// 61.4 ms against 69.6 ms, and 140.0 against 144.0 ms for 8192×1024);
+/// smaller n were not measured and keep b = 16.
 fn block_width(n: usize) -> usize {
     if let Some(b) = std::env::var("WGPU_LINALG_SVD_NB")
         .ok()
@@ -76,7 +87,7 @@ fn block_width(n: usize) -> usize {
     {
         return b;
     }
-    if n >= 2048 {
+    if n >= 1024 {
         32
     } else {
         16
@@ -98,6 +109,69 @@ fn inner_sweeps() -> usize {
         Some(k) => k,
         None => 1,
     }
+}
+
+/// Whether each round's rotation GEMMs write their blocks straight into
+/// the next round's layout (`WGPU_LINALG_SVD_SCATTER=0`: GEMM in place,
+/// then a block gather, for comparison). Measured on an H200: see
+/// benches/RESULTS.md, 2026-12-01.
+fn scatter_enabled() -> bool {
+    std::env::var("WGPU_LINALG_SVD_SCATTER").map_or(true, |v| v != "0")
+}
+
+/// Divisor of the tolerance that the full measure must meet to stop early
+/// (`WGPU_LINALG_SVD_EARLY`; 0 turns the check off).
+fn early_divisor() -> f64 {
+    std::env::var("WGPU_LINALG_SVD_EARLY")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(16.0)
+}
+
+/// The largest |g_ij|/√(g_ii·g_jj) over all pairs i ≠ j of columns of
+/// `work` (m × npad) whose g_jj exceeds `floor_sq`: G = AᵀA (lower
+/// triangle) into `gall` (npad² words), then one reduction per column
+/// into `cols` (npad words); npad floats come back.
+#[allow(clippy::too_many_arguments)]
+fn full_measure(
+    gpu: &Gpu,
+    op: &'static str,
+    work: &GpuMatrix,
+    (m, npad): (usize, usize),
+    floor_sq: f32,
+    gall: &wgpu::Buffer,
+    cols: &wgpu::Buffer,
+) -> Result<f64> {
+    let mut rec = gpu.encoder(op);
+    let mut gemm = Gemm::single(
+        (npad, npad, m),
+        (work.buffer(), m, true),
+        (work.buffer(), m, false),
+        (gall, npad),
+    );
+    gemm.lower_only = true;
+    encode_gemm(gpu, &mut rec, &gemm)?;
+    let u = BlockUniform {
+        rows: u32_of(op, npad)?,
+        width: floor_sq.to_bits(),
+        ..Default::default()
+    };
+    gpu.launch(
+        &mut rec,
+        &format!("{op} full measure {npad}"),
+        Kernel::SvdBlock,
+        "gram_col_off",
+        &[],
+        &params_bytes(&u),
+        &[(1, gall), (2, cols)],
+        [u32_of(op, npad)?, 1, 1],
+    );
+    gpu.submit(rec);
+    let c = gpu.read_f32(cols, 0, npad as u64)?;
+    if c.iter().any(|x| !x.is_finite()) {
+        return Err(Error::NonFinite { op });
+    }
+    Ok(c.iter().fold(0.0f64, |acc, &x| acc.max(x as f64)))
 }
 
 /// The round-robin schedule of 2p blocks: the slot layout of every round
@@ -386,10 +460,19 @@ fn block_jacobi_sweeps(
     a: &GpuMatrix,
     max_sweeps: usize,
 ) -> Result<(Rotated, bool)> {
+    block_jacobi_width(op, a, max_sweeps, block_width(a.shape().1))
+}
+
+/// [`block_jacobi_sweeps`] with blocks of b columns (16 or 32).
+fn block_jacobi_width(
+    op: &'static str,
+    a: &GpuMatrix,
+    max_sweeps: usize,
+    b: usize,
+) -> Result<(Rotated, bool)> {
     let (m, n) = a.shape();
     let ctx: &Context = &a.ctx;
     let gpu = a.gpu();
-    let b = block_width(n);
     let blocks = 2 * n.div_ceil(2 * b).max(1);
     let pairs = blocks / 2;
     let npad = blocks * b;
@@ -423,14 +506,31 @@ fn block_jacobi_sweeps(
         bytemuck::cast_slice(&sched.maps[0]),
         "svd block first layout",
     )?;
-    let work = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
-    let v = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
-    // each round rotates (work, v) into (ta, tv) and gathers the result
-    // back into (work, v) in the next layout
-    let ta = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
-    let tv = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
-    // each round's rotated blocks are gathered into the next layout
-    let fwd_words: Vec<u32> = sched.maps[1..].concat();
+    let mut work = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
+    let mut v = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
+    // each round rotates (work, v) into (ta, tv): either scattered straight
+    // into the next layout (then the pairs swap roles), or in place and
+    // gathered back into (work, v) in the next layout
+    let mut ta = GpuMatrix::alloc(ctx, op, m, npad, 1)?;
+    let mut tv = GpuMatrix::alloc(ctx, op, npad, npad, 1)?;
+    let scatter = scatter_enabled() && m.is_multiple_of(4);
+    // each round's rotated blocks are gathered into the next layout (fwd:
+    // where each next slot is found) or scattered there (the inverse maps:
+    // where each slot goes)
+    let fwd_words: Vec<u32> = if scatter {
+        sched.maps[1..]
+            .iter()
+            .flat_map(|map| {
+                let mut inv = vec![0u32; map.len()];
+                for (d, &s) in map.iter().enumerate() {
+                    inv[s as usize] = d as u32;
+                }
+                inv
+            })
+            .collect()
+    } else {
+        sched.maps[1..].concat()
+    };
     let fwd = gpu.storage_from(
         op,
         bytemuck::cast_slice(&fwd_words),
@@ -511,6 +611,8 @@ fn block_jacobi_sweeps(
     let tol = 4.0 * (m as f64).sqrt() * eps;
     let accept = (m.max(n) as f64) * eps;
     let mut last = f64::INFINITY;
+    let early = early_divisor();
+    let mut full = None;
     for sweep in 0..max_sweeps {
         let t0 = std::time::Instant::now();
         let mut rec = gpu.encoder(op);
@@ -550,45 +652,49 @@ fn block_jacobi_sweeps(
                 inner,
             )?;
             // [A_i A_j]·W_k and [V_i V_j]·W_k as strided batched GEMMs
-            // (the narrow variant) into (ta, tv), then gathered back into
+            // (the narrow variant) into (ta, tv): scattered by blocks into
+            // the next layout, or in place and then gathered back into
             // (work, v) in the next layout. A fused kernel that wrote the
             // next layout directly took 0.59 ms per round at n = 4096
-            // against 0.30 ms for these four dispatches (H200).
+            // against 0.30 ms for the four dispatches of the gather form
+            // (H200).
             for (x, t, rows) in [(&work, &ta, m), (&v, &tv, npad)] {
-                encode_gemm(
-                    gpu,
-                    &mut rec,
-                    &Gemm {
-                        m: rows,
-                        n: w2,
-                        k: w2,
-                        batch: pairs,
-                        a: Operand {
-                            buf: x.buffer(),
-                            off: 0,
-                            ld: rows,
-                            stride: rows * w2,
-                        },
-                        ta: false,
-                        b: Operand {
-                            buf: wv.buffer(),
-                            off: 0,
-                            ld: w2,
-                            stride: w2 * w2,
-                        },
-                        tb: false,
-                        c: Operand {
-                            buf: t.buffer(),
-                            off: 0,
-                            ld: rows,
-                            stride: rows * w2,
-                        },
-                        alpha: 1.0,
-                        beta: 0.0,
-                        half: false,
-                        lower_only: false,
+                let gemm = Gemm {
+                    m: rows,
+                    n: w2,
+                    k: w2,
+                    batch: pairs,
+                    a: Operand {
+                        buf: x.buffer(),
+                        off: 0,
+                        ld: rows,
+                        stride: rows * w2,
                     },
-                )?;
+                    ta: false,
+                    b: Operand {
+                        buf: wv.buffer(),
+                        off: 0,
+                        ld: w2,
+                        stride: w2 * w2,
+                    },
+                    tb: false,
+                    c: Operand {
+                        buf: t.buffer(),
+                        off: 0,
+                        ld: rows,
+                        stride: rows * w2,
+                    },
+                    alpha: 1.0,
+                    beta: 0.0,
+                    half: false,
+                    lower_only: false,
+                };
+                if scatter {
+                    encode_gemm_scatter(gpu, &mut rec, &gemm, fwd.buffer(), (b, r * blocks))?
+                        .ok_or_else(|| Error::Gpu(format!("{op}: block scatter refused")))?;
+                    continue;
+                }
+                encode_gemm(gpu, &mut rec, &gemm)?;
                 permute(
                     gpu,
                     &mut rec,
@@ -601,6 +707,10 @@ fn block_jacobi_sweeps(
                     b,
                     r * blocks,
                 )?;
+            }
+            if scatter {
+                std::mem::swap(&mut work, &mut ta);
+                std::mem::swap(&mut v, &mut tv);
             }
         }
         gpu.submit(rec);
@@ -615,7 +725,37 @@ fn block_jacobi_sweeps(
             "{op}: sweep {sweep}: off {last:.3e}, recorded in {recorded:?}, done after {:?}",
             t0.elapsed()
         );
-        if last <= tol {
+        let mut done = last <= tol;
+        // the sweep's rotations may have finished the job: where quadratic
+        // convergence with constant 1 would have brought the measure below
+        // tol (last² ≤ tol), measure every pair of the result from a full
+        // Gram matrix (a GEMM, cheap next to a sweep), so that the sweep
+        // which would only confirm convergence can be left out
+        if !done && early > 0.0 && last * last <= tol {
+            if full.is_none() {
+                full = Some((
+                    gpu.storage(op, (npad * npad * 4) as u64, "svd block full gram")?,
+                    gpu.storage(op, (npad * 4) as u64, "svd block full measure")?,
+                ));
+            }
+            let (gall, cols) = full.as_ref().expect("allocated above");
+            let after = full_measure(
+                gpu,
+                op,
+                &work,
+                (m, npad),
+                floor_sq,
+                gall.buffer(),
+                cols.buffer(),
+            )?;
+            log::debug!(
+                target: "wgpu_linalg::svd",
+                "{op}: after sweep {sweep}: off {after:.3e} over all pairs, {:?}",
+                t0.elapsed()
+            );
+            done = after <= tol / early;
+        }
+        if done {
             return Ok((
                 Rotated {
                     a: work,
@@ -957,6 +1097,51 @@ mod tests {
         }
     }
 
+    /// Blocks of 32 columns (the pair Gram matrices of order 64 go to
+    /// `eigh_rot64_w512`, the rotations are scattered, and the full-measure
+    /// check may end the iteration): converged, A·V = W, V orthogonal and
+    /// the columns of W orthogonal to the tolerance 4·√m·ε.
+    #[test]
+    fn blocks_of_32_converge_to_orthogonal_columns() {
+        let ctx = crate::Context::new().expect("context");
+        if !ctx.has_gpu() {
+            return;
+        }
+        for (m, n) in [(132usize, 100usize), (200, 130)] {
+            let a = DMatrix::<f32>::from_fn(m, n, |i, j| {
+                ((i * 37 + j * 101 + i * j) % 211) as f32 / 105.0 - 1.0
+            });
+            let (r, ok) = block_jacobi_width("svd", &ctx.upload(&a).unwrap(), MAX_SWEEPS, 32)
+                .expect("block jacobi");
+            assert!(ok, "{m}×{n}: no convergence");
+            let w = r.a.download().unwrap().map(f64::from);
+            let v = r.v.download().unwrap().map(f64::from);
+            let npad = v.nrows();
+            assert_eq!(npad % 64, 0);
+            let mut ap = DMatrix::<f64>::zeros(m, npad);
+            ap.columns_mut(0, n).copy_from(&a.map(f64::from));
+            let d = (&ap * &v - &w).abs().max() / ap.abs().max();
+            let o = (v.transpose() * &v - DMatrix::<f64>::identity(npad, npad))
+                .abs()
+                .max();
+            let g = w.transpose() * &w;
+            let mut off = 0.0f64;
+            for j in 0..npad {
+                for i in 0..j {
+                    let den = (g[(i, i)] * g[(j, j)]).sqrt();
+                    if g[(i, i)] > r.floor * r.floor && g[(j, j)] > r.floor * r.floor {
+                        off = off.max(g[(i, j)].abs() / den);
+                    }
+                }
+            }
+            let tol = 4.0 * (m as f64).sqrt() * f32::EPSILON as f64;
+            assert!(
+                d < 1e-4 && o < 1e-4 && off <= tol,
+                "{m}×{n}: ‖A·V − W‖ {d:.2e}, ‖VᵀV − I‖ {o:.2e}, off {off:.2e} (tol {tol:.2e})"
+            );
+        }
+    }
+
     #[test]
     fn rotations_keep_a_times_v() {
         // without an adapter Context::new fails under
@@ -965,18 +1150,27 @@ mod tests {
         if !ctx.has_gpu() {
             return;
         }
-        let (m, n) = (70, 65);
-        let a = DMatrix::<f32>::from_fn(m, n, |i, j| ((i * 7 + j * 13) % 17) as f32 / 8.0 - 1.0);
-        let (r, _) = block_jacobi_sweeps("svd", &ctx.upload(&a).unwrap(), 2).unwrap();
-        let w = r.a.download().unwrap().map(f64::from);
-        let v = r.v.download().unwrap().map(f64::from);
-        let npad = v.nrows();
-        let mut ap = DMatrix::<f64>::zeros(m, npad);
-        ap.columns_mut(0, n).copy_from(&a.map(f64::from));
-        let d = (&ap * &v - &w).abs().max();
-        let o = (v.transpose() * &v - DMatrix::<f64>::identity(npad, npad))
-            .abs()
-            .max();
-        assert!(d < 1e-4 && o < 1e-4, "‖A·V − W‖ {d:.2e}, ‖VᵀV − I‖ {o:.2e}");
+        // m = 70: rotations in place and block gathers; m = 72: rotations
+        // scattered into the next layout (m a multiple of 4); three sweeps
+        // of 5 rounds, so the buffers swap an odd number of times
+        for m in [70, 72] {
+            let n = 65;
+            let a =
+                DMatrix::<f32>::from_fn(m, n, |i, j| ((i * 7 + j * 13) % 17) as f32 / 8.0 - 1.0);
+            let (r, _) = block_jacobi_sweeps("svd", &ctx.upload(&a).unwrap(), 3).unwrap();
+            let w = r.a.download().unwrap().map(f64::from);
+            let v = r.v.download().unwrap().map(f64::from);
+            let npad = v.nrows();
+            let mut ap = DMatrix::<f64>::zeros(m, npad);
+            ap.columns_mut(0, n).copy_from(&a.map(f64::from));
+            let d = (&ap * &v - &w).abs().max();
+            let o = (v.transpose() * &v - DMatrix::<f64>::identity(npad, npad))
+                .abs()
+                .max();
+            assert!(
+                d < 1e-4 && o < 1e-4,
+                "m = {m}: ‖A·V − W‖ {d:.2e}, ‖VᵀV − I‖ {o:.2e}"
+            );
+        }
     }
 }

@@ -14,3 +14,8 @@ fn store_col4(idx: u32, i0: u32, v: vec4<f32>) {
         c[idx / 4u] = r;
     }
 }
+
+// Element index of row 0 of column j of C_z (c_base = c_off + z·stride_c).
+fn col_start(z: u32, c_base: u32, j: u32) -> u32 {
+    return c_base + j * p.ldc;
+}

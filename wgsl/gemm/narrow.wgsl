@@ -49,13 +49,13 @@ fn stash_b(v: vec2<f32>, t: u32, off: u32) {
 
 // Writes one accumulator: rows bi + h·64 + tx·4 + {0..3} of column
 // bj + ty·4 + cc, as alpha·acc + beta·C.
-fn store4(v: vec4<f32>, bi: u32, bj: u32, tx: u32, ty: u32, cc: u32, h: u32, c_base: u32) {
+fn store4(v: vec4<f32>, bi: u32, bj: u32, tx: u32, ty: u32, cc: u32, h: u32, z: u32, c_base: u32) {
     let j = bj + ty * 4u + cc;
     if (j >= p.n) {
         return;
     }
     let i0 = bi + h * 64u + tx * 4u;
-    store_col4(c_base + i0 + j * p.ldc, i0, p.alpha * v);
+    store_col4(col_start(z, c_base, j) + i0, i0, p.alpha * v);
 }
 
 @compute @workgroup_size(16, 16, 1)
@@ -124,12 +124,12 @@ fn main(
     }
 
     // accumulator 2·cc + h holds column cc, row half h
-    store4(c0, bi, bj, tx, ty, 0u, 0u, c_base);
-    store4(c1, bi, bj, tx, ty, 0u, 1u, c_base);
-    store4(c2, bi, bj, tx, ty, 1u, 0u, c_base);
-    store4(c3, bi, bj, tx, ty, 1u, 1u, c_base);
-    store4(c4, bi, bj, tx, ty, 2u, 0u, c_base);
-    store4(c5, bi, bj, tx, ty, 2u, 1u, c_base);
-    store4(c6, bi, bj, tx, ty, 3u, 0u, c_base);
-    store4(c7, bi, bj, tx, ty, 3u, 1u, c_base);
+    store4(c0, bi, bj, tx, ty, 0u, 0u, z, c_base);
+    store4(c1, bi, bj, tx, ty, 0u, 1u, z, c_base);
+    store4(c2, bi, bj, tx, ty, 1u, 0u, z, c_base);
+    store4(c3, bi, bj, tx, ty, 1u, 1u, z, c_base);
+    store4(c4, bi, bj, tx, ty, 2u, 0u, z, c_base);
+    store4(c5, bi, bj, tx, ty, 2u, 1u, z, c_base);
+    store4(c6, bi, bj, tx, ty, 3u, 0u, z, c_base);
+    store4(c7, bi, bj, tx, ty, 3u, 1u, z, c_base);
 }

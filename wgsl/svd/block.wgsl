@@ -544,3 +544,44 @@ fn sym_shift(
     }
     dst[i + j * n] = v;
 }
+
+// Largest |g_ij| / √(g_ii·g_jj) over the rows i > j of column j of the
+// p.rows × p.rows Gram matrix in src (only its lower triangle is read),
+// columns with g ≤ floor (bits in p.width) left out, into dst[j]: the
+// convergence measure of block Jacobi over every column pair at once. One
+// workgroup per column.
+@compute @workgroup_size(256, 1, 1)
+fn gram_col_off(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let n = p.rows;
+    let j = wid.x;
+    let floor = bitcast<f32>(p.width);
+    let len = arrayLength(&src);
+    var m = 0.0;
+    if (j * n + j < len) {
+        let gj = src[j * n + j];
+        if (gj > floor) {
+            for (var i = j + 1u + t; i < n; i += 256u) {
+                if (i * n + i < len) {
+                    let gi = src[i * n + i];
+                    if (gi > floor) {
+                        m = max(m, abs(src[j * n + i]) / (sqrt(gi) * sqrt(gj)));
+                    }
+                }
+            }
+        }
+    }
+    partial[t] = m;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+        if (t < h) {
+            partial[t] = max(partial[t], partial[t + h]);
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u && j < arrayLength(&dst)) {
+        dst[j] = partial[0];
+    }
+}
