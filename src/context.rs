@@ -240,10 +240,14 @@ impl Context {
     /// Whether f16 products (`matmul_f16`, `GpuMatrix::matmul` of f16
     /// matrices) run on cooperative matrices (16×16×16, f16 multiplicands,
     /// f32 accumulation): the adapter offers them, `SHADER_F16` and one
-    /// fixed subgroup size, and `WGPU_LINALG_COOP` does not turn them off.
+    /// fixed subgroup size, and `WGPU_LINALG_COOP` neither turns them off
+    /// nor names a shape the kernel cannot run ([`crate::CoopParams`]).
     pub fn coop_f16(&self) -> bool {
-        self.gpu().is_some_and(|g| g.coop_f16_subgroup.is_some())
-            && crate::ops::matmul::CoopParams::from_env().is_some()
+        let sg = self.gpu().and_then(|g| g.coop_f16_subgroup);
+        match (sg, crate::ops::matmul::CoopParams::from_env()) {
+            (Some(sg), Some(cp)) => cp.valid_for(sg),
+            _ => false,
+        }
     }
 
     /// A clone that forces `route`.

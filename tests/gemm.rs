@@ -635,3 +635,29 @@ fn narrow_batched_and_broadcast() {
         check_product(ci, &a[i], &b[i], &format!("narrow batch item {i}"));
     }
 }
+
+/// The cooperative kernel's shapes: the default and the 8-subgroup
+/// 128×128 tile run on 32-wide subgroups; tiles beyond its workgroup
+/// memory, or slabs needing more than 8 loads per invocation, do not.
+#[test]
+fn coop_shapes_fit_the_kernel() {
+    use wgpu_linalg::CoopParams;
+    let shape = |sgm, sgn, wn4| CoopParams {
+        sgm,
+        sgn,
+        wn4,
+        prefetch: true,
+    };
+    assert!(CoopParams::default().valid_for(32));
+    assert_eq!(CoopParams::default().tile(), (128, 128));
+    assert!(shape(2, 4, false).valid_for(32));
+    assert_eq!(shape(2, 4, false).tile(), (128, 128));
+    assert!(shape(1, 4, false).valid_for(32));
+    assert!(!shape(2, 4, true).valid_for(32), "128×256 tile");
+    assert!(
+        !shape(2, 1, true).valid_for(32),
+        "16 runs of A per invocation"
+    );
+    assert!(!shape(2, 2, true).valid_for(16), "16 runs per invocation");
+    assert!(shape(2, 2, true).valid_for(64));
+}

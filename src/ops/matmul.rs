@@ -256,6 +256,10 @@ pub struct CoopParams {
     pub sgn: u32,
     /// 4×4 accumulators per subgroup (64×64), else 4×2 (64×32).
     pub wn4: bool,
+    /// The next slab's global loads overlap the current slab's products
+    /// (held in registers in between); else each slab is read right
+    /// before it is stored into workgroup memory.
+    pub prefetch: bool,
 }
 
 impl Default for CoopParams {
@@ -265,6 +269,7 @@ impl Default for CoopParams {
             sgm: 2,
             sgn: 2,
             wn4: true,
+            prefetch: true,
         }
     }
 }
@@ -278,21 +283,31 @@ impl CoopParams {
         )
     }
 
-    /// Whether the kernel's workgroup memory holds this shape: at most
-    /// 128×128 tiles and 8 subgroups.
-    pub fn valid(&self) -> bool {
+    /// Whether the kernel runs this shape on subgroups of `subgroup`
+    /// invocations: tiles of at most 128×128 (its workgroup memory), at
+    /// most 8 subgroups (its staging of C), and slabs that the workgroup
+    /// loads in at most 8 runs of four per invocation and operand, evenly
+    /// (its registers).
+    pub fn valid_for(&self, subgroup: u32) -> bool {
         let (bm, bn) = self.tile();
+        let wg = (subgroup * self.sgm * self.sgn) as usize;
         (1..=2).contains(&self.sgm)
             && [1, 2, 4, 8].contains(&self.sgn)
             && bm <= 128
             && bn <= 128
             && self.sgm * self.sgn <= 8
+            && wg <= 1024
+            && (bm * 8).is_multiple_of(wg)
+            && (bn * 8).is_multiple_of(wg)
+            && bm * 8 / wg <= 8
+            && bn * 8 / wg <= 8
     }
 
     /// The shape in force: `WGPU_LINALG_COOP` = `SGMxSGNxW` (W = 4 for
-    /// 4×4 accumulators per subgroup, 2 for 4×2; e.g. `2x2x4`, the
-    /// default, or `2x4x2`), or `off` (or `0`) for no cooperative path
-    /// (`None`). An unparsable or invalid value keeps the default.
+    /// 4×4 accumulators per subgroup, 2 for 4×2; e.g. `2x4x2`) with an
+    /// optional `xP` (`x0`: no prefetch), or `off` (or `0`) for no
+    /// cooperative path (`None`). An unparsable value keeps the default;
+    /// one the kernel cannot run falls back to the tiled f16 kernel.
     pub fn from_env() -> Option<CoopParams> {
         let Ok(v) = std::env::var("WGPU_LINALG_COOP") else {
             return Some(CoopParams::default());
@@ -302,18 +317,20 @@ impl CoopParams {
             return None;
         }
         let parts: Vec<u32> = v.split('x').filter_map(|x| x.parse().ok()).collect();
-        let parsed = match parts[..] {
+        Some(match parts[..] {
             [sgm, sgn, w] if w == 2 || w == 4 => CoopParams {
                 sgm,
                 sgn,
                 wn4: w == 4,
+                prefetch: true,
+            },
+            [sgm, sgn, w, pf] if (w == 2 || w == 4) && pf <= 1 => CoopParams {
+                sgm,
+                sgn,
+                wn4: w == 4,
+                prefetch: pf == 1,
             },
             _ => CoopParams::default(),
-        };
-        Some(if parsed.valid() {
-            parsed
-        } else {
-            CoopParams::default()
         })
     }
 }
@@ -567,6 +584,7 @@ fn encode_coop(
         ("SGM", cp.sgm as f64),
         ("SGN", cp.sgn as f64),
         ("WN4", cp.wn4 as u32 as f64),
+        ("PF", cp.prefetch as u32 as f64),
     ];
     let label = format!(
         "gemm.coop {}x{}x{} batch {} tile {tm}x{tn}{}",
@@ -606,7 +624,9 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     }
     if g.half && !g.ta && !g.tb && !g.lower_only {
         if let (Some(sg), Some(cp)) = (gpu.coop_f16_subgroup, CoopParams::from_env()) {
-            return encode_coop(gpu, enc, g, cp, sg);
+            if cp.valid_for(sg) {
+                return encode_coop(gpu, enc, g, cp, sg);
+            }
         }
     }
     // f16 storage has only the 128×128 kernel; lower_only needs its LOWER

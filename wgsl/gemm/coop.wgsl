@@ -10,7 +10,8 @@
 // 32-deep slabs: the whole workgroup copies the BM×32 slab of A and the
 // 32×BN slab of B into workgroup memory (four f16 per load, zero outside
 // the matrices, so edge tiles need no other guard), then every subgroup
-// multiplies its fragments out of workgroup memory. The tiles in
+// multiplies its fragments out of workgroup memory while the global loads
+// of the next slab are in flight (PF). The tiles in
 // workgroup memory are column-major with padded columns (136 halves for A,
 // 40 for B) so that the fragment loads of neighbouring columns fall in
 // different banks. The strides of coopLoad and coopStore are literals:
@@ -28,6 +29,11 @@ override WG: u32 = SG * SGM * SGN;
 override WNC: u32 = 32u + 32u * u32(WN4);
 override BM: u32 = 64u * SGM;
 override BN: u32 = SGN * WNC; // at most 128
+// Prefetch: the next slab is read from global memory into registers while
+// the current one is multiplied (else read right before it is stored).
+override PF: bool = true;
+override NA: u32 = BM * 8u / WG; // runs of four of A per invocation and slab (≤ 8)
+override NB: u32 = BN * 8u / WG; // runs of four of B (≤ 8)
 
 const BK: u32 = 32u;
 const SA: u32 = 136u; // column stride of As (128 rows + 8)
@@ -88,32 +94,65 @@ fn main(
     var c20 = zero; var c21 = zero; var c22 = zero; var c23 = zero;
     var c30 = zero; var c31 = zero; var c32 = zero; var c33 = zero;
 
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        // A slab: BM rows × 32 k, runs of four rows, a column per BM/4 invocations
-        for (var s = 0u; s < BM * 8u / WG; s++) {
+    // This invocation's share of a slab: NA runs of four rows of A and NB
+    // runs of four k of B, held in registers between the global loads and
+    // the stores into workgroup memory.
+    var ra: array<vec4<f16>, 8>;
+    var rb: array<vec4<f16>, 8>;
+    if (PF) {
+        for (var s = 0u; s < NA; s++) {
             let ch = t + s * WG;
-            let l = ch / (BM / 4u);
-            let i = (ch % (BM / 4u)) * 4u;
-            let v = fetch_a4(a_base, bi + i, k0 + l);
-            let o = l * SA + i;
+            ra[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, ch / (BM / 4u));
+        }
+        for (var s = 0u; s < NB; s++) {
+            let ch = t + s * WG;
+            rb[s] = fetch_b4(b_base, (ch % 8u) * 4u, bj + ch / 8u);
+        }
+    }
+    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+        if (!PF) {
+            for (var s = 0u; s < NA; s++) {
+                let ch = t + s * WG;
+                ra[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, k0 + ch / (BM / 4u));
+            }
+            for (var s = 0u; s < NB; s++) {
+                let ch = t + s * WG;
+                rb[s] = fetch_b4(b_base, k0 + (ch % 8u) * 4u, bj + ch / 8u);
+            }
+        }
+        // A slab: BM rows × 32 k, a column per BM/4 invocations
+        for (var s = 0u; s < NA; s++) {
+            let ch = t + s * WG;
+            let o = (ch / (BM / 4u)) * SA + (ch % (BM / 4u)) * 4u;
+            let v = ra[s];
             As[o] = v.x;
             As[o + 1u] = v.y;
             As[o + 2u] = v.z;
             As[o + 3u] = v.w;
         }
-        // B slab: 32 k × BN columns, runs of four k, a column per 8 invocations
-        for (var s = 0u; s < BN * 8u / WG; s++) {
+        // B slab: 32 k × BN columns, a column per 8 invocations
+        for (var s = 0u; s < NB; s++) {
             let ch = t + s * WG;
-            let j = ch / 8u;
-            let l = (ch % 8u) * 4u;
-            let v = fetch_b4(b_base, k0 + l, bj + j);
-            let o = j * SB + l;
+            let o = (ch / 8u) * SB + (ch % 8u) * 4u;
+            let v = rb[s];
             Bs[o] = v.x;
             Bs[o + 1u] = v.y;
             Bs[o + 2u] = v.z;
             Bs[o + 3u] = v.w;
         }
         workgroupBarrier();
+        // the next slab's global loads overlap this slab's products
+        let k1 = k0 + BK;
+        if (PF && k1 < p.k) {
+            for (var s = 0u; s < NA; s++) {
+                let ch = t + s * WG;
+                ra[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, k1 + ch / (BM / 4u));
+            }
+            for (var s = 0u; s < NB; s++) {
+                let ch = t + s * WG;
+                rb[s] = fetch_b4(b_base, k1 + (ch % 8u) * 4u, bj + ch / 8u);
+            }
+        }
         for (var kk = 0u; kk < BK; kk += 16u) {
             let a0 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm], 136u);
             let a1 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 16u], 136u);
