@@ -647,6 +647,7 @@ fn coop_shapes_fit_the_kernel() {
         sgn,
         wn4,
         prefetch: true,
+        double_buffer: false,
     };
     assert!(CoopParams::default().valid_for(32));
     assert_eq!(CoopParams::default().tile(), (128, 128));
@@ -660,4 +661,9 @@ fn coop_shapes_fit_the_kernel() {
     );
     assert!(!shape(2, 2, true).valid_for(16), "16 runs per invocation");
     assert!(shape(2, 2, true).valid_for(64));
+    let db = CoopParams {
+        double_buffer: true,
+        ..shape(2, 4, false)
+    };
+    assert!(db.valid_for(32));
 }

@@ -11,7 +11,8 @@
 // 32×BN slab of B into workgroup memory (four f16 per load, zero outside
 // the matrices, so edge tiles need no other guard), then every subgroup
 // multiplies its fragments out of workgroup memory while the global loads
-// of the next slab are in flight (PF). The tiles in
+// of the next slab are in flight (PF; or, with DB, 16-deep slabs take
+// turns in the two halves of the tiles). The tiles in
 // workgroup memory are column-major with padded columns (136 halves for A,
 // 40 for B) so that the fragment loads of neighbouring columns fall in
 // different banks. The strides of coopLoad and coopStore are literals:
@@ -32,16 +33,20 @@ override BN: u32 = SGN * WNC; // at most 128
 // Prefetch: the next slab is read from global memory into registers while
 // the current one is multiplied (else read right before it is stored).
 override PF: bool = true;
-override NA: u32 = BM * 8u / WG; // runs of four of A per invocation and slab (≤ 8)
-override NB: u32 = BN * 8u / WG; // runs of four of B (≤ 8)
+// Double buffering: 16-deep slabs in the two halves of the 32-deep tiles;
+// the next slab is stored into one half while the products read the other
+// (one barrier per slab), and the one after is read into registers.
+override DB: bool = false;
+override DEPTH: u32 = 32u - 16u * u32(DB); // k per slab
+override NAD: u32 = BM * DEPTH / 4u / WG; // runs of four of A per invocation and slab (≤ 8)
+override NBD: u32 = BN * DEPTH / 4u / WG; // runs of four of B (≤ 8)
 
-const BK: u32 = 32u;
 const SA: u32 = 136u; // column stride of As (128 rows + 8)
 const SB: u32 = 40u; // column stride of Bs (32 k + 8)
 
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-var<workgroup> As: array<f16, 4352>; // [BK][SA]: A[bi + i, k0 + l] at l·SA + i
+var<workgroup> As: array<f16, 4352>; // [32][SA]: A[bi + i, k0 + l] at l·SA + i
 var<workgroup> Bs: array<f16, 5120>; // [128][SB]: B[k0 + l, bj + j] at j·SB + l
 var<workgroup> Cs: array<f32, 2048>; // one 16×16 fragment per subgroup (≤ 8)
 
@@ -64,6 +69,51 @@ fn store_frag(acc: coop_mat16x16<f32, C>, slot: u32, lane: u32, i0: u32, j0: u32
         }
     }
     workgroupBarrier();
+}
+
+// Reads this invocation's runs of the DEPTH-deep slab at k0 into ra, rb:
+// run s of A is rows i..i+4 of column l of the slab, of B k l..l+4 of
+// column j, numbered so that neighbouring invocations read neighbouring
+// addresses.
+fn fetch_slab(
+    ra: ptr<function, array<vec4<f16>, 8>>,
+    rb: ptr<function, array<vec4<f16>, 8>>,
+    a_base: u32, b_base: u32, bi: u32, bj: u32, k0: u32, t: u32,
+) {
+    for (var s = 0u; s < NAD; s++) {
+        let ch = t + s * WG;
+        (*ra)[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, k0 + ch / (BM / 4u));
+    }
+    for (var s = 0u; s < NBD; s++) {
+        let ch = t + s * WG;
+        (*rb)[s] = fetch_b4(b_base, k0 + (ch % (DEPTH / 4u)) * 4u, bj + ch / (DEPTH / 4u));
+    }
+}
+
+// Stores the runs of fetch_slab into As and Bs, k shifted by loff.
+fn stash_slab(
+    ra: ptr<function, array<vec4<f16>, 8>>,
+    rb: ptr<function, array<vec4<f16>, 8>>,
+    loff: u32, t: u32,
+) {
+    for (var s = 0u; s < NAD; s++) {
+        let ch = t + s * WG;
+        let o = (loff + ch / (BM / 4u)) * SA + (ch % (BM / 4u)) * 4u;
+        let v = (*ra)[s];
+        As[o] = v.x;
+        As[o + 1u] = v.y;
+        As[o + 2u] = v.z;
+        As[o + 3u] = v.w;
+    }
+    for (var s = 0u; s < NBD; s++) {
+        let ch = t + s * WG;
+        let o = (ch / (DEPTH / 4u)) * SB + loff + (ch % (DEPTH / 4u)) * 4u;
+        let v = (*rb)[s];
+        Bs[o] = v.x;
+        Bs[o + 1u] = v.y;
+        Bs[o + 2u] = v.z;
+        Bs[o + 3u] = v.w;
+    }
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -94,66 +144,39 @@ fn main(
     var c20 = zero; var c21 = zero; var c22 = zero; var c23 = zero;
     var c30 = zero; var c31 = zero; var c32 = zero; var c33 = zero;
 
-    // This invocation's share of a slab: NA runs of four rows of A and NB
+    // This invocation's share of a slab: NAD runs of four rows of A and NBD
     // runs of four k of B, held in registers between the global loads and
     // the stores into workgroup memory.
     var ra: array<vec4<f16>, 8>;
     var rb: array<vec4<f16>, 8>;
-    if (PF) {
-        for (var s = 0u; s < NA; s++) {
-            let ch = t + s * WG;
-            ra[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, ch / (BM / 4u));
-        }
-        for (var s = 0u; s < NB; s++) {
-            let ch = t + s * WG;
-            rb[s] = fetch_b4(b_base, (ch % 8u) * 4u, bj + ch / 8u);
-        }
+    let steps = (p.k + DEPTH - 1u) / DEPTH;
+    if (PF || DB) {
+        fetch_slab(&ra, &rb, a_base, b_base, bi, bj, 0u, t);
     }
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        if (!PF) {
-            for (var s = 0u; s < NA; s++) {
-                let ch = t + s * WG;
-                ra[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, k0 + ch / (BM / 4u));
-            }
-            for (var s = 0u; s < NB; s++) {
-                let ch = t + s * WG;
-                rb[s] = fetch_b4(b_base, k0 + (ch % 8u) * 4u, bj + ch / 8u);
-            }
-        }
-        // A slab: BM rows × 32 k, a column per BM/4 invocations
-        for (var s = 0u; s < NA; s++) {
-            let ch = t + s * WG;
-            let o = (ch / (BM / 4u)) * SA + (ch % (BM / 4u)) * 4u;
-            let v = ra[s];
-            As[o] = v.x;
-            As[o + 1u] = v.y;
-            As[o + 2u] = v.z;
-            As[o + 3u] = v.w;
-        }
-        // B slab: 32 k × BN columns, a column per 8 invocations
-        for (var s = 0u; s < NB; s++) {
-            let ch = t + s * WG;
-            let o = (ch / 8u) * SB + (ch % 8u) * 4u;
-            let v = rb[s];
-            Bs[o] = v.x;
-            Bs[o + 1u] = v.y;
-            Bs[o + 2u] = v.z;
-            Bs[o + 3u] = v.w;
+    if (DB) {
+        stash_slab(&ra, &rb, 0u, t);
+        if (steps > 1u) {
+            fetch_slab(&ra, &rb, a_base, b_base, bi, bj, DEPTH, t);
         }
         workgroupBarrier();
-        // the next slab's global loads overlap this slab's products
-        let k1 = k0 + BK;
-        if (PF && k1 < p.k) {
-            for (var s = 0u; s < NA; s++) {
-                let ch = t + s * WG;
-                ra[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, k1 + ch / (BM / 4u));
+    }
+    for (var st = 0u; st < steps; st++) {
+        let k0 = st * DEPTH;
+        var kb = 0u; // first k of the slab in workgroup memory
+        if (DB) {
+            kb = (st & 1u) * 16u;
+        } else {
+            if (!PF) {
+                fetch_slab(&ra, &rb, a_base, b_base, bi, bj, k0, t);
             }
-            for (var s = 0u; s < NB; s++) {
-                let ch = t + s * WG;
-                rb[s] = fetch_b4(b_base, k1 + (ch % 8u) * 4u, bj + ch / 8u);
+            stash_slab(&ra, &rb, 0u, t);
+            workgroupBarrier();
+            // the next slab's global loads overlap this slab's products
+            if (PF && k0 + DEPTH < p.k) {
+                fetch_slab(&ra, &rb, a_base, b_base, bi, bj, k0 + DEPTH, t);
             }
         }
-        for (var kk = 0u; kk < BK; kk += 16u) {
+        for (var kk = kb; kk < kb + DEPTH; kk += 16u) {
             let a0 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm], 136u);
             let a1 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 16u], 136u);
             let a2 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 32u], 136u);
@@ -179,6 +202,13 @@ fn main(
                 c13 = coopMultiplyAdd(a1, b3, c13);
                 c23 = coopMultiplyAdd(a2, b3, c23);
                 c33 = coopMultiplyAdd(a3, b3, c33);
+            }
+        }
+        if (DB && st + 1u < steps) {
+            // the next stage, into the half the products are not reading
+            stash_slab(&ra, &rb, 16u - kb, t);
+            if (st + 2u < steps) {
+                fetch_slab(&ra, &rb, a_base, b_base, bi, bj, k0 + 2u * DEPTH, t);
             }
         }
         workgroupBarrier();
