@@ -263,6 +263,8 @@ pub struct CoopParams {
     /// 16-deep slabs taking turns in the two halves of the kernel's
     /// 32-deep tiles (one barrier per slab, the stores of the next slab
     /// overlapping the products of this one); `prefetch` is then implied.
+    /// Measured 2.8× slower than `prefetch` alone on an H200 at n = 8192
+    /// (benches/RESULTS.md, 2026-12-01), so off by default.
     pub double_buffer: bool,
 }
 
@@ -435,190 +437,11 @@ struct SplitKUniform {
     pad5: f32,
 }
 
-thread_local! {
-    static FORCED_SPLIT_F16: std::cell::Cell<Option<bool>> =
-        const { std::cell::Cell::new(None) };
-}
-
-/// Runs `f` with the split-f16 path of f32 products on this thread turned
-/// on or off regardless of `WGPU_LINALG_SPLIT_F16` (for accuracy
-/// comparisons of the two paths in one process).
-#[doc(hidden)]
-pub fn with_split_f16<T>(on: bool, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<bool>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            FORCED_SPLIT_F16.with(|v| v.set(self.0));
-        }
-    }
-    let _restore = Restore(FORCED_SPLIT_F16.with(|v| v.replace(Some(on))));
-    f()
-}
-
-/// Whether an f32 product runs on the split-f16 path: only where asked
-/// for (`WGPU_LINALG_SPLIT_F16=1`, or [`with_split_f16`]), on an adapter
-/// with the cooperative f16 GEMM, for single non-transposed products the
-/// split kernels' dispatch sizes allow.
-fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
-    let wanted = FORCED_SPLIT_F16
-        .with(|v| v.get())
-        .unwrap_or_else(|| std::env::var("WGPU_LINALG_SPLIT_F16").is_ok_and(|v| v.trim() == "1"));
-    let max = gpu.max_groups() as usize;
-    let fits = g.n <= max
-        && g.k.div_ceil(4) <= max
-        && g.m.div_ceil(128) <= max
-        && g.n.div_ceil(128) <= max
-        && g.m.next_multiple_of(4).div_ceil(64) <= max;
-    (wanted && fits && !g.half && !g.ta && !g.tb && !g.lower_only && g.batch == 1 && g.k > 0)
-        .then_some(gpu.coop_f16_subgroup)
-        .flatten()
-}
-
-/// Uniform block of the split kernels (`SplitParams` in
-/// `wgsl/gemm/split.wgsl`).
-#[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct SplitUniform {
-    rows: u32,
-    cols: u32,
-    ld: u32,
-    off: u32,
-    prow: u32,
-    pcol: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-/// The split-f16 path of an f32 product (module docs): A split by rows and
-/// B by columns into scaled f16 high and low parts (padded to multiples of
-/// 4), then one cooperative GEMM of the three significant products.
-fn encode_split_f16(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, subgroup: u32) -> Result<()> {
-    let op = "matmul";
-    let (m, n, k) = (g.m, g.n, g.k);
-    let (m4, k4) = (m.next_multiple_of(4), k.next_multiple_of(4));
-    let part = |rows: usize, cols: usize, what: &str| {
-        gpu.storage(op, (rows * cols * 2) as u64, &format!("split {what}"))
-    };
-    let ah = part(m4, k4, "A hi")?;
-    let al = part(m4, k4, "A lo")?;
-    let bh = part(k4, n, "B hi")?;
-    let bl = part(k4, n, "B lo")?;
-    let sa = gpu.storage(op, (m * 8) as u64, "split A row scales")?;
-    let sb = gpu.storage(op, (n * 8) as u64, "split B column scales")?;
-    let ua = SplitUniform {
-        rows: u32_of(op, m)?,
-        cols: u32_of(op, k)?,
-        ld: u32_of(op, g.a.ld.max(1))?,
-        off: u32_of(op, g.a.off)?,
-        prow: u32_of(op, m4)?,
-        pcol: u32_of(op, k4)?,
-        ..Default::default()
-    };
-    let ub = SplitUniform {
-        rows: u32_of(op, k)?,
-        cols: u32_of(op, n)?,
-        ld: u32_of(op, g.b.ld.max(1))?,
-        off: u32_of(op, g.b.off)?,
-        prow: u32_of(op, k4)?,
-        pcol: u32_of(op, n)?,
-        ..Default::default()
-    };
-    let label = format!("gemm.split {m}x{k}x{n}");
-    let prep = Kernel::GemmSplitPrep;
-    gpu.launch(
-        enc,
-        &format!("{label} scale"),
-        prep,
-        "scale_rows",
-        &[],
-        &params_bytes(&ua),
-        &[(1, g.a.buf), (2, sa.buffer())],
-        [m.div_ceil(256) as u32, 1, 1],
-    );
-    gpu.launch(
-        enc,
-        &format!("{label} parts"),
-        prep,
-        "split_rows",
-        &[],
-        &params_bytes(&ua),
-        &[
-            (1, g.a.buf),
-            (2, sa.buffer()),
-            (3, ah.buffer()),
-            (4, al.buffer()),
-        ],
-        [m4.div_ceil(64) as u32, k4.div_ceil(4) as u32, 1],
-    );
-    gpu.launch(
-        enc,
-        &format!("{label} scale"),
-        prep,
-        "scale_cols",
-        &[],
-        &params_bytes(&ub),
-        &[(1, g.b.buf), (2, sb.buffer())],
-        [n as u32, 1, 1],
-    );
-    gpu.launch(
-        enc,
-        &format!("{label} parts"),
-        prep,
-        "split_cols",
-        &[],
-        &params_bytes(&ub),
-        &[
-            (1, g.b.buf),
-            (2, sb.buffer()),
-            (3, bh.buffer()),
-            (4, bl.buffer()),
-        ],
-        [k4.div_ceil(64) as u32, n.div_ceil(4) as u32, 1],
-    );
-    let u = GemmUniform {
-        m: u32_of(op, m)?,
-        n: u32_of(op, n)?,
-        k: u32_of(op, k4)?,
-        lda: u32_of(op, m4)?,
-        ldb: u32_of(op, k4)?,
-        ldc: u32_of(op, g.c.ld.max(1))?,
-        c_off: u32_of(op, g.c.off)?,
-        alpha: g.alpha,
-        beta: g.beta,
-        ..Default::default()
-    };
-    gpu.launch(
-        enc,
-        &format!("{label} products"),
-        Kernel::GemmCoopSplit,
-        "main",
-        &[("SG", subgroup as f64)],
-        &params_bytes(&u),
-        &[
-            (1, ah.buffer()),
-            (2, al.buffer()),
-            (3, bh.buffer()),
-            (4, bl.buffer()),
-            (5, sa.buffer()),
-            (6, sb.buffer()),
-            (7, g.c.buf),
-        ],
-        [m.div_ceil(128) as u32, n.div_ceil(128) as u32, 1],
-    );
-    for b in [ah, al, bh, bl, sa, sb] {
-        enc.keep(b);
-    }
-    Ok(())
-}
-
 /// Records a GEMM (batched over z, in chunks the dispatch limit allows);
 /// few-tile, long-k f32 products take the split-K path (module docs).
 pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
         return Ok(());
-    }
-    if let Some(sg) = split_f16_subgroup(gpu, g) {
-        return encode_split_f16(gpu, enc, g, sg);
     }
     if !g.half && !g.lower_only {
         if let Some(plan) = GemmParams::default().split_k(g.m, g.n, g.k, g.batch) {
