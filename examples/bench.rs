@@ -353,6 +353,107 @@ fn topk_accuracy(sv: &[f32], vt: &DMatrix<f32>, n: usize) -> (f64, f64) {
     (sv_err, sin_max)
 }
 
+/// Checks an f16 product `c` ≈ A·B (f32 accumulation) against float64, for
+/// every row and the columns `cols`: |C − AB|ᵢⱼ ≤ k·ε(f32)·(|A||B|)ᵢⱼ.
+/// Returns the largest error relative to its bound and the normwise error
+/// ‖C − AB‖_F / ‖|A||B|‖_F over the checked columns; `Err` names the worst
+/// element where the bound fails.
+fn check_f16_product(
+    a: &DMatrix<f16>,
+    b: &DMatrix<f16>,
+    c: &DMatrix<f32>,
+    cols: &[usize],
+) -> Result<(f64, f64), String> {
+    let (m, k) = a.shape();
+    let a32 = a.map(f32::from);
+    let eps = f32::EPSILON as f64;
+    let (mut worst, mut at) = (0.0f64, (0, 0));
+    let (mut err2, mut ref2) = (0.0f64, 0.0f64);
+    for &j in cols {
+        let mut exact = vec![0.0f64; m];
+        let mut abs = vec![0.0f64; m];
+        for l in 0..k {
+            let blj = f64::from(f32::from(b[(l, j)]));
+            if blj == 0.0 {
+                continue;
+            }
+            for (i, &x) in a32.column(l).iter().enumerate() {
+                exact[i] += f64::from(x) * blj;
+                abs[i] += (f64::from(x) * blj).abs();
+            }
+        }
+        for i in 0..m {
+            let err = (f64::from(c[(i, j)]) - exact[i]).abs();
+            let bound = k as f64 * eps * abs[i] + f64::from(f32::MIN_POSITIVE);
+            // a NaN counts as an infinite error
+            let ratio = if err.is_nan() {
+                f64::INFINITY
+            } else {
+                err / bound
+            };
+            if ratio > worst {
+                worst = ratio;
+                at = (i, j);
+            }
+            err2 += err * err;
+            ref2 += abs[i] * abs[i];
+        }
+    }
+    let normwise = err2.sqrt() / ref2.sqrt().max(f64::MIN_POSITIVE);
+    if worst > 1.0 {
+        return Err(format!(
+            "C[{}, {}] is off by {worst:.3} times the bound k·ε·(|A||B|)ᵢⱼ (normwise {normwise:.3e})",
+            at.0, at.1
+        ));
+    }
+    Ok((worst, normwise))
+}
+
+/// Columns to check of an n-column product: all of them up to 1024,
+/// otherwise the tile edges at both ends, the middle and 16 more.
+fn check_columns(n: usize, rng: &mut Lcg) -> Vec<usize> {
+    if n <= 1024 {
+        return (0..n).collect();
+    }
+    let mut cols = vec![0, 1, 15, 16, 17, 63, 64, 127, 128, 129, n / 2];
+    cols.extend([n - 129, n - 128, n - 17, n - 16, n - 1]);
+    for _ in 0..16 {
+        cols.push(((rng.next() as f64 * 0.5 + 0.5) * (n - 1) as f64) as usize);
+    }
+    cols
+}
+
+/// The f16 product on the device at shapes with partial tiles (the vector
+/// and the scalar operand loads of the cooperative kernel, where the
+/// adapter has it), each checked in full by [`check_f16_product`].
+fn check_f16_edges(ctx: &Context, rng: &mut Lcg) -> Result<(), Box<dyn std::error::Error>> {
+    for (m, k, n) in [
+        (1000, 777, 513),
+        (1000, 776, 520),
+        (1, 1, 1),
+        (7, 9, 5),
+        (129, 36, 200),
+    ] {
+        let a = rng.matrix(m, k).map(f16::from_f32);
+        let b = rng.matrix(k, n).map(f16::from_f32);
+        let c = ctx
+            .upload_f16(&a)?
+            .matmul(&ctx.upload_f16(&b)?)?
+            .download()?;
+        let cols: Vec<usize> = (0..n).collect();
+        match check_f16_product(&a, &b, &c, &cols) {
+            Ok((worst, normwise)) => eprintln!(
+                "  matmul_f16 {m}x{k}x{n} check: max err/bound {worst:.3e}, normwise {normwise:.3e} ok"
+            ),
+            Err(e) => {
+                eprintln!("MATMUL_F16 ACCURACY FAILURE at {m}x{k}x{n}: {e}");
+                return Err(format!("matmul_f16 {m}x{k}x{n}: {e}").into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// As `torch.svd_lowrank(q = 32, niter = 4)`: four iterations, a fixed
 /// count (no early stop), 8 extra columns.
 fn topk_opts() -> TopkOpts {
@@ -447,6 +548,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut rows = Vec::new();
     let mut rng = Lcg(2026);
+    let mut f16_edges_checked = false;
     for c in cases() {
         if ops.as_ref().is_some_and(|o| !o.iter().any(|x| x == c.op))
             || c.m.max(c.n).max(c.k) > max_dim
@@ -515,6 +617,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
                 r.check()?; // a failed factorization would make the timing meaningless
+                if c.op == "matmul_f16" {
+                    // the f16 product is checked wherever it is timed: a wrong
+                    // result fails the run (non-zero exit)
+                    let path = if ctx.coop_f16() {
+                        "cooperative matrices"
+                    } else {
+                        "tiled f16 kernel"
+                    };
+                    eprintln!("  matmul_f16 path: {path}");
+                    if !f16_edges_checked {
+                        check_f16_edges(&ctx, &mut rng)?;
+                        f16_edges_checked = true;
+                    }
+                    let cols = check_columns(c.n, &mut rng);
+                    let prod = r.download()?;
+                    match check_f16_product(&a16, &b16, &prod, &cols) {
+                        Ok((worst, normwise)) => {
+                            eprintln!(
+                                "  matmul_f16 {} check ({} columns): max err/bound {worst:.3e}, normwise {normwise:.3e} ok",
+                                c.shape(),
+                                cols.len()
+                            );
+                            accuracy = Some(
+                                json!({"path": path, "max_err_over_bound": worst, "normwise": normwise}),
+                            );
+                        }
+                        Err(e) => {
+                            eprintln!("MATMUL_F16 ACCURACY FAILURE at {}: {e}", c.shape());
+                            return Err(format!("matmul_f16 {}: {e}", c.shape()).into());
+                        }
+                    }
+                }
                 if c.op == "svd_topk" {
                     let f = ga.svd_topk(c.k, topk_opts())?;
                     let sv = f.s.download()?;

@@ -191,7 +191,22 @@ fn open_gpu(backends: wgpu::Backends, without: wgpu::Features) -> std::result::R
     }))
     .map_err(|e| e.to_string())?;
     log::info!(target: "wgpu_linalg", "opened {} ({:?}, {:?})", info.name, info.backend, info.device_type);
-    Ok(Gpu::new(device, queue, info))
+    // The cooperative GEMM (wgsl/gemm/coop.wgsl) needs 16×16×16 matrices
+    // with f16 multiplicands and an f32 accumulator, and one fixed subgroup
+    // size (it maps invocation t to subgroup t / size).
+    let coop_f16 = features
+        .contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX | wgpu::Features::SHADER_F16)
+        && info.subgroup_min_size == info.subgroup_max_size
+        && (8..=128).contains(&info.subgroup_min_size)
+        && adapter.cooperative_matrix_properties().iter().any(|p| {
+            (p.m_size, p.n_size, p.k_size) == (16, 16, 16)
+                && p.ab_type == wgpu::CooperativeScalarType::F16
+                && p.cr_type == wgpu::CooperativeScalarType::F32
+        });
+    let subgroup = info.subgroup_min_size;
+    let mut gpu = Gpu::new(device, queue, info);
+    gpu.coop_f16_subgroup = coop_f16.then_some(subgroup);
+    Ok(gpu)
 }
 
 impl Context {
@@ -220,6 +235,19 @@ impl Context {
         self.gpu()
             .map(|g| g.features)
             .unwrap_or(wgpu::Features::empty())
+    }
+
+    /// Whether f16 products (`matmul_f16`, `GpuMatrix::matmul` of f16
+    /// matrices) run on cooperative matrices (16×16×16, f16 multiplicands,
+    /// f32 accumulation): the adapter offers them, `SHADER_F16` and one
+    /// fixed subgroup size, and `WGPU_LINALG_COOP` neither turns them off
+    /// nor names a shape the kernel cannot run ([`crate::CoopParams`]).
+    pub fn coop_f16(&self) -> bool {
+        let sg = self.gpu().and_then(|g| g.coop_f16_subgroup);
+        match (sg, crate::ops::matmul::CoopParams::from_env()) {
+            (Some(sg), Some(cp)) => cp.valid_for(sg),
+            _ => false,
+        }
     }
 
     /// A clone that forces `route`.

@@ -139,17 +139,42 @@ fn batched_large_tiles_and_broadcast() {
     }
 }
 
+/// `matmul_f16` on whichever GPU path the adapter has: cooperative
+/// matrices where `Context::coop_f16` (both operand-load forms: m and k
+/// multiples of 4 take the vector loads, others the scalar ones), else the
+/// tiled f16 kernel; sizes straddle the 128×128 tiles and the 32-deep slabs.
 #[test]
 fn f16_storage_accumulates_in_f32() {
-    let mut r = rng("f16", 0);
-    let (m, k, n) = (131, 257, 66);
-    let a = random(&mut r, m, k).map(f16::from_f32);
-    let b = random(&mut r, k, n).map(f16::from_f32);
-    let a32 = a.map(f32::from);
-    let b32 = b.map(f32::from);
-    for (route, ctx) in backends() {
-        let c = ctx.matmul_f16(&a, &b).unwrap();
-        check_product(&c, &a32, &b32, &format!("{route:?} f16"));
+    let path = if ctx().coop_f16() {
+        "cooperative"
+    } else {
+        "tiled f16"
+    };
+    let shapes = [
+        (131, 257, 66),
+        (1, 1, 1),
+        (7, 9, 5),
+        (128, 32, 128),
+        (129, 33, 127),
+        (132, 36, 260),
+        (64, 100, 200),
+        (257, 64, 129),
+    ];
+    for (case, (m, k, n)) in shapes.into_iter().enumerate() {
+        let mut r = rng("f16", case as u64);
+        let a = random(&mut r, m, k).map(f16::from_f32);
+        let b = random(&mut r, k, n).map(f16::from_f32);
+        let a32 = a.map(f32::from);
+        let b32 = b.map(f32::from);
+        for (route, ctx) in backends() {
+            let c = ctx.matmul_f16(&a, &b).unwrap();
+            check_product(
+                &c,
+                &a32,
+                &b32,
+                &format!("{route:?} f16 ({path}) {m}x{k}x{n}"),
+            );
+        }
     }
 }
 
@@ -609,4 +634,36 @@ fn narrow_batched_and_broadcast() {
     for (i, ci) in c.iter().enumerate() {
         check_product(ci, &a[i], &b[i], &format!("narrow batch item {i}"));
     }
+}
+
+/// The cooperative kernel's shapes: the default and the 8-subgroup
+/// 128×128 tile run on 32-wide subgroups; tiles beyond its workgroup
+/// memory, or slabs needing more than 8 loads per invocation, do not.
+#[test]
+fn coop_shapes_fit_the_kernel() {
+    use wgpu_linalg::CoopParams;
+    let shape = |sgm, sgn, wn4| CoopParams {
+        sgm,
+        sgn,
+        wn4,
+        prefetch: true,
+        double_buffer: false,
+    };
+    assert!(CoopParams::default().valid_for(32));
+    assert_eq!(CoopParams::default().tile(), (128, 128));
+    assert!(shape(2, 4, false).valid_for(32));
+    assert_eq!(shape(2, 4, false).tile(), (128, 128));
+    assert!(shape(1, 4, false).valid_for(32));
+    assert!(!shape(2, 4, true).valid_for(32), "128×256 tile");
+    assert!(
+        !shape(2, 1, true).valid_for(32),
+        "16 runs of A per invocation"
+    );
+    assert!(!shape(2, 2, true).valid_for(16), "16 runs per invocation");
+    assert!(shape(2, 2, true).valid_for(64));
+    let db = CoopParams {
+        double_buffer: true,
+        ..shape(2, 4, false)
+    };
+    assert!(db.valid_for(32));
 }

@@ -1,5 +1,7 @@
 //! Every WGSL kernel parses, validates and translates through naga to MSL
-//! (Metal, our first target, which cannot run here), SPIR-V and HLSL, for
+//! (Metal, our first target, which cannot run here), SPIR-V and HLSL (HLSL
+//! except for the cooperative-matrix kernels: DX12 has no cooperative
+//! matrices and naga 30's HLSL writer has no translation for them), for
 //! every entry point and every combination of its boolean `override`
 //! constants and every size class of its integer `LOGS` override. Also
 //! enforces the Apple limits: at most 1024 invocations and 32 KiB of
@@ -69,6 +71,7 @@ fn override_sets(module: &naga::Module) -> Vec<naga::back::PipelineConstants> {
 #[test]
 fn every_kernel_translates_to_msl_spirv_and_hlsl() {
     let mut checked = 0;
+    let mut coop = 0;
     let mut per_kernel = std::collections::BTreeMap::<String, usize>::new();
     for (kernel, files, source) in wgpu_linalg::kernel_sources() {
         let module = naga::front::wgsl::parse_str(&source)
@@ -109,6 +112,18 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
                 .unwrap_or_else(|e| {
                     panic!("{kernel:?}::{} overrides {constants:?}: {e:?}", ep.name)
                 });
+                // workgroup sizes may be override expressions: count them resolved
+                let mep = m
+                    .entry_points
+                    .iter()
+                    .find(|e| e.name == ep.name)
+                    .expect("entry point kept");
+                let inv: u32 = mep.workgroup_size.iter().product();
+                assert!(
+                    (1..=MAX_INVOCATIONS).contains(&inv),
+                    "{kernel:?}::{} overrides {constants:?}: {inv} invocations",
+                    ep.name
+                );
                 let wg_bytes = workgroup_bytes(&m);
                 assert!(
                     wg_bytes <= MAX_WORKGROUP_BYTES,
@@ -141,6 +156,21 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
                     .unwrap_or_else(|e| panic!("{kernel:?}::{} → SPIR-V: {e:?}", ep.name));
                 assert_eq!(words.first(), Some(&0x0723_0203), "SPIR-V magic");
 
+                // Cooperative matrices: Vulkan (SPIR-V) and Metal only; DX12
+                // has no such matrices, so HLSL is not a target of these.
+                if kernel
+                    .required_features()
+                    .contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
+                {
+                    assert!(
+                        words.len() > 5 && msl_src.contains("simdgroup"),
+                        "{kernel:?}::{}: no cooperative matrix in the MSL",
+                        ep.name
+                    );
+                    coop += 1;
+                    checked += 1;
+                    continue;
+                }
                 let hlsl_opts = hlsl::Options {
                     shader_model: hlsl::ShaderModel::V6_2, // 16-bit types need 6.2
                     ..Default::default()
@@ -162,6 +192,8 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
         }
     }
     assert!(checked >= 12, "only {checked} translations checked");
+    // both cooperative GEMM kernels, each with WN4, PF and DB on and off
+    assert_eq!(coop, 16, "cooperative-matrix translations");
     // Every size class of the batched kernels (LOGS = 3 … 6), every entry.
     assert_eq!(per_kernel.get("Jacobi"), Some(&8), "{per_kernel:?}");
     assert_eq!(per_kernel.get("QrBatched"), Some(&8), "{per_kernel:?}");

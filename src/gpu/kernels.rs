@@ -27,6 +27,14 @@ pub enum Kernel {
     GemmSmall,
     /// 128×128-tile GEMM with f16 storage and f32 accumulation.
     GemmTiledF16,
+    /// Cooperative-matrix GEMM (16×16×16, f16 multiplicands, f32
+    /// accumulation) with f16 operands read four at a time (aligned
+    /// operands, see `wgsl/gemm/coop_io_vec.wgsl`). Needs
+    /// `EXPERIMENTAL_COOPERATIVE_MATRIX` and `SHADER_F16`.
+    GemmCoop,
+    /// The cooperative-matrix GEMM with every f16 operand element read and
+    /// guarded on its own (any shape, leading dimension and offset).
+    GemmCoopScalar,
     /// Split-K reduction: sums the partial products of a GEMM whose k was
     /// cut into chunks, plus beta·C (`wgsl/gemm/splitk.wgsl`).
     GemmSplitK,
@@ -78,6 +86,9 @@ const GEMM_SLAB_A: &str = include_str!("../../wgsl/gemm/slab_a.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_NARROW: &str = include_str!("../../wgsl/gemm/narrow.wgsl");
 const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
+const GEMM_COOP_IO_VEC: &str = include_str!("../../wgsl/gemm/coop_io_vec.wgsl");
+const GEMM_COOP_IO_F16: &str = include_str!("../../wgsl/gemm/coop_io_f16.wgsl");
+const GEMM_COOP: &str = include_str!("../../wgsl/gemm/coop.wgsl");
 const GEMM_SPLITK: &str = include_str!("../../wgsl/gemm/splitk.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
 const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
@@ -101,7 +112,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 21] = [
+    pub const ALL: [Kernel; 23] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmNarrow,
@@ -109,6 +120,8 @@ impl Kernel {
         Kernel::GemmNarrowMap,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
+        Kernel::GemmCoop,
+        Kernel::GemmCoopScalar,
         Kernel::GemmSplitK,
         Kernel::Elementwise,
         Kernel::Reduce,
@@ -168,6 +181,14 @@ impl Kernel {
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/tiled.wgsl", GEMM_TILED),
+            ],
+            Kernel::GemmCoop => &[
+                ("gemm/coop_io_vec.wgsl", GEMM_COOP_IO_VEC),
+                ("gemm/coop.wgsl", GEMM_COOP),
+            ],
+            Kernel::GemmCoopScalar => &[
+                ("gemm/coop_io_f16.wgsl", GEMM_COOP_IO_F16),
+                ("gemm/coop.wgsl", GEMM_COOP),
             ],
             Kernel::GemmSplitK => &[("gemm/splitk.wgsl", GEMM_SPLITK)],
             Kernel::Elementwise => &[("common/elementwise.wgsl", ELEMENTWISE)],
@@ -229,6 +250,9 @@ impl Kernel {
     pub fn required_features(self) -> wgpu::Features {
         match self {
             Kernel::GemmTiledF16 => wgpu::Features::SHADER_F16,
+            Kernel::GemmCoop | Kernel::GemmCoopScalar => {
+                wgpu::Features::SHADER_F16 | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
+            }
             Kernel::Getf2Subgroup => wgpu::Features::SUBGROUP,
             _ => wgpu::Features::empty(),
         }
@@ -243,6 +267,8 @@ impl Kernel {
             Kernel::GemmNarrowMap => "gemm_narrow_map",
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
+            Kernel::GemmCoop => "gemm_coop",
+            Kernel::GemmCoopScalar => "gemm_coop_scalar",
             Kernel::GemmSplitK => "gemm_splitk",
             Kernel::Elementwise => "elementwise",
             Kernel::Reduce => "reduce",

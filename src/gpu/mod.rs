@@ -28,6 +28,10 @@ pub(crate) struct Gpu {
     pub(crate) info: wgpu::AdapterInfo,
     pub(crate) limits: wgpu::Limits,
     pub(crate) features: wgpu::Features,
+    /// The subgroup size, where the adapter runs the cooperative f16 GEMM
+    /// (16×16×16 f16×f16→f32 cooperative matrices and one fixed subgroup
+    /// size); `None` otherwise.
+    pub(crate) coop_f16_subgroup: Option<u32>,
     pipelines: PipelineCache,
     pool: Pool,
     /// Errors no scope caught (raised on another thread, or asynchronously).
@@ -70,6 +74,7 @@ impl Gpu {
         Gpu {
             limits: device.limits(),
             features: device.features(),
+            coop_f16_subgroup: None,
             device,
             queue,
             info,

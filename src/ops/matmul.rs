@@ -38,6 +38,16 @@
 //! chunk and the S partials are then added in f32, so the bound stays
 //! k·ε·|A|·|B| (blocked summation is, if anything, slightly better than one
 //! long running sum).
+//!
+//! Cooperative matrices: where the adapter offers 16×16×16 cooperative
+//! matrices with f16 multiplicands and an f32 accumulator (NVIDIA through
+//! Vulkan; see [`Context::coop_f16`]), f16 products without transposes
+//! run on `wgsl/gemm/coop.wgsl` instead of the 128×128 register-tiled
+//! kernel: the workgroup stages 32-deep slabs of A and B in workgroup
+//! memory and each subgroup multiplies 64×64 (or 64×32) of the tile with
+//! 16×16 fragments ([`CoopParams`]). Same 2mnk flops; the products of f16
+//! values are exact in f32 and accumulate in f32, so the bound is the f32
+//! one above (k·ε·|A|·|B|), whatever order the hardware sums a fragment in.
 use half::f16;
 use nalgebra::DMatrix;
 
@@ -234,6 +244,106 @@ impl GemmParams {
     }
 }
 
+/// Shape of the cooperative-matrix f16 GEMM (`wgsl/gemm/coop.wgsl`): a
+/// workgroup of `sgm`×`sgn` subgroups computes a (64·`sgm`)×(`sgn`·w) tile
+/// of C, each subgroup a 64×w block as 4×(w/16) accumulators of 16×16,
+/// with w = 64 when `wn4`, else 32.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoopParams {
+    /// Subgroups along the rows of the tile (1 or 2).
+    pub sgm: u32,
+    /// Subgroups along the columns of the tile.
+    pub sgn: u32,
+    /// 4×4 accumulators per subgroup (64×64), else 4×2 (64×32).
+    pub wn4: bool,
+    /// The next slab's global loads overlap the current slab's products
+    /// (held in registers in between); else each slab is read right
+    /// before it is stored into workgroup memory.
+    pub prefetch: bool,
+    /// 16-deep slabs taking turns in the two halves of the kernel's
+    /// 32-deep tiles (one barrier per slab, the stores of the next slab
+    /// overlapping the products of this one); `prefetch` is then implied.
+    /// Measured 2.8× slower than `prefetch` alone on an H200 at n = 8192
+    /// (benches/RESULTS.md, 2026-12-01), so off by default.
+    pub double_buffer: bool,
+}
+
+impl Default for CoopParams {
+    /// 128×128 tiles, eight subgroups of 64×32, prefetch: the fastest of
+    /// the shapes measured on an H200 (benches/RESULTS.md, 2026-12-01).
+    fn default() -> Self {
+        CoopParams {
+            sgm: 2,
+            sgn: 4,
+            wn4: false,
+            prefetch: true,
+            double_buffer: false,
+        }
+    }
+}
+
+impl CoopParams {
+    /// Rows and columns of C per workgroup.
+    pub fn tile(&self) -> (usize, usize) {
+        (
+            64 * self.sgm as usize,
+            self.sgn as usize * if self.wn4 { 64 } else { 32 },
+        )
+    }
+
+    /// Whether the kernel runs this shape on subgroups of `subgroup`
+    /// invocations: tiles of at most 128×128 (its workgroup memory), at
+    /// most 8 subgroups (its staging of C), and slabs that the workgroup
+    /// loads in at most 8 runs of four per invocation and operand, evenly
+    /// (its registers).
+    pub fn valid_for(&self, subgroup: u32) -> bool {
+        let (bm, bn) = self.tile();
+        let wg = (subgroup * self.sgm * self.sgn) as usize;
+        (1..=2).contains(&self.sgm)
+            && [1, 2, 4, 8].contains(&self.sgn)
+            && bm <= 128
+            && bn <= 128
+            && self.sgm * self.sgn <= 8
+            && wg <= 1024
+            && (bm * 8).is_multiple_of(wg)
+            && (bn * 8).is_multiple_of(wg)
+            && bm * 8 / wg <= 8
+            && bn * 8 / wg <= 8
+    }
+
+    /// The shape in force: `WGPU_LINALG_COOP` = `SGMxSGNxW` (W = 4 for
+    /// 4×4 accumulators per subgroup, 2 for 4×2; e.g. `2x4x2`) with
+    /// optional flags `xP` (`x0`: no prefetch) and `xD` (`x1`: double
+    /// buffering), e.g. `2x4x2x1x1`; or `off` (or `0`) for no
+    /// cooperative path (`None`). An unparsable value keeps the default;
+    /// one the kernel cannot run falls back to the tiled f16 kernel.
+    pub fn from_env() -> Option<CoopParams> {
+        let Ok(v) = std::env::var("WGPU_LINALG_COOP") else {
+            return Some(CoopParams::default());
+        };
+        let v = v.trim();
+        if v == "off" || v == "0" {
+            return None;
+        }
+        let parts: Vec<u32> = v.split('x').filter_map(|x| x.parse().ok()).collect();
+        let flag = |i: usize, default: bool| parts.get(i).map_or(default, |&f| f == 1);
+        Some(match parts[..] {
+            [sgm, sgn, w, ..]
+                if (w == 2 || w == 4) && parts.len() <= 5 && parts[3..].iter().all(|&f| f <= 1) =>
+            {
+                CoopParams {
+                    sgm,
+                    sgn,
+                    wn4: w == 4,
+                    prefetch: flag(3, true),
+                    double_buffer: flag(4, false),
+                }
+            }
+            _ => CoopParams::default(),
+        })
+    }
+}
+
 /// One operand of a GEMM on the GPU: buffer, element offset, leading
 /// dimension and batch stride (0 broadcasts one matrix over the batch).
 #[derive(Clone, Copy)]
@@ -423,10 +533,111 @@ fn encode_split_k(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, plan: SplitK) -> 
     Ok(())
 }
 
+/// Whether an f16 problem's operands suit the vector loads of
+/// `wgsl/gemm/coop_io_vec.wgsl`: runs of four along the columns of A and
+/// B (rows of A, k of B) aligned and wholly inside or outside.
+fn coop_vec_ok(g: &Gemm<'_>) -> bool {
+    [
+        g.m, g.k, g.a.ld, g.b.ld, g.a.off, g.b.off, g.a.stride, g.b.stride,
+    ]
+    .iter()
+    .all(|x| x.is_multiple_of(4))
+}
+
+/// The cooperative-matrix f16 GEMM (module docs), one launch per chunk of
+/// the batch the dispatch limit allows.
+fn encode_coop(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    g: &Gemm<'_>,
+    cp: CoopParams,
+    subgroup: u32,
+) -> Result<()> {
+    let op = "matmul";
+    let kernel = if coop_vec_ok(g) {
+        Kernel::GemmCoop
+    } else {
+        Kernel::GemmCoopScalar
+    };
+    let (tm, tn) = cp.tile();
+    let mut u = GemmUniform {
+        m: u32_of(op, g.m)?,
+        n: u32_of(op, g.n)?,
+        k: u32_of(op, g.k)?,
+        batch_base: 0,
+        lda: u32_of(op, g.a.ld.max(1))?,
+        ldb: u32_of(op, g.b.ld.max(1))?,
+        ldc: u32_of(op, g.c.ld.max(1))?,
+        a_off: u32_of(op, g.a.off)?,
+        b_off: u32_of(op, g.b.off)?,
+        c_off: u32_of(op, g.c.off)?,
+        stride_a: u32_of(op, g.a.stride)?,
+        stride_b: u32_of(op, g.b.stride)?,
+        stride_c: u32_of(op, g.c.stride)?,
+        alpha: g.alpha,
+        beta: g.beta,
+        ..Default::default()
+    };
+    let gx = g.m.div_ceil(tm);
+    let gy = g.n.div_ceil(tn);
+    let max = gpu.max_groups() as usize;
+    if gx > max || gy > max {
+        return Err(Error::TooLarge {
+            op,
+            bytes: (g.m * g.n * 4) as u64,
+            limit: (max * tm * max * tn * 4) as u64,
+        });
+    }
+    let constants = [
+        ("SG", subgroup as f64),
+        ("SGM", cp.sgm as f64),
+        ("SGN", cp.sgn as f64),
+        ("WN4", cp.wn4 as u32 as f64),
+        ("PF", cp.prefetch as u32 as f64),
+        ("DB", cp.double_buffer as u32 as f64),
+    ];
+    let label = format!(
+        "gemm.coop {}x{}x{} batch {} tile {tm}x{tn}{}",
+        g.m,
+        g.k,
+        g.n,
+        g.batch,
+        if kernel == Kernel::GemmCoop {
+            ""
+        } else {
+            " scalar loads"
+        }
+    );
+    let mut base = 0usize;
+    while base < g.batch {
+        let chunk = (g.batch - base).min(max);
+        u.batch_base = base as u32;
+        gpu.launch(
+            enc,
+            &label,
+            kernel,
+            "main",
+            &constants,
+            &params_bytes(&u),
+            &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
+            [gx as u32, gy as u32, chunk as u32],
+        );
+        base += chunk;
+    }
+    Ok(())
+}
+
 /// One GEMM kernel launch per chunk of the batch the dispatch limit allows.
 fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
         return Ok(());
+    }
+    if g.half && !g.ta && !g.tb && !g.lower_only {
+        if let (Some(sg), Some(cp)) = (gpu.coop_f16_subgroup, CoopParams::from_env()) {
+            if cp.valid_for(sg) {
+                return encode_coop(gpu, enc, g, cp, sg);
+            }
+        }
     }
     // f16 storage has only the 128×128 kernel; lower_only needs its LOWER
     let variant = match GemmParams::default().variant(g.m, g.n) {
@@ -702,8 +913,10 @@ impl Context {
     }
 
     /// `A·B` for f16 matrices, accumulated in f32. Uses f16 storage on the
-    /// GPU where the adapter has `SHADER_F16`; otherwise the operands are
-    /// widened to f32 (exactly) and multiplied by the f32 path.
+    /// GPU where the adapter has `SHADER_F16` (on cooperative matrices
+    /// where [`Context::coop_f16`] says so, else the register-tiled f16
+    /// kernel); otherwise the operands are widened to f32 (exactly) and
+    /// multiplied by the f32 path.
     pub fn matmul_f16(&self, a: &DMatrix<f16>, b: &DMatrix<f16>) -> Result<DMatrix<f32>> {
         check_inner("matmul_f16", a.shape(), b.shape())?;
         let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());

@@ -1,0 +1,41 @@
+// Operands of the cooperative-matrix GEMM (coop.wgsl), f16 read one at a
+// time with every element guarded: any m, k, leading dimension and offset.
+// (coop_io_vec.wgsl is the aligned form with vector loads.)
+enable f16;
+enable wgpu_cooperative_matrix;
+
+struct GemmParams {
+    m: u32, n: u32, k: u32, batch_base: u32,
+    lda: u32, ldb: u32, ldc: u32, pad0: u32,
+    a_off: u32, b_off: u32, c_off: u32, pad1: u32,
+    stride_a: u32, stride_b: u32, stride_c: u32, pad2: u32,
+    alpha: f32, beta: f32, pad3: f32, pad4: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: GemmParams;
+@group(0) @binding(1) var<storage, read> a: array<f16>;
+@group(0) @binding(2) var<storage, read> b: array<f16>;
+
+fn a_at(base: u32, i: u32, l: u32) -> f16 {
+    if (i < p.m && l < p.k) {
+        return a[base + i + l * p.lda];
+    }
+    return f16(0.0);
+}
+
+fn b_at(base: u32, l: u32, j: u32) -> f16 {
+    if (l < p.k && j < p.n) {
+        return b[base + l + j * p.ldb];
+    }
+    return f16(0.0);
+}
+
+// A[i..i+4, l], zero outside the matrix.
+fn fetch_a4(base: u32, i: u32, l: u32) -> vec4<f16> {
+    return vec4<f16>(a_at(base, i, l), a_at(base, i + 1u, l), a_at(base, i + 2u, l), a_at(base, i + 3u, l));
+}
+
+// B[l..l+4, j], zero outside the matrix.
+fn fetch_b4(base: u32, l: u32, j: u32) -> vec4<f16> {
+    return vec4<f16>(b_at(base, l, j), b_at(base, l + 1u, j), b_at(base, l + 2u, j), b_at(base, l + 3u, j));
+}
