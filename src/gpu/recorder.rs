@@ -4,6 +4,7 @@
 //! dispatches that touch the same buffers). While profiling, each dispatch
 //! gets a pass of its own with timestamp queries.
 
+use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
@@ -36,6 +37,9 @@ pub(crate) enum Step {
         dst: wgpu::Buffer,
     },
 }
+
+/// What makes two launches identical: pipeline, parameter bytes, buffers.
+type LaunchKey = (usize, Vec<u8>, Vec<(u32, wgpu::Buffer)>);
 
 /// Queued GPU work of one op (see the module docs).
 pub(crate) struct Recorder {
@@ -106,16 +110,37 @@ impl Gpu {
     pub(crate) fn submit(&self, rec: Recorder) -> wgpu::SubmissionIndex {
         let align = self.limits.min_uniform_buffer_offset_alignment.max(16) as usize;
         // every dispatch's parameters in one uniform buffer
+        // (identical launches — same pipeline, parameters and buffers, as
+        // in a loop whose step index lives on the GPU — share one slot and
+        // one bind group: recording thousands of them stays cheap)
         let mut blob: Vec<u8> = Vec::new();
         let mut offsets = Vec::new();
+        let mut slot_of_launch = Vec::new();
+        let mut slots: HashMap<LaunchKey, usize> = HashMap::new();
         for s in &rec.steps {
-            if let Step::Launch { params, .. } = s {
-                let off = blob.len().next_multiple_of(align);
-                blob.resize(off, 0);
-                offsets.push(off as u64);
-                blob.extend_from_slice(params);
+            if let Step::Launch {
+                pipeline,
+                params,
+                binds,
+                ..
+            } = s
+            {
+                let key = (
+                    Arc::as_ptr(pipeline) as usize,
+                    params.clone(),
+                    binds.clone(),
+                );
+                let slot = *slots.entry(key).or_insert_with(|| {
+                    let off = blob.len().next_multiple_of(align);
+                    blob.resize(off, 0);
+                    offsets.push(off as u64);
+                    blob.extend_from_slice(params);
+                    offsets.len() - 1
+                });
+                slot_of_launch.push(slot);
             }
         }
+        let mut groups_of_slot: HashMap<usize, wgpu::BindGroup> = HashMap::new();
         let uniform = (!blob.is_empty()).then(|| {
             blob.resize(blob.len().next_multiple_of(16), 0);
             wgpu::util::DeviceExt::create_buffer_init(
@@ -180,29 +205,31 @@ impl Gpu {
                             unreachable!("a run holds launches only")
                         };
                         let uni = uniform.as_ref().expect("launches have parameters");
-                        let mut entries = vec![wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                                buffer: uni,
-                                offset: offsets[launch_index],
-                                size: NonZeroU64::new(params.len() as u64),
-                            }),
-                        }];
+                        let slot = slot_of_launch[launch_index];
                         launch_index += 1;
-                        for (binding, buf) in binds {
-                            entries.push(wgpu::BindGroupEntry {
-                                binding: *binding,
-                                resource: buf.as_entire_binding(),
-                            });
-                        }
-                        let bind_group =
+                        let bind_group = groups_of_slot.entry(slot).or_insert_with(|| {
+                            let mut entries = vec![wgpu::BindGroupEntry {
+                                binding: 0,
+                                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                    buffer: uni,
+                                    offset: offsets[slot],
+                                    size: NonZeroU64::new(params.len() as u64),
+                                }),
+                            }];
+                            for (binding, buf) in binds {
+                                entries.push(wgpu::BindGroupEntry {
+                                    binding: *binding,
+                                    resource: buf.as_entire_binding(),
+                                });
+                            }
                             self.device.create_bind_group(&wgpu::BindGroupDescriptor {
                                 label: Some(label),
                                 layout: &pipeline.get_bind_group_layout(0),
                                 entries: &entries,
-                            });
+                            })
+                        });
                         pass.set_pipeline(pipeline);
-                        pass.set_bind_group(0, &bind_group, &[]);
+                        pass.set_bind_group(0, &*bind_group, &[]);
                         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
                     }
                     i = j;

@@ -131,25 +131,31 @@ fn eigh_tridiag_with(
             limit: (max_groups as u64 * 4).pow(2) * 4,
         });
     }
-    let mut u = TrdUniform {
+    let u = TrdUniform {
         n: u32_of(op, n)?,
         ..Default::default()
     };
     let column_threads = [("RG", f64::from(threads))];
+    let counter = gpu.storage(op, 4, "eigh step counter")?;
+    rec.clear_buffer(counter.buffer(), 0, None);
     let binds_reduce = [
         (1, work.buffer()),
+        (11, counter.buffer()),
         (2, vw.buffer()),
         (3, de.buffer()),
         (4, tau.buffer()),
         (5, h.buffer()),
     ];
-    let binds_vec4 = [(9, work.buffer()), (10, vw.buffer())];
+    let binds_vec4 = [
+        (9, work.buffer()),
+        (10, vw.buffer()),
+        (11, counter.buffer()),
+    ];
     for s in 0..n {
         if s > 0 && s % 256 == 0 {
             // the GPU starts while the host records the next steps
             gpu.submit(std::mem::replace(&mut rec, gpu.encoder(op)));
         }
-        u.s = s as u32;
         gpu.launch(
             &mut rec,
             "eigh column",
@@ -166,7 +172,7 @@ fn eigh_tridiag_with(
             let (entry, binds) = if n % 4 == 0 {
                 ("trd_update4", &binds_vec4[..])
             } else {
-                ("trd_update", &binds_reduce[..2])
+                ("trd_update", &binds_reduce[..3])
             };
             gpu.launch(
                 &mut rec,

@@ -64,6 +64,17 @@ struct TrdParams {
 // `a` and `vw` as vec4 (trd_update4, n a multiple of 4)
 @group(0) @binding(9) var<storage, read_write> a4: array<vec4<f32>>;
 @group(0) @binding(10) var<storage, read_write> vw4: array<vec4<f32>>;
+// the reduction's step counter: trd_column of step s reads s and leaves
+// s + 1, trd_update reads s + 1 (so every dispatch of the reduction has
+// the same parameters, and the host records them cheaply)
+@group(0) @binding(11) var<storage, read_write> step: array<u32>;
+
+fn step_now() -> u32 {
+    if (arrayLength(&step) > 0u) {
+        return step[0];
+    }
+    return 0u;
+}
 
 // invocations of trd_column (a multiple of 32, at most 1024)
 override RG: u32 = 1024u;
@@ -72,6 +83,7 @@ const UG: u32 = 256u;
 var<workgroup> red: array<f32, 1024>;
 var<workgroup> red2: array<f32, 32>;
 var<workgroup> ash: f32;
+var<workgroup> wstep: u32;
 var<workgroup> ured: array<f32, 2048>;
 var<workgroup> ured2: array<f32, 256>;
 
@@ -142,7 +154,10 @@ const KR: u32 = 8u;
 @compute @workgroup_size(RG, 1, 1)
 fn trd_column(@builtin(local_invocation_index) t: u32) {
     let n = p.n;
-    let s = p.s;
+    if (t == 0u) {
+        wstep = step_now();
+    }
+    let s = workgroupUniformLoad(&wstep);
     let vp = ((s + 1u) & 1u) * n; // slot of v_{s−1}
     let vn = (s & 1u) * n;        // slot of v_s
     let wo = 2u * n;
@@ -245,6 +260,10 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
             vset(vn + r, v);
         }
     }
+    // (every invocation has its s from the uniform load above)
+    if (t == 0u && arrayLength(&step) > 0u) {
+        step[0] = s + 1u;
+    }
 }
 
 fn hset(i: u32, j: u32, v: f32) {
@@ -263,7 +282,7 @@ fn trd_update(
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
     let n = p.n;
-    let s = p.s;
+    let s = step_now() - 1u;
     let vp = ((s + 1u) & 1u) * n;
     let vn = (s & 1u) * n;
     let wo = 2u * n;
@@ -349,7 +368,7 @@ fn trd_update4(
 ) {
     let n = p.n;
     let n4 = n / 4u;
-    let s = p.s;
+    let s = step_now() - 1u;
     let vp4 = ((s + 1u) & 1u) * n4;
     let vn4 = (s & 1u) * n4;
     let wo4 = 2u * n4;
