@@ -116,6 +116,8 @@ impl Gpu {
         let mut blob: Vec<u8> = Vec::new();
         let mut offsets = Vec::new();
         let mut slot_of_launch = Vec::new();
+        // wgpu::Buffer hashes and compares by its id, which never changes
+        #[allow(clippy::mutable_key_type)]
         let mut slots: HashMap<LaunchKey, usize> = HashMap::new();
         for s in &rec.steps {
             if let Step::Launch {

@@ -169,7 +169,7 @@ fn eigh_tridiag_with(
         if s + 2 <= n {
             let cols = n - s - 1;
             // 16-byte accesses where every column starts aligned
-            let (entry, binds) = if n % 4 == 0 {
+            let (entry, binds) = if n.is_multiple_of(4) {
                 ("trd_update4", &binds_vec4[..])
             } else {
                 ("trd_update", &binds_reduce[..3])

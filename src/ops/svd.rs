@@ -2,8 +2,9 @@
 //!
 //! Types shared by the SVD family: [`Svd`], [`GpuSvd`], [`TopkOpts`].
 //! The algorithms live in `jacobi` (batched small matrices, one workgroup
-//! each), `svd_block` (block one-sided Jacobi for large matrices) and
-//! `svd_topk` (subspace iteration).
+//! each), `svd_block` (block one-sided Jacobi for large matrices),
+//! `eigh_tridiag` (large symmetric eigenproblems through the tridiagonal
+//! form) and `svd_topk` (subspace iteration).
 
 use nalgebra::{DMatrix, DVector};
 
