@@ -409,6 +409,32 @@ impl<'a> Gemm<'a> {
     }
 }
 
+impl GemmUniform {
+    /// The uniform block of `g` (batch base 0; the launch code sets the
+    /// rest).
+    fn of(g: &Gemm<'_>) -> Result<GemmUniform> {
+        let op = "matmul";
+        Ok(GemmUniform {
+            m: u32_of(op, g.m)?,
+            n: u32_of(op, g.n)?,
+            k: u32_of(op, g.k)?,
+            batch_base: 0,
+            lda: u32_of(op, g.a.ld.max(1))?,
+            ldb: u32_of(op, g.b.ld.max(1))?,
+            ldc: u32_of(op, g.c.ld.max(1))?,
+            a_off: u32_of(op, g.a.off)?,
+            b_off: u32_of(op, g.b.off)?,
+            c_off: u32_of(op, g.c.off)?,
+            stride_a: u32_of(op, g.a.stride)?,
+            stride_b: u32_of(op, g.b.stride)?,
+            stride_c: u32_of(op, g.c.stride)?,
+            alpha: g.alpha,
+            beta: g.beta,
+            ..Default::default()
+        })
+    }
+}
+
 /// Whether C can be written as aligned vec4 (every four-row group of a
 /// column one 16-byte store).
 fn c_vec4_ok(g: &Gemm<'_>) -> bool {
@@ -560,24 +586,7 @@ fn encode_coop(
         Kernel::GemmCoopScalar
     };
     let (tm, tn) = cp.tile();
-    let mut u = GemmUniform {
-        m: u32_of(op, g.m)?,
-        n: u32_of(op, g.n)?,
-        k: u32_of(op, g.k)?,
-        batch_base: 0,
-        lda: u32_of(op, g.a.ld.max(1))?,
-        ldb: u32_of(op, g.b.ld.max(1))?,
-        ldc: u32_of(op, g.c.ld.max(1))?,
-        a_off: u32_of(op, g.a.off)?,
-        b_off: u32_of(op, g.b.off)?,
-        c_off: u32_of(op, g.c.off)?,
-        stride_a: u32_of(op, g.a.stride)?,
-        stride_b: u32_of(op, g.b.stride)?,
-        stride_c: u32_of(op, g.c.stride)?,
-        alpha: g.alpha,
-        beta: g.beta,
-        ..Default::default()
-    };
+    let mut u = GemmUniform::of(g)?;
     let gx = g.m.div_ceil(tm);
     let gy = g.n.div_ceil(tn);
     let max = gpu.max_groups() as usize;
@@ -655,24 +664,7 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     };
     let (tm, tn) = variant.tile();
     let op = "matmul";
-    let mut u = GemmUniform {
-        m: u32_of(op, g.m)?,
-        n: u32_of(op, g.n)?,
-        k: u32_of(op, g.k)?,
-        batch_base: 0,
-        lda: u32_of(op, g.a.ld.max(1))?,
-        ldb: u32_of(op, g.b.ld.max(1))?,
-        ldc: u32_of(op, g.c.ld.max(1))?,
-        a_off: u32_of(op, g.a.off)?,
-        b_off: u32_of(op, g.b.off)?,
-        c_off: u32_of(op, g.c.off)?,
-        stride_a: u32_of(op, g.a.stride)?,
-        stride_b: u32_of(op, g.b.stride)?,
-        stride_c: u32_of(op, g.c.stride)?,
-        alpha: g.alpha,
-        beta: g.beta,
-        ..Default::default()
-    };
+    let mut u = GemmUniform::of(g)?;
     let gx = g.m.div_ceil(tm) as u32;
     let gy = g.n.div_ceil(tn) as u32;
     let max = gpu.max_groups() as usize;

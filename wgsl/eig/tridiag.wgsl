@@ -330,7 +330,16 @@ fn trd_update(
             }
         }
     }
-    // y[c] = Σ over the invocations (conflict-free strides)
+    let tot = column_sums(t, acc);
+    let c = c0 + t;
+    if (t < UC && c < n) {
+        vset(yo + c, tot);
+    }
+}
+
+// Σ over the UG invocations of acc[q], returned to invocation q < UC
+// (conflict-free strides; called in uniform control flow).
+fn column_sums(t: u32, acc: array<f32, UC>) -> f32 {
     for (var q = 0u; q < UC; q++) {
         ured[q * UG + t] = acc[q];
     }
@@ -346,16 +355,13 @@ fn trd_update(
         ured2[t] = z;
     }
     workgroupBarrier();
+    var tot = 0.0;
     if (t < UC) {
-        var tot = 0.0;
         for (var i = 0u; i < 32u; i++) {
             tot += ured2[t * 32u + i];
         }
-        let c = c0 + t;
-        if (c < n) {
-            vset(yo + c, tot);
-        }
     }
+    return tot;
 }
 
 // trd_update with 16-byte accesses (n a multiple of 4): invocation t
@@ -418,29 +424,14 @@ fn trd_update4(
             }
         }
     }
+    var sums: array<f32, UC>;
     for (var q = 0u; q < UC; q++) {
-        ured[q * UG + t] = acc[q];
+        sums[q] = acc[q];
     }
-    workgroupBarrier();
-    let qc = t >> 5u;
-    let lane = t & 31u;
-    if (qc < UC) {
-        var z = 0.0;
-        for (var i = 0u; i < 8u; i++) {
-            z += ured[qc * UG + i * 32u + lane];
-        }
-        ured2[t] = z;
-    }
-    workgroupBarrier();
-    if (t < UC) {
-        var tot = 0.0;
-        for (var i = 0u; i < 32u; i++) {
-            tot += ured2[t * 32u + i];
-        }
-        let c = c0 + t;
-        if (c < n) {
-            vw4[3u * n4 + c / 4u][c % 4u] = tot;
-        }
+    let tot = column_sums(t, sums);
+    let c = c0 + t;
+    if (t < UC && c < n) {
+        vw4[3u * n4 + c / 4u][c % 4u] = tot;
     }
 }
 
