@@ -97,10 +97,12 @@ fn eigh_tridiag_with(
         log::debug!(target: "wgpu_linalg::svd", "{op} {n}: {what} done at {:.3} ms", clock.elapsed().as_secs_f64() * 1e3);
     };
     let sym = symmetrized_shifted(op, a, 0.0)?;
-    let inf_norm = sym.abs_sums(true)?.into_iter().fold(0.0, f64::max);
-    if !inf_norm.is_finite() {
+    let sums = sym.abs_sums(true)?;
+    // (f64::max would pass over a NaN row sum)
+    if sums.iter().any(|x| !x.is_finite()) {
         return Err(Error::NonFinite { op });
     }
+    let inf_norm = sums.into_iter().fold(0.0, f64::max);
     if inf_norm == 0.0 {
         let z = vectors
             .then(|| ctx.upload(&DMatrix::<f32>::identity(n, n)))
@@ -534,6 +536,16 @@ mod tests {
             let (wv, none) = eigh_tridiag("eigvalsh", &g, false).unwrap().unwrap();
             assert!(none.is_none());
             assert_eq!(wv, w, "n {n}: values alone differ from values with vectors");
+        }
+        // non-finite input anywhere in the lower triangle is an error
+        for bad in [f32::NAN, f32::INFINITY] {
+            let mut a = DMatrix::<f32>::identity(70, 70);
+            a[(69, 3)] = bad;
+            let g = ctx.upload(&a).unwrap();
+            assert!(matches!(
+                eigh_tridiag("eigh", &g, true),
+                Err(Error::NonFinite { .. })
+            ));
         }
         // a column kernel of 32 invocations keeps 256 rows in registers:
         // n = 300 also runs its path through memory
