@@ -106,6 +106,22 @@ impl Recorder {
 }
 
 impl Gpu {
+    /// Submits what `rec` has queued once it holds `FLUSH_STEPS` steps or
+    /// more, so that the GPU starts on a long recording (a blocked
+    /// factorization loop) while the host records the rest; the buffers
+    /// the recording keeps stay kept until its final submission.
+    pub(crate) fn flush_long(&self, rec: &mut Recorder) {
+        const FLUSH_STEPS: usize = 96;
+        if rec.steps.len() >= FLUSH_STEPS {
+            let part = Recorder {
+                label: rec.label.clone(),
+                steps: std::mem::take(&mut rec.steps),
+                kept: Vec::new(),
+            };
+            self.submit(part);
+        }
+    }
+
     /// Turns a recording into one command buffer and submits it.
     pub(crate) fn submit(&self, rec: Recorder) -> wgpu::SubmissionIndex {
         let align = self.limits.min_uniform_buffer_offset_alignment.max(16) as usize;

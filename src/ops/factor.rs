@@ -227,6 +227,7 @@ pub(crate) fn encode_potrf(
     };
     let mut k0 = 0;
     while k0 < n {
+        gpu.flush_long(enc);
         let nb = nb_max.min(n - k0);
         u.k0 = k0 as u32;
         u.nb = nb as u32;
@@ -353,6 +354,7 @@ pub(crate) fn encode_trsm(
         ..Default::default()
     };
     for (k0, nb) in order {
+        gpu.flush_long(enc);
         u.k0 = k0 as u32;
         u.nb = nb as u32;
         // X_k in place and packed into scratch
@@ -452,6 +454,7 @@ pub(crate) fn encode_getrf(
     };
     let mut k0 = 0;
     while k0 < kmax {
+        gpu.flush_long(enc);
         let nb = nb_max.min(kmax - k0);
         let k1 = k0 + nb;
         u.k0 = k0 as u32;
