@@ -106,13 +106,13 @@ impl Recorder {
 }
 
 impl Gpu {
-    /// Submits what `rec` has queued once it holds `FLUSH_STEPS` steps or
-    /// more, so that the GPU starts on a long recording (a blocked
-    /// factorization loop) while the host records the rest; the buffers
-    /// the recording keeps stay kept until its final submission.
-    pub(crate) fn flush_long(&self, rec: &mut Recorder) {
-        const FLUSH_STEPS: usize = 96;
-        if rec.steps.len() >= FLUSH_STEPS {
+    /// Submits what `rec` has queued once it holds `steps` steps or more,
+    /// so that the GPU starts on a long recording (a blocked factorization
+    /// loop, the tridiagonal reduction) while the host records the rest;
+    /// the buffers the recording keeps stay kept until its final
+    /// submission.
+    pub(crate) fn flush_after(&self, rec: &mut Recorder, steps: usize) {
+        if rec.steps.len() >= steps {
             let part = Recorder {
                 label: rec.label.clone(),
                 steps: std::mem::take(&mut rec.steps),

@@ -45,13 +45,9 @@ use crate::ops::u32_of;
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct TrdUniform {
     n: u32,
-    s: u32,
     jobs: u32,
-    pad0: u32,
     pivmin: f32,
-    atol: f32,
-    pad1: u32,
-    pad2: u32,
+    pad0: u32,
 }
 
 const EPS: f64 = f32::EPSILON as f64;
@@ -154,10 +150,8 @@ fn eigh_tridiag_with(
         (11, counter.buffer()),
     ];
     for s in 0..n {
-        if s > 0 && s % 256 == 0 {
-            // the GPU starts while the host records the next steps
-            gpu.submit(std::mem::replace(&mut rec, gpu.encoder(op)));
-        }
+        // the GPU starts while the host records the next 256 columns
+        gpu.flush_after(&mut rec, 512);
         gpu.launch(
             &mut rec,
             "eigh column",
@@ -211,24 +205,15 @@ fn eigh_tridiag_with(
         })
         .fold(0.0, f64::max);
     let (jobs, bounds) = bisection_jobs(&d, &ev, tnorm);
-    let yt = GpuMatrix::alloc(ctx, op, n, n, 1)?;
-    let scratch = if vectors {
-        gpu.storage(op, (n * n * 4) as u64, "eigh twisted factorization")?
-    } else {
-        gpu.storage(op, 4, "eigh unused")?
-    };
     let jobs_buf = gpu.storage_from(op, bytemuck::cast_slice(&jobs), "eigh jobs")?;
     let lohi = gpu.storage_from(op, bytemuck::cast_slice(&bounds), "eigh brackets")?;
     let v = TrdUniform {
         n: u32_of(op, n)?,
-        s: vectors as u32,
         jobs: u32_of(op, n)?,
         pivmin: (tnorm * f64::from(f32::MIN_POSITIVE)).max(1e-30) as f32,
-        atol: (EPS * tnorm) as f32,
         ..Default::default()
     };
     let mut rec = gpu.encoder(op);
-    let max_groups = gpu.max_groups() as usize;
     let gx = n.min(max_groups);
     gpu.launch(
         &mut rec,
@@ -245,7 +230,12 @@ fn eigh_tridiag_with(
         gpu.read_f32(lohi.buffer(), 0, 1)?;
         lap("bisection");
     }
-    if vectors {
+    // Yᵀ: eigenvector j in row j (only with vectors)
+    let yt = vectors
+        .then(|| GpuMatrix::alloc(ctx, op, n, n, 1))
+        .transpose()?;
+    if let Some(yt) = &yt {
+        let scratch = gpu.storage(op, (n * n * 4) as u64, "eigh twisted factorization")?;
         gpu.launch(
             &mut rec,
             &format!("eigh vectors {n}"),
@@ -262,9 +252,9 @@ fn eigh_tridiag_with(
             ],
             [n.div_ceil(32) as u32, 1, 1],
         );
+        rec.keep(scratch);
     }
     gpu.submit(rec);
-    drop(scratch);
     let found = gpu.read_f32(lohi.buffer(), 0, (4 * n) as u64)?;
     lap("bisection and vectors");
     let lam: Vec<f32> = (0..n).map(|j| found[4 * j + 2]).collect();
@@ -275,9 +265,9 @@ fn eigh_tridiag_with(
     order.sort_by(|&x, &y| lam[x].total_cmp(&lam[y]).then(x.cmp(&y)));
     let unscale = |x: f32| (f64::from(x) / scale) as f32;
     let values: Vec<f32> = order.iter().map(|&j| unscale(lam[j])).collect();
-    if !vectors {
+    let Some(yt) = yt else {
         return Ok(Some((values, None)));
-    }
+    };
 
     // ---- orthonormalize the rows of Yᵀ (CholeskyQR, at most two passes)
     let tol = 4.0 * (n as f64).sqrt() * EPS;

@@ -118,6 +118,10 @@ impl Scratch {
     }
 }
 
+/// Recorded steps after which the blocked loops submit what they have, so
+/// that the GPU starts while the host records the rest.
+const FLUSH_STEPS: usize = 96;
+
 /// W ← T_kk⁻¹ for the lower-triangular nb×nb block of T at (k0, k0).
 #[allow(clippy::too_many_arguments)]
 fn encode_trtri_lower(
@@ -227,7 +231,7 @@ pub(crate) fn encode_potrf(
     };
     let mut k0 = 0;
     while k0 < n {
-        gpu.flush_long(enc);
+        gpu.flush_after(enc, FLUSH_STEPS);
         let nb = nb_max.min(n - k0);
         u.k0 = k0 as u32;
         u.nb = nb as u32;
@@ -354,7 +358,7 @@ pub(crate) fn encode_trsm(
         ..Default::default()
     };
     for (k0, nb) in order {
-        gpu.flush_long(enc);
+        gpu.flush_after(enc, FLUSH_STEPS);
         u.k0 = k0 as u32;
         u.nb = nb as u32;
         // X_k in place and packed into scratch
@@ -454,7 +458,7 @@ pub(crate) fn encode_getrf(
     };
     let mut k0 = 0;
     while k0 < kmax {
-        gpu.flush_long(enc);
+        gpu.flush_after(enc, FLUSH_STEPS);
         let nb = nb_max.min(kmax - k0);
         let k1 = k0 + nb;
         u.k0 = k0 as u32;

@@ -35,13 +35,9 @@
 
 struct TrdParams {
     n: u32,       // order
-    s: u32,       // step (trd_column, trd_update); 1 = vectors (trd_vectors)
-    jobs: u32,    // eigenvalues to compute (trd_vectors)
-    pad0: u32,
+    jobs: u32,    // eigenvalues to compute (trd_bisect, trd_vectors)
     pivmin: f32,  // smallest |pivot| of a Sturm sequence
-    atol: f32,    // absolute bisection tolerance
-    pad1: u32,
-    pad2: u32,
+    pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: TrdParams;
@@ -147,6 +143,17 @@ fn wg_sum(t: u32, x: f32) -> f32 {
     return tot;
 }
 
+// Entry x of row r of column s after step s − 1's rank-2 update, which
+// also stores w_{s−1}[r] = τ·y[r] − c2·v[r] (v in the slot at vp, y at
+// 3n, w at 2n; ws = w[s], v[s] = 1).
+fn updated(r: u32, x: f32, vp: u32, tp: f32, c2: f32, ws: f32) -> f32 {
+    let n = p.n;
+    let vr = vget(vp + r);
+    let wr = tp * vget(3u * n + r) - c2 * vr;
+    vset(2u * n + r, wr);
+    return x - vr * ws - wr;
+}
+
 // Rows of column s each invocation of trd_column keeps in registers
 // (rows s + t + k·RG, k < KR); rows beyond s + KR·RG go through memory.
 const KR: u32 = 8u;
@@ -160,7 +167,6 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
     let s = workgroupUniformLoad(&wstep);
     let vp = ((s + 1u) & 1u) * n; // slot of v_{s−1}
     let vn = (s & 1u) * n;        // slot of v_s
-    let wo = 2u * n;
     let yo = 3u * n;
     let first = s == 0u;
     // ---- w_{s−1} = τ·y − (τ²/2)(yᵀv)·v on rows ≥ s (all loads first)
@@ -197,10 +203,7 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
         if (r < n) {
             var x = xa[k];
             if (!first) {
-                let vr = vget(vp + r);
-                let wr = tp * vget(yo + r) - c2 * vr;
-                vset(wo + r, wr);
-                x = x - vr * ws - wr;
+                x = updated(r, x, vp, tp, c2, ws);
             }
             xa[k] = x;
             if (r == s) {
@@ -215,10 +218,7 @@ fn trd_column(@builtin(local_invocation_index) t: u32) {
     for (var r = s + t + KR * RG; r < n; r += RG) {
         var x = lda_(r, s);
         if (!first) {
-            let vr = vget(vp + r);
-            let wr = tp * vget(yo + r) - c2 * vr;
-            vset(wo + r, wr);
-            x = x - vr * ws - wr;
+            x = updated(r, x, vp, tp, c2, ws);
         }
         sta(r, s, x);
         ss = fma(x, x, ss);
@@ -456,21 +456,6 @@ fn sturm(b0: u32, b1: u32, x: f32) -> u32 {
     return cnt;
 }
 
-fn yget(j: u32, i: u32) -> f32 {
-    let idx = j + i * p.n;
-    if (idx < arrayLength(&a)) {
-        return a[idx];
-    }
-    return 0.0;
-}
-
-fn yset(j: u32, i: u32, v: f32) {
-    let idx = j + i * p.n;
-    if (idx < arrayLength(&a)) {
-        a[idx] = v;
-    }
-}
-
 fn dmget(j: u32, i: u32) -> f32 {
     return vget(j + i * p.n);
 }
@@ -551,8 +536,9 @@ fn trd_vectors(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b0 = job.x;
     let b1 = job.y;
     let lam = lohi[j].z;
-    // ---- twisted factorization: D₊ forward (into the row of the vector),
-    // D₋ backward (into vw), the twist where |γ| is smallest
+    // ---- twisted factorization: D₊ forward (into the row of the vector:
+    // entry (j, i) of `a`), D₋ backward (into vw), the twist where |γ|
+    // is smallest
     var dp = 1.0;
     for (var i = b0; i < b1; i++) {
         var q = deget(i) - lam;
@@ -561,7 +547,7 @@ fn trd_vectors(@builtin(global_invocation_id) gid: vec3<u32>) {
             q = q - e * (e / dp);
         }
         dp = guarded(q);
-        yset(j, i, dp);
+        sta(j, i, dp);
     }
     var dm = 1.0;
     var best = 3.0e38;
@@ -576,34 +562,34 @@ fn trd_vectors(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         dm = guarded(q);
         vset(j + ii * n, dm);
-        let g = abs(yget(j, ii) + dm - di);
+        let g = abs(lda_(j, ii) + dm - di);
         if (g < best) {
             best = g;
             r = ii;
         }
     }
     // ---- z from the twist outwards; then unit length, zeros outside
-    yset(j, r, 1.0);
+    sta(j, r, 1.0);
     var nz = 1.0;
     var z = 1.0;
     for (var i = r; i > b0; i--) {
         let ii = i - 1u;
-        z = -(deget(n + ii) / yget(j, ii)) * z;
-        yset(j, ii, z);
+        z = -(deget(n + ii) / lda_(j, ii)) * z;
+        sta(j, ii, z);
         nz = fma(z, z, nz);
     }
     z = 1.0;
     for (var i = r; i + 1u < b1; i++) {
         z = -(deget(n + i) / dmget(j, i + 1u)) * z;
-        yset(j, i + 1u, z);
+        sta(j, i + 1u, z);
         nz = fma(z, z, nz);
     }
     let inv = 1.0 / sqrt(nz);
     for (var i = 0u; i < n; i++) {
         if (i < b0 || i >= b1) {
-            yset(j, i, 0.0);
+            sta(j, i, 0.0);
         } else {
-            yset(j, i, yget(j, i) * inv);
+            sta(j, i, lda_(j, i) * inv);
         }
     }
 }
@@ -626,19 +612,7 @@ fn trd_defect(
             mx = max(mx, abs(g));
         }
     }
-    // a NaN anywhere reads back as NaN (its bits exceed those of +inf;
-    // tested on the bits, since a compiler may assume x == x)
-    red[t] = bitcast<f32>(select(bitcast<u32>(mx), 0x7fc00000u, bad));
-    workgroupBarrier();
-    if (t == 0u) {
-        var z = 0u;
-        for (var q = 0u; q < UG; q++) {
-            z = max(z, bitcast<u32>(red[q]) & 0x7fffffffu);
-        }
-        if (arrayLength(&flag) > 0u) {
-            atomicMax(&flag[0], z);
-        }
-    }
+    publish_max(t, mx, bad);
 }
 
 // max over i of max(0, 1 − L_ii) for the Cholesky factor L of a Gram
@@ -654,6 +628,14 @@ fn trd_pivots(@builtin(local_invocation_index) t: u32) {
         bad = bad || (bitcast<u32>(l) & 0x7fffffffu) > 0x7f800000u;
         mx = max(mx, 1.0 - l);
     }
+    publish_max(t, mx, bad);
+}
+
+// flag[0] = max(flag[0], max over the UG invocations of mx ≥ 0), as bits
+// (non-negative floats order as their bits); a NaN anywhere (`bad`) reads
+// back as NaN, its bits exceeding those of +inf (tested on the bits,
+// since a compiler may assume x == x). Called in uniform control flow.
+fn publish_max(t: u32, mx: f32, bad: bool) {
     red[t] = bitcast<f32>(select(bitcast<u32>(mx), 0x7fc00000u, bad));
     workgroupBarrier();
     if (t == 0u) {
