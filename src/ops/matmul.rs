@@ -617,23 +617,46 @@ fn encode_coop(
             " scalar loads"
         }
     );
+    launch_batch(
+        gpu,
+        enc,
+        (&label, kernel, &constants),
+        &mut u,
+        &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
+        [gx as u32, gy as u32],
+        g.batch,
+    );
+    Ok(())
+}
+
+/// One launch of `kernel` per chunk of the `batch` matrices the dispatch
+/// limit allows (`u.batch_base` set per chunk).
+fn launch_batch(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    (label, kernel, constants): (&str, Kernel, &[(&'static str, f64)]),
+    u: &mut GemmUniform,
+    binds: &[(u32, &wgpu::Buffer)],
+    [gx, gy]: [u32; 2],
+    batch: usize,
+) {
+    let max = gpu.max_groups() as usize;
     let mut base = 0usize;
-    while base < g.batch {
-        let chunk = (g.batch - base).min(max);
+    while base < batch {
+        let chunk = (batch - base).min(max);
         u.batch_base = base as u32;
         gpu.launch(
             enc,
-            &label,
+            label,
             kernel,
             "main",
-            &constants,
-            &params_bytes(&u),
-            &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
-            [gx as u32, gy as u32, chunk as u32],
+            constants,
+            &params_bytes(u),
+            binds,
+            [gx, gy, chunk as u32],
         );
         base += chunk;
     }
-    Ok(())
 }
 
 /// One GEMM kernel launch per chunk of the batch the dispatch limit allows.
@@ -695,22 +718,15 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
         g.ta,
         g.tb
     );
-    let mut base = 0usize;
-    while base < g.batch {
-        let chunk = (g.batch - base).min(max);
-        u.batch_base = base as u32;
-        gpu.launch(
-            enc,
-            &label,
-            kernel,
-            "main",
-            &constants,
-            &params_bytes(&u),
-            &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
-            [gx, gy, chunk as u32],
-        );
-        base += chunk;
-    }
+    launch_batch(
+        gpu,
+        enc,
+        (&label, kernel, &constants),
+        &mut u,
+        &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
+        [gx, gy],
+        g.batch,
+    );
     Ok(())
 }
 
@@ -747,24 +763,10 @@ pub(crate) fn encode_gemm_scatter(
     let op = "matmul";
     let (tm, tn) = GemmVariant::Narrow.tile();
     let mut u = GemmUniform {
-        m: u32_of(op, g.m)?,
-        n: u32_of(op, g.n)?,
-        k: u32_of(op, g.k)?,
-        batch_base: 0,
-        lda: u32_of(op, g.a.ld.max(1))?,
-        ldb: u32_of(op, g.b.ld.max(1))?,
-        ldc: u32_of(op, g.c.ld.max(1))?,
         pad0: width.trailing_zeros(),
-        a_off: u32_of(op, g.a.off)?,
-        b_off: u32_of(op, g.b.off)?,
         c_off: 0,
         pad1: u32_of(op, map_off)?,
-        stride_a: u32_of(op, g.a.stride)?,
-        stride_b: u32_of(op, g.b.stride)?,
-        stride_c: u32_of(op, g.c.stride)?,
-        alpha: g.alpha,
-        beta: g.beta,
-        ..Default::default()
+        ..GemmUniform::of(g)?
     };
     // the global column index must fit (z·n + j < 2³²/ldc)
     u32_of(op, g.batch * g.n * g.c.ld)?;
@@ -783,22 +785,15 @@ pub(crate) fn encode_gemm_scatter(
         "gemm.scatter {}x{}x{} batch {} ta={} tb={}",
         g.m, g.k, g.n, g.batch, g.ta, g.tb
     );
-    let mut base = 0usize;
-    while base < g.batch {
-        let chunk = (g.batch - base).min(max);
-        u.batch_base = base as u32;
-        gpu.launch(
-            enc,
-            &label,
-            Kernel::GemmNarrowMap,
-            "main",
-            &constants,
-            &params_bytes(&u),
-            &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf), (4, map)],
-            [gx, gy, chunk as u32],
-        );
-        base += chunk;
-    }
+    launch_batch(
+        gpu,
+        enc,
+        (&label, Kernel::GemmNarrowMap, &constants),
+        &mut u,
+        &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf), (4, map)],
+        [gx, gy],
+        g.batch,
+    );
     Ok(Some(()))
 }
 
