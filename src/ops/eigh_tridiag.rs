@@ -33,6 +33,7 @@
 use nalgebra::DMatrix;
 
 use crate::error::{Error, Result};
+use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::factor::{encode_potrf, encode_trsm, FactorParams, Scratch, TriFlags};
 use crate::ops::matmul::{encode_gemm, Gemm};
@@ -367,23 +368,46 @@ fn orth_defect(gpu: &Gpu, op: &'static str, yt: &GpuMatrix) -> Result<f64> {
     let flag = gpu.storage(op, 4, "eigh defect")?;
     let mut rec = gpu.encoder(op);
     gram_rows(gpu, &mut rec, yt, g.buffer())?;
+    record_max(
+        gpu,
+        &mut rec,
+        op,
+        ("trd_defect", n.min(1024)),
+        g.buffer(),
+        n,
+        &flag,
+    )?;
+    gpu.submit(rec);
+    Ok(f64::from(gpu.read_f32(flag.buffer(), 0, 1)?[0]))
+}
+
+/// Records `flag` ← the maximum that `entry` (`trd_defect` or
+/// `trd_pivots`, on `groups` workgroups) reduces the n×n matrix `m` to.
+fn record_max(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    op: &'static str,
+    (entry, groups): (&'static str, usize),
+    m: &wgpu::Buffer,
+    n: usize,
+    flag: &PooledBuffer,
+) -> Result<()> {
     rec.clear_buffer(flag.buffer(), 0, None);
     let u = TrdUniform {
         n: u32_of(op, n)?,
         ..Default::default()
     };
     gpu.launch(
-        &mut rec,
-        &format!("eigh defect {n}"),
+        rec,
+        &format!("eigh {entry} {n}"),
         Kernel::Tridiag,
-        "trd_defect",
+        entry,
         &[],
         &params_bytes(&u),
-        &[(1, g.buffer()), (8, flag.buffer())],
-        [n.min(1024) as u32, 1, 1],
+        &[(1, m), (8, flag.buffer())],
+        [u32_of(op, groups)?, 1, 1],
     );
-    gpu.submit(rec);
-    Ok(f64::from(gpu.read_f32(flag.buffer(), 0, 1)?[0]))
+    Ok(())
 }
 
 /// Records the lower triangle of Yᵀ·Y (the rows of `yt` are the vectors).
@@ -413,23 +437,9 @@ fn cholqr_rows(gpu: &Gpu, op: &'static str, yt: &GpuMatrix) -> Result<bool> {
     let tsc = gpu.storage(op, (nb.trsm_nb.max(64) * n * 4) as u64, "eigh trsm scratch")?;
     let mut rec = gpu.encoder(op);
     rec.clear_buffer(info.buffer(), 0, None);
-    rec.clear_buffer(flag.buffer(), 0, None);
     gram_rows(gpu, &mut rec, yt, g.buffer())?;
     encode_potrf(gpu, &mut rec, g.buffer(), n, n, info.buffer(), &sc)?;
-    let u = TrdUniform {
-        n: u32_of(op, n)?,
-        ..Default::default()
-    };
-    gpu.launch(
-        &mut rec,
-        &format!("eigh Cholesky pivots {n}"),
-        Kernel::Tridiag,
-        "trd_pivots",
-        &[],
-        &params_bytes(&u),
-        &[(1, g.buffer()), (8, flag.buffer())],
-        [1, 1, 1],
-    );
+    record_max(gpu, &mut rec, op, ("trd_pivots", 1), g.buffer(), n, &flag)?;
     encode_trsm(
         gpu,
         &mut rec,
