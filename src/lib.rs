@@ -31,7 +31,7 @@ pub use ops::factor::{FactorParams, TriFlags};
 pub use ops::linsolve::GpuLu;
 pub use ops::lu::Lu;
 #[doc(hidden)]
-pub use ops::matmul::with_gemm_variant;
+pub use ops::matmul::{with_gemm_depth, with_gemm_variant};
 pub use ops::matmul::{CoopParams, GemmParams, GemmVariant, SplitK};
 pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
 pub use ops::qr_lstsq::Lstsq;

@@ -667,3 +667,72 @@ fn coop_shapes_fit_the_kernel() {
     };
     assert!(db.valid_for(32));
 }
+
+#[test]
+fn tiled_vector_loads_every_transpose_and_depth() {
+    // Shapes whose runs of four are aligned for every transpose (m, k, n
+    // multiples of 4), straddling the 128×128 tile and the 8- and 16-deep
+    // slabs; the tiled kernel is forced, so the small ones take it too.
+    // Depth 0 is the element-load form, the reference the others replace.
+    let gpu = ctx().with_route(Route::Gpu);
+    let shapes = [
+        (4, 4, 4),
+        (132, 36, 260),
+        (128, 8, 128),
+        (256, 20, 124),
+        (260, 132, 8),
+        (12, 300, 136),
+    ];
+    for (case, &(m, k, n)) in shapes.iter().enumerate() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut r = rng(
+                "tiled_vector_loads",
+                case as u64 * 4 + ta as u64 * 2 + tb as u64,
+            );
+            let (a, b) = operands(&mut r, m, k, n, ta, tb);
+            for depth in [0, 8, 16] {
+                let (c, labels) = wgpu_linalg::with_gemm_depth(depth, || {
+                    with_gemm_variant(GemmVariant::Tiled, || {
+                        labels_of(|| gpu.matmul_t(&a, ta, &b, tb))
+                    })
+                });
+                let what = format!("depth {depth} {m}x{k}x{n} ta={ta} tb={tb}");
+                let word = match depth {
+                    0 => "gemm.tiled ".to_string(),
+                    d => format!("gemm.tiled_v4_bk{d} "),
+                };
+                assert_ne!(
+                    labels.as_ref().map(|l| l.iter().any(|l| l.starts_with(&word))),
+                    Some(false),
+                    "{what}: {labels:?}"
+                );
+                check_product(&c, &op(&a, ta), &op(&b, tb), &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn tiled_vector_loads_batched_alpha_beta() {
+    // Batch strides and offsets of the vector loads, and beta·C, on the
+    // 16-deep form (the default).
+    let ctx = ctx().with_route(Route::Gpu);
+    let mut r = rng("tiled_vector_batched", 0);
+    let a: Vec<_> = (0..3).map(|_| random(&mut r, 132, 44)).collect();
+    let b: Vec<_> = (0..3).map(|_| random(&mut r, 44, 136)).collect();
+    let c = wgpu_linalg::with_gemm_depth(16, || ctx.matmul_batched(&a, &b)).unwrap();
+    for (i, ci) in c.iter().enumerate() {
+        check_product(ci, &a[i], &b[i], &format!("vector loads, batch item {i}"));
+    }
+    let (m, k, n) = (136, 52, 132);
+    let (a, b) = operands(&mut r, m, k, n, true, false);
+    let c0 = random(&mut r, m, n);
+    let (alpha, beta) = (0.75f32, -1.25f32);
+    let c = wgpu_linalg::with_gemm_depth(16, || ctx.gemm(alpha, &a, true, &b, false, beta, &c0))
+        .unwrap();
+    let (oa, ob) = (to64(&a.transpose()), to64(&b));
+    let exact = &oa * &ob * alpha as f64 + to64(&c0) * beta as f64;
+    let scale = (oa.abs() * ob.abs()).max() + to64(&c0).abs().max();
+    let err = max_diff(&c, &exact);
+    assert!(err <= 2.0 * (k + 2) as f64 * EPS * scale, "err {err:.3e}");
+}

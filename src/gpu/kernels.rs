@@ -16,6 +16,11 @@ pub enum Kernel {
     /// The tiled GEMM with C stored as aligned vec4 (m, ldc, offset and
     /// batch stride of C multiples of 4).
     GemmTiledC4,
+    /// The tiled GEMM (C as vec4) with op(A) and op(B) read as aligned
+    /// 16-byte runs and 8- or 16-deep slabs (override `BK`); for operands
+    /// whose runs of four along the stored columns are aligned
+    /// (`wgsl/gemm/slab4.wgsl`).
+    GemmTiledV4,
     /// 128×64-tile register-blocked f32 GEMM for skinny outputs (n ≤ 64).
     GemmNarrow,
     /// The narrow GEMM with C stored as aligned vec4 (as `GemmTiledC4`).
@@ -82,7 +87,11 @@ const GEMM_IO_F16: &str = include_str!("../../wgsl/gemm/io_f16.wgsl");
 const GEMM_C_SCALAR: &str = include_str!("../../wgsl/gemm/c_scalar.wgsl");
 const GEMM_C_VEC4: &str = include_str!("../../wgsl/gemm/c_vec4.wgsl");
 const GEMM_C_MAP: &str = include_str!("../../wgsl/gemm/c_map.wgsl");
+const GEMM_PARAMS: &str = include_str!("../../wgsl/gemm/params.wgsl");
+const GEMM_IO_F32V4: &str = include_str!("../../wgsl/gemm/io_f32v4.wgsl");
 const GEMM_SLAB_A: &str = include_str!("../../wgsl/gemm/slab_a.wgsl");
+const GEMM_SLAB_B: &str = include_str!("../../wgsl/gemm/slab_b.wgsl");
+const GEMM_SLAB4: &str = include_str!("../../wgsl/gemm/slab4.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_NARROW: &str = include_str!("../../wgsl/gemm/narrow.wgsl");
 const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
@@ -112,9 +121,10 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 23] = [
+    pub const ALL: [Kernel; 24] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
+        Kernel::GemmTiledV4,
         Kernel::GemmNarrow,
         Kernel::GemmNarrowC4,
         Kernel::GemmNarrowMap,
@@ -143,51 +153,70 @@ impl Kernel {
         match self {
             Kernel::GemmTiled => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
+                ("gemm/slab_b.wgsl", GEMM_SLAB_B),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
             Kernel::GemmTiledC4 => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
+                ("gemm/slab_b.wgsl", GEMM_SLAB_B),
+                ("gemm/tiled.wgsl", GEMM_TILED),
+            ],
+            Kernel::GemmTiledV4 => &[
+                ("gemm/io_f32v4.wgsl", GEMM_IO_F32V4),
+                ("gemm/params.wgsl", GEMM_PARAMS),
+                ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
+                ("gemm/slab4.wgsl", GEMM_SLAB4),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
             Kernel::GemmNarrow => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/narrow.wgsl", GEMM_NARROW),
             ],
             Kernel::GemmNarrowC4 => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/narrow.wgsl", GEMM_NARROW),
             ],
             Kernel::GemmNarrowMap => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/c_map.wgsl", GEMM_C_MAP),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
                 ("gemm/narrow.wgsl", GEMM_NARROW),
             ],
             Kernel::GemmSmall => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/small.wgsl", GEMM_SMALL),
             ],
             Kernel::GemmTiledF16 => &[
                 ("gemm/io_f16.wgsl", GEMM_IO_F16),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
                 ("gemm/slab_a.wgsl", GEMM_SLAB_A),
+                ("gemm/slab_b.wgsl", GEMM_SLAB_B),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
             Kernel::GemmCoop => &[
                 ("gemm/coop_io_vec.wgsl", GEMM_COOP_IO_VEC),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
             ],
             Kernel::GemmCoopScalar => &[
                 ("gemm/coop_io_f16.wgsl", GEMM_COOP_IO_F16),
+                ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
             ],
             Kernel::GemmSplitK => &[("gemm/splitk.wgsl", GEMM_SPLITK)],
@@ -262,6 +291,7 @@ impl Kernel {
         match self {
             Kernel::GemmTiled => "gemm_tiled",
             Kernel::GemmTiledC4 => "gemm_tiled_c4",
+            Kernel::GemmTiledV4 => "gemm_tiled_v4",
             Kernel::GemmNarrow => "gemm_narrow",
             Kernel::GemmNarrowC4 => "gemm_narrow_c4",
             Kernel::GemmNarrowMap => "gemm_narrow_map",

@@ -111,6 +111,7 @@ impl GemmVariant {
 thread_local! {
     static FORCED_VARIANT: std::cell::Cell<Option<GemmVariant>> =
         const { std::cell::Cell::new(None) };
+    static FORCED_DEPTH: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
 /// Runs `f` with every GEMM recorded on this thread planned for `variant`
@@ -126,6 +127,21 @@ pub fn with_gemm_variant<T>(variant: GemmVariant, f: impl FnOnce() -> T) -> T {
         }
     }
     let _restore = Restore(FORCED_VARIANT.with(|v| v.replace(Some(variant))));
+    f()
+}
+
+/// Runs `f` with every GEMM recorded on this thread using `depth` as
+/// [`GemmParams::tiled_depth`] (0, 8 or 16), whatever the environment
+/// says. For tests of the tiled kernel's two load forms.
+#[doc(hidden)]
+pub fn with_gemm_depth<T>(depth: usize, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<usize>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED_DEPTH.with(|v| v.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED_DEPTH.with(|v| v.replace(Some(depth))));
     f()
 }
 
@@ -151,6 +167,10 @@ pub struct GemmParams {
     pub splitk_target_groups: usize,
     /// Least depth of a split-K chunk.
     pub splitk_min_chunk: usize,
+    /// Slab depth (8 or 16) of the 128×128 kernel's vector-load form,
+    /// which f32 problems with aligned operands take ([`gemm_v4_ok`]); 0
+    /// keeps them on the element-load form (8 deep).
+    pub tiled_depth: usize,
 }
 
 /// How [`GemmParams::split_k`] cuts k.
@@ -171,7 +191,9 @@ impl Default for GemmParams {
     /// split-K values can be overridden with `WGPU_LINALG_SPLITK_MAX_TILES`,
     /// `WGPU_LINALG_SPLITK_MIN_K`, `WGPU_LINALG_SPLITK_TARGET_GROUPS` and
     /// `WGPU_LINALG_SPLITK_MIN_CHUNK` for tuning runs
-    /// (`WGPU_LINALG_SPLITK_MAX_TILES=0` turns split-K off).
+    /// (`WGPU_LINALG_SPLITK_MAX_TILES=0` turns split-K off). The tiled
+    /// kernel's vector loads take 16-deep slabs; `WGPU_LINALG_GEMM_BK`
+    /// sets 8, 16, or 0 (element loads).
     fn default() -> Self {
         let env = |name: &str, default: usize| {
             std::env::var(name)
@@ -188,6 +210,13 @@ impl Default for GemmParams {
             splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 2048),
             splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 256).max(1),
             splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 512).max(16),
+            tiled_depth: match FORCED_DEPTH
+                .with(|d| d.get())
+                .unwrap_or_else(|| env("WGPU_LINALG_GEMM_BK", 16))
+            {
+                d @ (0 | 8) => d,
+                _ => 16,
+            },
         }
     }
 }
@@ -444,6 +473,22 @@ fn c_vec4_ok(g: &Gemm<'_>) -> bool {
         && g.c.stride.is_multiple_of(4)
 }
 
+/// Whether op(A) and op(B) can be read as the aligned 16-byte runs of
+/// `wgsl/gemm/slab4.wgsl`: runs go along the stored columns (rows of A,
+/// k of Aᵀ and of B, columns of Bᵀ), so that dimension, the leading
+/// dimension, the offset and the batch stride must be multiples of 4; a
+/// run then lies wholly inside or outside the matrix.
+fn gemm_v4_ok(g: &Gemm<'_>) -> bool {
+    let run_a = if g.ta { g.k } else { g.m };
+    let run_b = if g.tb { g.n } else { g.k };
+    !g.half
+        && [
+            run_a, g.a.ld, g.a.off, g.a.stride, run_b, g.b.ld, g.b.off, g.b.stride,
+        ]
+        .iter()
+        .all(|x| x.is_multiple_of(4))
+}
+
 /// Uniform block of the split-K reduction (`SplitKParams` in
 /// `wgsl/gemm/splitk.wgsl`).
 #[repr(C)]
@@ -672,13 +717,17 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
         }
     }
     // f16 storage has only the 128×128 kernel; lower_only needs its LOWER
-    let variant = match GemmParams::default().variant(g.m, g.n) {
+    let params = GemmParams::default();
+    let variant = match params.variant(g.m, g.n) {
         _ if g.half => GemmVariant::Tiled,
         GemmVariant::Narrow if g.lower_only => GemmVariant::Tiled,
         v => v,
     };
     let kernel = match (variant, g.half) {
         (_, true) => Kernel::GemmTiledF16,
+        (GemmVariant::Tiled, false) if c_vec4_ok(g) && params.tiled_depth > 0 && gemm_v4_ok(g) => {
+            Kernel::GemmTiledV4
+        }
         (GemmVariant::Tiled, false) if c_vec4_ok(g) => Kernel::GemmTiledC4,
         (GemmVariant::Tiled, false) => Kernel::GemmTiled,
         (GemmVariant::Narrow, false) if c_vec4_ok(g) => Kernel::GemmNarrowC4,
@@ -702,15 +751,22 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.lower_only
         && matches!(
             kernel,
-            Kernel::GemmTiled | Kernel::GemmTiledC4 | Kernel::GemmTiledF16
+            Kernel::GemmTiled | Kernel::GemmTiledC4 | Kernel::GemmTiledV4 | Kernel::GemmTiledF16
         )
     {
         constants.push(("LOWER", 1.0));
     }
+    if kernel == Kernel::GemmTiledV4 {
+        constants.push(("BK", params.tiled_depth as f64));
+    }
     // "gemm.<variant> MxKxN": the profile groups dispatches by these two words
+    let word = match kernel {
+        Kernel::GemmTiledV4 => format!("tiled_v4_bk{}", params.tiled_depth),
+        _ => format!("{variant:?}").to_lowercase(),
+    };
     let label = format!(
         "gemm.{} {}x{}x{} batch {} ta={} tb={}",
-        format!("{variant:?}").to_lowercase(),
+        word,
         g.m,
         g.k,
         g.n,

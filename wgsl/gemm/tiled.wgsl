@@ -3,50 +3,18 @@
 // 128×128 tile of C per workgroup of 16×16 invocations; each invocation
 // owns an 8×8 register block (rows tx*4+{0..3} and 64+tx*4+{0..3}, columns
 // ty*4+{0..3} and 64+ty*4+{0..3}) held as 16 named vec4 accumulators. The
-// k loop moves through 8-deep slabs staged in workgroup memory (two
+// k loop moves through BK-deep slabs staged in workgroup memory (two
 // stages); the next slab is fetched into registers while the current one
 // is multiplied, then stored into the other stage. Every global access is
-// guarded against m, n, k, so any shape works. The A slab (As, fetch_a,
-// stash_a) and the element accessors come from slab_a.wgsl.
+// guarded against m, n, k, so any shape works. The slabs (As, Bs, BK,
+// STAGE, Slab, fetch_slab, stash_slab) come from slab_a.wgsl + slab_b.wgsl
+// (element loads, BK = 8) or slab4.wgsl (16-byte loads, BK = 8 or 16).
 
 override TA: bool = false;
 override TB: bool = false;
 // Only tiles touching the lower triangle of C (i >= j) are computed, for
 // symmetric rank-k updates such as Cholesky's trailing matrix.
 override LOWER: bool = false;
-
-var<workgroup> Bs: array<vec4<f32>, 512>; // two stages of [BK][BN/4], BN = BM
-
-fn fetch_b(base: u32, bj: u32, k0: u32, t: u32) -> vec4<f32> {
-    if (TB) {
-        let j = bj + (t % ROW4);
-        let l = k0 + t / ROW4;
-        return vec4<f32>(b_at(base, l, j), b_at(base, l, j + 32u), b_at(base, l, j + 64u), b_at(base, l, j + 96u));
-    }
-    let j = bj + t / 2u;
-    let l = k0 + (t % 2u) * 4u;
-    return vec4<f32>(b_at(base, l, j), b_at(base, l + 1u, j), b_at(base, l + 2u, j), b_at(base, l + 3u, j));
-}
-
-fn stash_b(v: vec4<f32>, t: u32, off: u32) {
-    if (TB) {
-        let row = (t / ROW4) * ROW4;
-        let r = t % ROW4;
-        Bs[off + row + r / 4u][r % 4u] = v.x;
-        Bs[off + row + (r + 32u) / 4u][r % 4u] = v.y;
-        Bs[off + row + (r + 64u) / 4u][r % 4u] = v.z;
-        Bs[off + row + (r + 96u) / 4u][r % 4u] = v.w;
-    } else {
-        let j = t / 2u;
-        let l = (t % 2u) * 4u;
-        let slot = j / 4u;
-        let lane = j % 4u;
-        Bs[off + l * ROW4 + slot][lane] = v.x;
-        Bs[off + (l + 1u) * ROW4 + slot][lane] = v.y;
-        Bs[off + (l + 2u) * ROW4 + slot][lane] = v.z;
-        Bs[off + (l + 3u) * ROW4 + slot][lane] = v.w;
-    }
-}
 
 // Writes one accumulator: rows bi + h·64 + tx·4 + {0..3} of column
 // bj + (cc/4)·64 + ty·4 + cc%4, as alpha·acc + beta·C.
@@ -100,17 +68,14 @@ fn main(
     // (fetched into registers during the multiply) is stored into the other
     // stage, so one barrier per slab suffices.
     let slabs = (p.k + BK - 1u) / BK;
-    var ra = fetch_a(a_base, bi, 0u, t);
-    var rb = fetch_b(b_base, bj, 0u, t);
-    stash_a(ra, t, 0u);
-    stash_b(rb, t, 0u);
+    var sl = fetch_slab(a_base, b_base, bi, bj, 0u, t);
+    stash_slab(sl, t, 0u);
     workgroupBarrier();
     for (var s = 0u; s < slabs; s++) {
-        let cur = (s % 2u) * 256u;
+        let cur = (s % 2u) * STAGE;
         let more = s + 1u < slabs;
         if (more) {
-            ra = fetch_a(a_base, bi, (s + 1u) * BK, t);
-            rb = fetch_b(b_base, bj, (s + 1u) * BK, t);
+            sl = fetch_slab(a_base, b_base, bi, bj, (s + 1u) * BK, t);
         }
         for (var kk = 0u; kk < BK; kk++) {
             let a0 = As[cur + kk * ROW4 + tx];
@@ -135,8 +100,7 @@ fn main(
             c15 = fma(a1, vec4<f32>(b1.w), c15);
         }
         if (more) {
-            stash_a(ra, t, 256u - cur);
-            stash_b(rb, t, 256u - cur);
+            stash_slab(sl, t, STAGE - cur);
         }
         workgroupBarrier();
     }
