@@ -353,19 +353,29 @@ fn topk_accuracy(sv: &[f32], vt: &DMatrix<f32>, n: usize) -> (f64, f64) {
     (sv_err, sin_max)
 }
 
-/// Checks an f16 product `c` ≈ A·B (f32 accumulation) against float64, for
-/// every row and the columns `cols`: |C − AB|ᵢⱼ ≤ k·ε(f32)·(|A||B|)ᵢⱼ.
-/// Returns the largest error relative to its bound and the normwise error
-/// ‖C − AB‖_F / ‖|A||B|‖_F over the checked columns; `Err` names the worst
-/// element where the bound fails.
+/// Checks an f16 product `c` ≈ A·B (f32 accumulation) against float64, as
+/// [`check_product`] does.
 fn check_f16_product(
     a: &DMatrix<f16>,
     b: &DMatrix<f16>,
     c: &DMatrix<f32>,
     cols: &[usize],
 ) -> Result<(f64, f64), String> {
-    let (m, k) = a.shape();
-    let a32 = a.map(f32::from);
+    check_product(&a.map(f32::from), &b.map(f32::from), c, cols)
+}
+
+/// Checks a product `c` ≈ A·B (f32 accumulation) against float64, for
+/// every row and the columns `cols`: |C − AB|ᵢⱼ ≤ k·ε(f32)·(|A||B|)ᵢⱼ.
+/// Returns the largest error relative to its bound and the normwise error
+/// ‖C − AB‖_F / ‖|A||B|‖_F over the checked columns; `Err` names the worst
+/// element where the bound fails.
+fn check_product(
+    a32: &DMatrix<f32>,
+    b: &DMatrix<f32>,
+    c: &DMatrix<f32>,
+    cols: &[usize],
+) -> Result<(f64, f64), String> {
+    let (m, k) = a32.shape();
     let eps = f32::EPSILON as f64;
     let (mut worst, mut at) = (0.0f64, (0, 0));
     let (mut err2, mut ref2) = (0.0f64, 0.0f64);
@@ -373,7 +383,7 @@ fn check_f16_product(
         let mut exact = vec![0.0f64; m];
         let mut abs = vec![0.0f64; m];
         for l in 0..k {
-            let blj = f64::from(f32::from(b[(l, j)]));
+            let blj = f64::from(b[(l, j)]);
             if blj == 0.0 {
                 continue;
             }
@@ -648,6 +658,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             return Err(format!("matmul_f16 {}: {e}", c.shape()).into());
                         }
                     }
+                }
+                if c.op == "matmul" && c.batch == 1 {
+                    // the f32 product too, on sampled columns at large n
+                    let cols = check_columns(c.n, &mut rng);
+                    let prod = r.download()?;
+                    match check_product(&x.a[0], &x.b[0], &prod, &cols) {
+                        Ok((worst, normwise)) => {
+                            eprintln!(
+                                "  matmul {} check ({} columns): max err/bound {worst:.3e}, normwise {normwise:.3e} ok",
+                                c.shape(),
+                                cols.len()
+                            );
+                            accuracy = Some(
+                                json!({"max_err_over_bound": worst, "normwise": normwise}),
+                            );
+                        }
+                        Err(e) => {
+                            eprintln!("MATMUL ACCURACY FAILURE at {}: {e}", c.shape());
+                            return Err(format!("matmul {}: {e}", c.shape()).into());
+                        }
+                    }
+                }
+                if c.op == "solve" && c.batch == 1 {
+                    // backward error ‖Ax − b‖_∞ / (‖A‖_∞‖x‖_∞ + ‖b‖_∞) in f64
+                    let xs = r.download()?;
+                    let (a, b) = (&x.a[0], &x.b[0]);
+                    let mut res = vec![0.0f64; a.nrows()];
+                    for (l, col) in a.column_iter().enumerate() {
+                        let xl = f64::from(xs[(l, 0)]);
+                        for (ri, &v) in res.iter_mut().zip(col.iter()) {
+                            *ri += f64::from(v) * xl;
+                        }
+                    }
+                    let mut rmax = 0.0f64;
+                    for (i, ri) in res.iter().enumerate() {
+                        rmax = rmax.max((ri - f64::from(b[(i, 0)])).abs());
+                    }
+                    let anorm = a
+                        .row_iter()
+                        .map(|row| row.iter().map(|v| f64::from(v.abs())).sum::<f64>())
+                        .fold(0.0, f64::max);
+                    let xn = xs.iter().map(|v| f64::from(v.abs())).fold(0.0, f64::max);
+                    let bn = b.iter().map(|v| f64::from(v.abs())).fold(0.0, f64::max);
+                    let berr = rmax / (anorm * xn + bn);
+                    eprintln!("  solve {} backward error {berr:.3e}", c.shape());
+                    if !(berr <= c.n as f64 * f64::from(f32::EPSILON)) {
+                        return Err(format!("solve {}: backward error {berr:.3e}", c.shape()).into());
+                    }
+                    accuracy = Some(json!({"backward_error": berr}));
                 }
                 if c.op == "svd_topk" {
                     let f = ga.svd_topk(c.k, topk_opts())?;

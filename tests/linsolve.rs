@@ -87,6 +87,9 @@ fn lu_square_and_rectangular() {
         (70, 130),
         (40, 1),
         (1, 40),
+        // a panel taller than the 1024·8 rows one pass of the panel
+        // kernel's update holds
+        (8300, 40),
     ];
     for (case, &(m, n)) in shapes.iter().enumerate() {
         let mut r = rng("lu", case as u64);

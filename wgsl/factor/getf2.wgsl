@@ -12,11 +12,16 @@
 // them in global memory (the two owners of a swap exchange their rows
 // through workgroup memory), so no invocation depends on another's global
 // stores and one workgroupBarrier() orders each column step. The pivot row
-// is staged in workgroup memory; each row's update loads eight columns
-// ahead of their stores, and the updated next column's entries give the
-// owner's pivot candidate without reading them again.
+// is staged in workgroup memory. The update takes an invocation's rows RB
+// at a time and their columns GB at a time, loading all RB·GB values
+// before storing any (the stores could alias later loads, so a load after
+// a store waits for it: loading row by row cost one memory round trip per
+// row and column group, about 14 µs per column of an 8192-row panel on an
+// H200). The updated next column's entries give the owner's pivot
+// candidate without reading them again.
 
-const GB: u32 = 8u; // columns loaded ahead of their stores
+const GB: u32 = 4u; // columns of a row loaded ahead of their stores
+const RB: u32 = 8u; // rows of an invocation updated together (RB·GB values)
 var<workgroup> urow: array<f32, 64>; // the pivot row of the panel
 var<workgroup> orow: array<f32, 64>; // the row it replaces
 
@@ -83,47 +88,57 @@ fn getf2_panel(@builtin(local_invocation_index) tid: u32) {
         best = -1.0;
         bi = 0xffffffffu;
         let next = j + 1u < nb;
-        var i = k0 + tid;
-        if (i <= col) {
-            i += PW;
-        }
         if (piv != 0.0) {
             let inv = 1.0 / piv;
-            for (; i < m; i += PW) {
-                var l = 0.0;
+            // RB rows at a time (rows i0 + r·PW): all their loads of a
+            // group of GB columns are issued before any store, so a column
+            // step waits for memory once per group, not once per row
+            for (var i0 = k0 + tid; i0 < m; i0 += PW * RB) {
+                var l: array<f32, RB>;
                 for (var c0 = j; c0 < nb; c0 += GB) {
-                    var x: array<f32, GB>;
-                    for (var q = 0u; q < GB; q++) {
-                        if (c0 + q < nb) {
-                            x[q] = a[at(i, k0 + c0 + q)];
+                    var x: array<array<f32, GB>, RB>;
+                    for (var r = 0u; r < RB; r++) {
+                        let i = i0 + r * PW;
+                        for (var q = 0u; q < GB; q++) {
+                            if (i > col && i < m && c0 + q < nb) {
+                                x[r][q] = a[at(i, k0 + c0 + q)];
+                            }
                         }
                     }
-                    if (c0 == j) {
-                        l = x[0] * inv;
-                        x[0] = l;
-                    }
-                    for (var q = 0u; q < GB; q++) {
-                        let c = c0 + q;
-                        if (c > j && c < nb) {
-                            x[q] = fma(-l, urow[c], x[q]);
-                        }
-                    }
-                    for (var q = 0u; q < GB; q++) {
-                        if (c0 + q < nb) {
-                            a[at(i, k0 + c0 + q)] = x[q];
-                        }
-                    }
-                    if (c0 == j && next) {
-                        let v = abs(x[1]);
-                        if (better(v, i, best, bi)) {
-                            best = v;
-                            bi = i;
+                    for (var r = 0u; r < RB; r++) {
+                        let i = i0 + r * PW;
+                        if (i > col && i < m) {
+                            if (c0 == j) {
+                                l[r] = x[r][0] * inv;
+                                x[r][0] = l[r];
+                            }
+                            for (var q = 0u; q < GB; q++) {
+                                let c = c0 + q;
+                                if (c > j && c < nb) {
+                                    x[r][q] = fma(-l[r], urow[c], x[r][q]);
+                                }
+                            }
+                            for (var q = 0u; q < GB; q++) {
+                                if (c0 + q < nb) {
+                                    a[at(i, k0 + c0 + q)] = x[r][q];
+                                }
+                            }
+                            if (c0 == j && next) {
+                                let v = abs(x[r][1]);
+                                if (better(v, i, best, bi)) {
+                                    best = v;
+                                    bi = i;
+                                }
+                            }
                         }
                     }
                 }
             }
         } else if (next) {
-            for (; i < m; i += PW) {
+            for (var i = k0 + tid; i < m; i += PW) {
+                if (i <= col) {
+                    continue;
+                }
                 let v = abs(a[at(i, col + 1u)]);
                 if (better(v, i, best, bi)) {
                     best = v;
