@@ -17,6 +17,52 @@ const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
 var<workgroup> pv: array<f32, 64>; // pivots sqrt(d_j) (1 for a failed pivot)
 
+// Loading a 64×64 block into workgroup memory, 256 invocations: element
+// e = tid + 256·q (q < 16) of the column-major block. The loops take eight
+// elements at a time and issue all eight global loads before the
+// workgroup stores (a loop of single load-then-store steps waits for
+// memory in every step: 16 round trips instead of 2).
+
+// Elements e, e + 256, …, e + 1792 of the lower triangle of A's nb×nb
+// block at (k0, k0), zero elsewhere.
+fn lower_block8(e: u32, k0: u32, nb: u32) -> array<f32, 8> {
+    var v: array<f32, 8>;
+    v[0] = lower_at(e, k0, nb);
+    v[1] = lower_at(e + 256u, k0, nb);
+    v[2] = lower_at(e + 512u, k0, nb);
+    v[3] = lower_at(e + 768u, k0, nb);
+    v[4] = lower_at(e + 1024u, k0, nb);
+    v[5] = lower_at(e + 1280u, k0, nb);
+    v[6] = lower_at(e + 1536u, k0, nb);
+    v[7] = lower_at(e + 1792u, k0, nb);
+    return v;
+}
+
+fn lower_at(e: u32, k0: u32, nb: u32) -> f32 {
+    let i = e % NB;
+    let j = e / NB;
+    if (i < nb && j < nb && i >= j) {
+        return a[at(k0 + i, k0 + j)];
+    }
+    return 0.0;
+}
+
+// T's lower triangle at element e of the nb×nb diagonal block at p.k0.
+fn t_lower(e: u32, nb: u32) -> f32 {
+    let i = e % NB;
+    let j = e / NB;
+    if (i < nb && j < nb && i >= j) {
+        return t[p.t_off + (p.k0 + i) + (p.k0 + j) * p.ldt];
+    }
+    return 0.0;
+}
+
+fn stash8(e: u32, v: array<f32, 8>) {
+    for (var q = 0u; q < 8u; q++) {
+        blk[e + q * 256u] = v[q];
+    }
+}
+
 // Inverts the lower-triangular nb×nb matrix in blk (LAPACK trti2
 // arithmetic: X[i, j] = −(1/L[j, j])·Σ_{l=j+1..i} X[i, l]·L[l, j], the sum
 // in four interleaved partial sums combined as (s0 + s1) + (s2 + s3)).
@@ -113,14 +159,9 @@ fn inverse_at(i: u32, j: u32, unit: bool) -> f32 {
 fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
     let k0 = p.k0;
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        var v = 0.0;
-        if (i < nb && j < nb && i >= j) {
-            v = a[at(k0 + i, k0 + j)];
-        }
-        blk[e] = v;
+    for (var e = tid; e < NB * NB; e += 2048u) {
+        let v = lower_block8(e, k0, nb);
+        stash8(e, v);
     }
     if (tid == 0u) {
         bad_s = 0u;
@@ -220,14 +261,17 @@ fn t_eff(i: u32, j: u32) -> f32 {
 fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
     let unit = (p.flags & 4u) != 0u;
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        var v = 0.0;
-        if (i < nb && j < nb && i >= j) {
-            v = t[p.t_off + (p.k0 + i) + (p.k0 + j) * p.ldt];
-        }
-        blk[e] = v;
+    for (var e = tid; e < NB * NB; e += 2048u) {
+        var v: array<f32, 8>;
+        v[0] = t_lower(e, nb);
+        v[1] = t_lower(e + 256u, nb);
+        v[2] = t_lower(e + 512u, nb);
+        v[3] = t_lower(e + 768u, nb);
+        v[4] = t_lower(e + 1024u, nb);
+        v[5] = t_lower(e + 1280u, nb);
+        v[6] = t_lower(e + 1536u, nb);
+        v[7] = t_lower(e + 1792u, nb);
+        stash8(e, v);
     }
     workgroupBarrier();
     invert_lower_rows(nb, unit, tid);
