@@ -670,9 +670,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                                 c.shape(),
                                 cols.len()
                             );
-                            accuracy = Some(
-                                json!({"max_err_over_bound": worst, "normwise": normwise}),
-                            );
+                            accuracy =
+                                Some(json!({"max_err_over_bound": worst, "normwise": normwise}));
                         }
                         Err(e) => {
                             eprintln!("MATMUL ACCURACY FAILURE at {}: {e}", c.shape());
@@ -703,8 +702,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let bn = b.iter().map(|v| f64::from(v.abs())).fold(0.0, f64::max);
                     let berr = rmax / (anorm * xn + bn);
                     eprintln!("  solve {} backward error {berr:.3e}", c.shape());
-                    if !(berr <= c.n as f64 * f64::from(f32::EPSILON)) {
-                        return Err(format!("solve {}: backward error {berr:.3e}", c.shape()).into());
+                    // a NaN fails too
+                    if berr.is_nan() || berr > c.n as f64 * f64::from(f32::EPSILON) {
+                        return Err(
+                            format!("solve {}: backward error {berr:.3e}", c.shape()).into()
+                        );
                     }
                     accuracy = Some(json!({"backward_error": berr}));
                 }

@@ -702,7 +702,9 @@ fn tiled_vector_loads_every_transpose_and_depth() {
                     d => format!("gemm.tiled_v4_bk{d} "),
                 };
                 assert_ne!(
-                    labels.as_ref().map(|l| l.iter().any(|l| l.starts_with(&word))),
+                    labels
+                        .as_ref()
+                        .map(|l| l.iter().any(|l| l.starts_with(&word))),
                     Some(false),
                     "{what}: {labels:?}"
                 );
@@ -715,7 +717,7 @@ fn tiled_vector_loads_every_transpose_and_depth() {
 #[test]
 fn tiled_vector_loads_batched_alpha_beta() {
     // Batch strides and offsets of the vector loads, and beta·C, on the
-    // 16-deep form (the default).
+    // 16-deep form.
     let ctx = ctx().with_route(Route::Gpu);
     let mut r = rng("tiled_vector_batched", 0);
     let a: Vec<_> = (0..3).map(|_| random(&mut r, 132, 44)).collect();

@@ -15,6 +15,9 @@
 //! n ≤ `narrow_max_n`; f16-storage and lower-triangle (`lower_only`)
 //! problems keep the 128×128 kernel. `WGPU_LINALG_GEMM_NARROW=0` turns the
 //! narrow variant off.
+//! The tiled kernel also has a vector-load form (`wgsl/gemm/slab4.wgsl`:
+//! op(A) and op(B) read as aligned 16-byte runs, 8- or 16-deep slabs), off
+//! by default and chosen with [`GemmParams::tiled_depth`].
 //! Accuracy: ordinary f32 dot products with fused multiply-adds, so
 //! |C − Ĉ| ≤ k·ε·|A|·|B| elementwise (f16 inputs are widened exactly; the
 //! accumulation is f32).
@@ -168,8 +171,9 @@ pub struct GemmParams {
     /// Least depth of a split-K chunk.
     pub splitk_min_chunk: usize,
     /// Slab depth (8 or 16) of the 128×128 kernel's vector-load form,
-    /// which f32 problems with aligned operands take ([`gemm_v4_ok`]); 0
-    /// keeps them on the element-load form (8 deep).
+    /// which f32 problems with aligned operands then take
+    /// ([`gemm_v4_ok`]); 0 (the default) keeps them on the element-load
+    /// form (8 deep).
     pub tiled_depth: usize,
 }
 
@@ -192,8 +196,10 @@ impl Default for GemmParams {
     /// `WGPU_LINALG_SPLITK_MIN_K`, `WGPU_LINALG_SPLITK_TARGET_GROUPS` and
     /// `WGPU_LINALG_SPLITK_MIN_CHUNK` for tuning runs
     /// (`WGPU_LINALG_SPLITK_MAX_TILES=0` turns split-K off). The tiled
-    /// kernel's vector loads take 16-deep slabs; `WGPU_LINALG_GEMM_BK`
-    /// sets 8, 16, or 0 (element loads).
+    /// kernel keeps its element loads: on an H200 the vector-load form was
+    /// no faster at n = 4096 and 8192 and 9% slower at k = 32 and 64
+    /// (benches/RESULTS.md, 2026-12-01); `WGPU_LINALG_GEMM_BK` = 8 or 16
+    /// selects it, with that slab depth.
     fn default() -> Self {
         let env = |name: &str, default: usize| {
             std::env::var(name)
@@ -212,10 +218,10 @@ impl Default for GemmParams {
             splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 512).max(16),
             tiled_depth: match FORCED_DEPTH
                 .with(|d| d.get())
-                .unwrap_or_else(|| env("WGPU_LINALG_GEMM_BK", 16))
+                .unwrap_or_else(|| env("WGPU_LINALG_GEMM_BK", 0))
             {
-                d @ (0 | 8) => d,
-                _ => 16,
+                d @ (8 | 16) => d,
+                _ => 0,
             },
         }
     }
@@ -766,13 +772,7 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     };
     let label = format!(
         "gemm.{} {}x{}x{} batch {} ta={} tb={}",
-        word,
-        g.m,
-        g.k,
-        g.n,
-        g.batch,
-        g.ta,
-        g.tb
+        word, g.m, g.k, g.n, g.batch, g.ta, g.tb
     );
     launch_batch(
         gpu,

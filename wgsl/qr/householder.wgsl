@@ -103,49 +103,27 @@ fn lanes_for(nt: u32) -> u32 {
     return l;
 }
 
-// Rows i, i + step, …, i + 15·step of column c, sixteen loads written out
-// one by one so that they are in flight together without relying on loop
-// unrolling (a panel column step waits for memory once per group of rows:
-// the fewer groups, the shorter the step). Rows at or past m read whatever
-// lies there in the buffer (or 0 past its end); callers ignore them.
-fn col16(i: u32, step: u32, c: u32) -> array<f32, 16> {
-    var x: array<f32, 16>;
-    x[0] = lda_(i, c);
-    x[1] = lda_(i + step, c);
-    x[2] = lda_(i + 2u * step, c);
-    x[3] = lda_(i + 3u * step, c);
-    x[4] = lda_(i + 4u * step, c);
-    x[5] = lda_(i + 5u * step, c);
-    x[6] = lda_(i + 6u * step, c);
-    x[7] = lda_(i + 7u * step, c);
-    x[8] = lda_(i + 8u * step, c);
-    x[9] = lda_(i + 9u * step, c);
-    x[10] = lda_(i + 10u * step, c);
-    x[11] = lda_(i + 11u * step, c);
-    x[12] = lda_(i + 12u * step, c);
-    x[13] = lda_(i + 13u * step, c);
-    x[14] = lda_(i + 14u * step, c);
-    x[15] = lda_(i + 15u * step, c);
-    return x;
-}
-
 // Σ_{i = i0, i0+step, … < m} v(i)·a[i, c] with v(i) = a[i, cv] below row
-// r1 and 1 at row r1 (v is zero above), sixteen rows per group in eight
-// independent accumulators.
+// r1 and 1 at row r1 (v is zero above), eight independent accumulators
+// (sixteen loads in flight).
 fn dot_v(i0: u32, step: u32, m: u32, cv: u32, r1: u32, c: u32) -> f32 {
     var s: array<f32, 8>;
     var i = i0;
     loop {
-        if (i + 15u * step >= m) {
+        if (i + 7u * step >= m) {
             break;
         }
-        var x = col16(i, step, cv);
-        let y = col16(i, step, c);
-        x[0] = select(x[0], 1.0, i == r1);
-        for (var q = 0u; q < 16u; q++) {
-            s[q % 8u] = fma(x[q], y[q], s[q % 8u]);
+        var x: array<f32, 8>;
+        var y: array<f32, 8>;
+        for (var q = 0u; q < 8u; q++) {
+            x[q] = lda_(i + q * step, cv);
+            y[q] = lda_(i + q * step, c);
         }
-        i += 16u * step;
+        x[0] = select(x[0], 1.0, i == r1);
+        for (var q = 0u; q < 8u; q++) {
+            s[q] = fma(x[q], y[q], s[q]);
+        }
+        i += 8u * step;
     }
     for (; i < m; i += step) {
         s[0] = fma(select(lda_(i, cv), 1.0, i == r1), lda_(i, c), s[0]);
@@ -305,11 +283,15 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
             if (cc < nt) {
                 let c = col + 1u + cc;
                 let w = wsh[cc];
-                for (var i0 = col + g; i0 < m; i0 += 16u * lanes) {
-                    var v = col16(i0, lanes, col);
-                    let x = col16(i0, lanes, c);
+                for (var i0 = col + g; i0 < m; i0 += 8u * lanes) {
+                    var v: array<f32, 8>;
+                    var x: array<f32, 8>;
+                    for (var q = 0u; q < 8u; q++) {
+                        v[q] = lda_(i0 + q * lanes, col);
+                        x[q] = lda_(i0 + q * lanes, c);
+                    }
                     v[0] = select(v[0], 1.0, i0 == col);
-                    for (var q = 0u; q < 16u; q++) {
+                    for (var q = 0u; q < 8u; q++) {
                         let i = i0 + q * lanes;
                         if (i < m) {
                             sta(i, c, fma(-v[q], w, x[q]));
