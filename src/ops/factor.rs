@@ -21,11 +21,15 @@ pub struct FactorParams {
     pub lu_nb: usize,
     /// Triangular-solve diagonal block (≤ 64).
     pub trsm_nb: usize,
+    /// Recorded steps (launches) after which the blocked loops submit what
+    /// they have, so that the GPU starts while the host records the rest.
+    pub flush_steps: usize,
 }
 
 impl Default for FactorParams {
     /// 64 / 32 / 64, or `WGPU_LINALG_CHOL_NB`, `WGPU_LINALG_LU_NB`,
-    /// `WGPU_LINALG_TRSM_NB` (each 8..=64) for tuning runs.
+    /// `WGPU_LINALG_TRSM_NB` (each 8..=64) for tuning runs; submissions
+    /// every 96 steps, or `WGPU_LINALG_FLUSH_STEPS`.
     fn default() -> Self {
         let env = |name: &str, default: usize| {
             std::env::var(name)
@@ -38,6 +42,11 @@ impl Default for FactorParams {
             chol_nb: env("WGPU_LINALG_CHOL_NB", 64),
             lu_nb: env("WGPU_LINALG_LU_NB", 32),
             trsm_nb: env("WGPU_LINALG_TRSM_NB", 64),
+            flush_steps: std::env::var("WGPU_LINALG_FLUSH_STEPS")
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|&v| v >= 1)
+                .unwrap_or(96),
         }
     }
 }
@@ -117,10 +126,6 @@ impl Scratch {
         })
     }
 }
-
-/// Recorded steps after which the blocked loops submit what they have, so
-/// that the GPU starts while the host records the rest.
-const FLUSH_STEPS: usize = 96;
 
 /// W ← T_kk⁻¹ for the lower-triangular nb×nb block of T at (k0, k0).
 #[allow(clippy::too_many_arguments)]
@@ -222,7 +227,8 @@ pub(crate) fn encode_potrf(
     sc: &Scratch,
 ) -> Result<()> {
     let op = "cholesky";
-    let nb_max = FactorParams::default().chol_nb;
+    let fp = FactorParams::default();
+    let nb_max = fp.chol_nb;
     let mut u = FUniform {
         m: u32_of(op, n)?,
         n: u32_of(op, n)?,
@@ -231,7 +237,7 @@ pub(crate) fn encode_potrf(
     };
     let mut k0 = 0;
     while k0 < n {
-        gpu.flush_after(enc, FLUSH_STEPS);
+        gpu.flush_after(enc, fp.flush_steps);
         let nb = nb_max.min(n - k0);
         u.k0 = k0 as u32;
         u.nb = nb as u32;
@@ -338,7 +344,8 @@ pub(crate) fn encode_trsm(
         return Ok(());
     }
     let op = "solve_triangular";
-    let nb_max = FactorParams::default().trsm_nb;
+    let fp = FactorParams::default();
+    let nb_max = fp.trsm_nb;
     let eff_lower = flags.upper == flags.trans;
     let blocks: Vec<(usize, usize)> = (0..n.div_ceil(nb_max))
         .map(|i| (i * nb_max, nb_max.min(n - i * nb_max)))
@@ -358,7 +365,7 @@ pub(crate) fn encode_trsm(
         ..Default::default()
     };
     for (k0, nb) in order {
-        gpu.flush_after(enc, FLUSH_STEPS);
+        gpu.flush_after(enc, fp.flush_steps);
         u.k0 = k0 as u32;
         u.nb = nb as u32;
         // X_k in place and packed into scratch
@@ -449,7 +456,8 @@ pub(crate) fn encode_getrf(
     } else {
         Kernel::Getf2
     };
-    let nb_max = FactorParams::default().lu_nb;
+    let fp = FactorParams::default();
+    let nb_max = fp.lu_nb;
     let mut u = FUniform {
         m: u32_of(op, m)?,
         n: u32_of(op, n)?,
@@ -458,7 +466,7 @@ pub(crate) fn encode_getrf(
     };
     let mut k0 = 0;
     while k0 < kmax {
-        gpu.flush_after(enc, FLUSH_STEPS);
+        gpu.flush_after(enc, fp.flush_steps);
         let nb = nb_max.min(kmax - k0);
         let k1 = k0 + nb;
         u.k0 = k0 as u32;
