@@ -21,13 +21,6 @@ pub enum Kernel {
     /// whose runs of four along the stored columns are aligned
     /// (`wgsl/gemm/slab4.wgsl`).
     GemmTiledV4,
-    /// One step of the blocked Cholesky with look-ahead: the tiled GEMM's
-    /// LOWER tiles of step k's update, and in the same dispatch the
-    /// factorization of block k+1 (`wgsl/gemm/syrk_diag.wgsl`); C as
-    /// scalars.
-    GemmSyrkDiag,
-    /// `GemmSyrkDiag` with C stored as aligned vec4.
-    GemmSyrkDiagC4,
     /// 128×64-tile register-blocked f32 GEMM for skinny outputs (n ≤ 64).
     GemmNarrow,
     /// The narrow GEMM with C stored as aligned vec4 (as `GemmTiledC4`).
@@ -98,7 +91,6 @@ const GEMM_PARAMS: &str = include_str!("../../wgsl/gemm/params.wgsl");
 const GEMM_IO_F32V4: &str = include_str!("../../wgsl/gemm/io_f32v4.wgsl");
 const GEMM_SLAB_A: &str = include_str!("../../wgsl/gemm/slab_a.wgsl");
 const GEMM_SLAB_B: &str = include_str!("../../wgsl/gemm/slab_b.wgsl");
-const GEMM_SYRK_DIAG: &str = include_str!("../../wgsl/gemm/syrk_diag.wgsl");
 const GEMM_SLAB4: &str = include_str!("../../wgsl/gemm/slab4.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_NARROW: &str = include_str!("../../wgsl/gemm/narrow.wgsl");
@@ -112,7 +104,6 @@ const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
 const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
 const FACTOR_COMMON: &str = include_str!("../../wgsl/factor/common.wgsl");
 const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
-const FACTOR_CHOL64: &str = include_str!("../../wgsl/factor/chol64.wgsl");
 const FACTOR_PANEL: &str = include_str!("../../wgsl/factor/panel.wgsl");
 const LANES: &str = include_str!("../../wgsl/common/lanes.wgsl");
 const GETF2: &str = include_str!("../../wgsl/factor/getf2.wgsl");
@@ -130,12 +121,10 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 26] = [
+    pub const ALL: [Kernel; 24] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
-        Kernel::GemmSyrkDiag,
-        Kernel::GemmSyrkDiagC4,
         Kernel::GemmNarrow,
         Kernel::GemmNarrowC4,
         Kernel::GemmNarrowMap,
@@ -184,26 +173,6 @@ impl Kernel {
                 ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
                 ("gemm/slab4.wgsl", GEMM_SLAB4),
                 ("gemm/tiled.wgsl", GEMM_TILED),
-            ],
-            Kernel::GemmSyrkDiag => &[
-                ("gemm/io_f32.wgsl", GEMM_IO_F32),
-                ("gemm/params.wgsl", GEMM_PARAMS),
-                ("gemm/c_scalar.wgsl", GEMM_C_SCALAR),
-                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
-                ("gemm/slab_b.wgsl", GEMM_SLAB_B),
-                ("gemm/tiled.wgsl", GEMM_TILED),
-                ("factor/chol64.wgsl", FACTOR_CHOL64),
-                ("gemm/syrk_diag.wgsl", GEMM_SYRK_DIAG),
-            ],
-            Kernel::GemmSyrkDiagC4 => &[
-                ("gemm/io_f32.wgsl", GEMM_IO_F32),
-                ("gemm/params.wgsl", GEMM_PARAMS),
-                ("gemm/c_vec4.wgsl", GEMM_C_VEC4),
-                ("gemm/slab_a.wgsl", GEMM_SLAB_A),
-                ("gemm/slab_b.wgsl", GEMM_SLAB_B),
-                ("gemm/tiled.wgsl", GEMM_TILED),
-                ("factor/chol64.wgsl", FACTOR_CHOL64),
-                ("gemm/syrk_diag.wgsl", GEMM_SYRK_DIAG),
             ],
             Kernel::GemmNarrow => &[
                 ("gemm/io_f32.wgsl", GEMM_IO_F32),
@@ -259,7 +228,6 @@ impl Kernel {
             Kernel::Factor => &[
                 ("factor/common.wgsl", FACTOR_COMMON),
                 ("factor/blocked.wgsl", FACTOR),
-                ("factor/chol64.wgsl", FACTOR_CHOL64),
                 ("factor/panel.wgsl", FACTOR_PANEL),
             ],
             Kernel::Getf2 => &[
@@ -324,8 +292,6 @@ impl Kernel {
             Kernel::GemmTiled => "gemm_tiled",
             Kernel::GemmTiledC4 => "gemm_tiled_c4",
             Kernel::GemmTiledV4 => "gemm_tiled_v4",
-            Kernel::GemmSyrkDiag => "gemm_syrk_diag",
-            Kernel::GemmSyrkDiagC4 => "gemm_syrk_diag_c4",
             Kernel::GemmNarrow => "gemm_narrow",
             Kernel::GemmNarrowC4 => "gemm_narrow_c4",
             Kernel::GemmNarrowMap => "gemm_narrow_map",

@@ -8,7 +8,7 @@ use crate::gpu::pool::PooledBuffer;
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, Kernel};
 use crate::ops::blas1::encode_laswp;
-use crate::ops::matmul::{encode_gemm, encode_syrk_diag, Gemm, Operand};
+use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::u32_of;
 
 /// Block sizes of the blocked factorizations, with automatic defaults.
@@ -24,9 +24,6 @@ pub struct FactorParams {
     /// Recorded steps (launches) after which the blocked loops submit what
     /// they have, so that the GPU starts while the host records the rest.
     pub flush_steps: usize,
-    /// Cholesky with look-ahead (the next diagonal block factorized during
-    /// the trailing update, see `encode_potrf_lookahead`).
-    pub lookahead: bool,
 }
 
 impl Default for FactorParams {
@@ -50,7 +47,6 @@ impl Default for FactorParams {
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .filter(|&v| v >= 1)
                 .unwrap_or(96),
-            lookahead: std::env::var("WGPU_LINALG_CHOL_LOOKAHEAD").map_or(true, |v| v.trim() != "0"),
         }
     }
 }
@@ -239,9 +235,6 @@ pub(crate) fn encode_potrf(
         lda: u32_of(op, lda)?,
         ..Default::default()
     };
-    if fp.lookahead {
-        return encode_potrf_lookahead(gpu, enc, a, (n, lda), info, sc, fp);
-    }
     let mut k0 = 0;
     while k0 < n {
         gpu.flush_after(enc, fp.flush_steps);
@@ -293,80 +286,6 @@ pub(crate) fn encode_potrf(
                 true,
             )?;
         }
-        k0 = k1;
-    }
-    encode_tri_zero(gpu, enc, a, n, n, lda, 0)
-}
-
-/// [`encode_potrf`] with look-ahead: the diagonal block of step k+1 is
-/// factorized in the same dispatch as step k's trailing update
-/// ([`encode_syrk_diag`]), so each block column costs two dispatches on
-/// the critical path (that one and the panel) instead of three.
-fn encode_potrf_lookahead(
-    gpu: &Gpu,
-    enc: &mut Recorder,
-    a: &wgpu::Buffer,
-    (n, lda): (usize, usize),
-    info: &wgpu::Buffer,
-    sc: &Scratch,
-    fp: FactorParams,
-) -> Result<()> {
-    let op = "cholesky";
-    let nb_max = fp.chol_nb;
-    let mut u = FUniform {
-        m: u32_of(op, n)?,
-        n: u32_of(op, n)?,
-        lda: u32_of(op, lda)?,
-        nb: u32_of(op, nb_max.min(n))?,
-        ..Default::default()
-    };
-    gpu.launch(
-        enc,
-        "potrf diag",
-        Kernel::Factor,
-        "potrf_diag",
-        &[],
-        &params_bytes(&u),
-        &[(2, a), (3, info)],
-        [1, 1, 1],
-    );
-    let mut k0 = 0;
-    loop {
-        gpu.flush_after(enc, fp.flush_steps);
-        let nb = nb_max.min(n - k0);
-        let k1 = k0 + nb;
-        if k1 >= n {
-            break;
-        }
-        let rows = n - k1;
-        // L21 = A21·L11⁻ᵀ (substitution) in place, packed into p2
-        u.k0 = k0 as u32;
-        u.nb = nb as u32;
-        let pu = FUniform {
-            ldt: u32_of(op, rows)?,
-            ..u
-        };
-        gpu.launch(
-            enc,
-            &format!("potrf panel {rows}x{nb}"),
-            Kernel::Factor,
-            "potrf_panel",
-            &[],
-            &params_bytes(&pu),
-            &[(2, a), (6, sc.p2.buffer())],
-            [rows.div_ceil(64) as u32, 1, 1],
-        );
-        // the update below block k+1, and block k+1 itself
-        let nb2 = nb_max.min(rows);
-        encode_syrk_diag(
-            gpu,
-            enc,
-            a,
-            (n, lda),
-            (k1, nb2, nb),
-            sc.p2.buffer(),
-            info,
-        )?;
         k0 = k1;
     }
     encode_tri_zero(gpu, enc, a, n, n, lda, 0)

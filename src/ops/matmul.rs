@@ -86,10 +86,6 @@ struct GemmUniform {
     beta: f32,
     pad3: f32,
     pad4: f32,
-    shift: u32,
-    diag_off: u32,
-    diag_col: u32,
-    pad5: u32,
 }
 
 /// Which GEMM kernel runs a problem.
@@ -786,82 +782,6 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
         &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
         [gx, gy],
         g.batch,
-    );
-    Ok(())
-}
-
-/// One step of the blocked Cholesky with look-ahead
-/// (`wgsl/gemm/syrk_diag.wgsl`), one dispatch: with P the packed L21 of
-/// step k (`rows` × `kp`, rows k1 .. n of the n×n matrix in `a`), the
-/// update A[k2.., k1..] −= P[s.., :]·Pᵀ on the lower tiles (s = k2 − k1 =
-/// `nb2`, the width of block k+1), and beside it the update and Cholesky
-/// of the diagonal block k+1 at (k1, k1), a failure recorded in `info` as
-/// its column + 1.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn encode_syrk_diag(
-    gpu: &Gpu,
-    enc: &mut Recorder,
-    a: &wgpu::Buffer,
-    (n, lda): (usize, usize),
-    (k1, nb2, kp): (usize, usize, usize),
-    p: &wgpu::Buffer,
-    info: &wgpu::Buffer,
-) -> Result<()> {
-    let op = "cholesky";
-    let k2 = k1 + nb2;
-    let rows = n - k1;
-    let operand = |buf, off, ld| Operand {
-        buf,
-        off,
-        ld,
-        stride: 0,
-    };
-    let g = Gemm {
-        m: n - k2,
-        n: rows,
-        k: kp,
-        batch: 1,
-        a: operand(p, nb2, rows),
-        ta: false,
-        b: operand(p, 0, rows),
-        tb: true,
-        c: operand(a, k2 + k1 * lda, lda),
-        alpha: -1.0,
-        beta: 1.0,
-        half: false,
-        lower_only: true,
-    };
-    let kernel = if c_vec4_ok(&g) {
-        Kernel::GemmSyrkDiagC4
-    } else {
-        Kernel::GemmSyrkDiag
-    };
-    let mut u = GemmUniform::of(&g)?;
-    u.shift = u32_of(op, nb2)?;
-    u.diag_off = u32_of(op, k1 + k1 * lda)?;
-    u.diag_col = u32_of(op, k1)?;
-    let (gx, gy) = if g.m == 0 {
-        (1, 0)
-    } else {
-        (g.m.div_ceil(128), g.n.div_ceil(128))
-    };
-    let max = gpu.max_groups() as usize;
-    if gx > max || gy + 1 > max {
-        return Err(Error::TooLarge {
-            op,
-            bytes: (g.m * g.n * 4) as u64,
-            limit: (max * 128 * max * 128 * 4) as u64,
-        });
-    }
-    gpu.launch(
-        enc,
-        &format!("chol step {}x{kp}x{rows}", g.m),
-        kernel,
-        "syrk_diag",
-        &[("TA", 0.0), ("TB", 1.0), ("LOWER", 1.0)],
-        &params_bytes(&u),
-        &[(1, p), (2, p), (3, a), (4, info)],
-        [gx as u32, gy as u32 + 1, 1],
     );
     Ok(())
 }

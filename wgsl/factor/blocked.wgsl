@@ -15,6 +15,7 @@
 
 const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
+var<workgroup> pv: array<f32, 64>; // pivots sqrt(d_j) (1 for a failed pivot)
 
 // Loading a 64×64 block into workgroup memory, 256 invocations: element
 // e = tid + 256·q (q < 16) of the column-major block. The loops take eight
@@ -148,8 +149,12 @@ fn inverse_at(i: u32, j: u32, unit: bool) -> f32 {
 
 // ---------------------------------------------------------------- Cholesky
 
-// Cholesky of the diagonal block at k0: chol_block (factor/chol64.wgsl)
-// on the block in workgroup memory, L written back in place.
+// Right-looking Cholesky with one barrier per column: step j reads the
+// Schur-complement diagonal d = blk[j, j] (every invocation derives the
+// same pivot sqrt(d), or 1 after a failure) and updates the trailing lower
+// triangle with l_rj·l_cj, l = blk[·, j] / pivot recomputed where used;
+// column j itself is not written during step j, so nothing races. The
+// columns are scaled by their pivots after the loop.
 @compute @workgroup_size(256, 1, 1)
 fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
@@ -162,25 +167,77 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
         bad_s = 0u;
     }
     workgroupBarrier();
-    chol_block(nb, tid);
+    let row = tid % NB;
+    let lane = tid / NB; // 4 invocations share a row
+    for (var j = 0u; j < nb; j++) {
+        let d = blk[j + j * NB];
+        var piv = 1.0;
+        // NaN fails this test too
+        if (d > 0.0) {
+            piv = sqrt(d);
+        } else if (tid == 0u && bad_s == 0u) {
+            bad_s = j + 1u;
+        }
+        if (tid == 0u) {
+            pv[j] = piv;
+        }
+        // trailing update of the block: columns c in (j, row], lanes
+        // interleaved, four columns' loads ahead of their stores
+        if (row > j && row < nb) {
+            // one division per step, not one per element
+            let rp = 1.0 / piv;
+            let lij = blk[row + j * NB] * rp;
+            var c = j + 1u + lane;
+            loop {
+                if (c > row) {
+                    break;
+                }
+                let c1 = c + 4u;
+                let c2 = c + 8u;
+                let c3 = c + 12u;
+                // columns past row read (and leave) zeros above the diagonal
+                let x0 = blk[row + c * NB];
+                let x1 = blk[row + min(c1, NB - 1u) * NB];
+                let x2 = blk[row + min(c2, NB - 1u) * NB];
+                let x3 = blk[row + min(c3, NB - 1u) * NB];
+                let y0 = blk[c + j * NB] * rp;
+                let y1 = blk[min(c1, NB - 1u) + j * NB] * rp;
+                let y2 = blk[min(c2, NB - 1u) + j * NB] * rp;
+                let y3 = blk[min(c3, NB - 1u) + j * NB] * rp;
+                blk[row + c * NB] = x0 - lij * y0;
+                if (c1 <= row) {
+                    blk[row + c1 * NB] = x1 - lij * y1;
+                }
+                if (c2 <= row) {
+                    blk[row + c2 * NB] = x2 - lij * y2;
+                }
+                if (c3 <= row) {
+                    blk[row + c3 * NB] = x3 - lij * y3;
+                }
+                c += 16u;
+            }
+        }
+        workgroupBarrier();
+    }
+    // L = the columns scaled by their pivots, written to a and kept in blk
+    // (in place: each invocation owns its entries, pv is read only)
     for (var e = tid; e < NB * NB; e += 256u) {
         let i = e % NB;
         let j = e / NB;
         if (i < nb && j < nb) {
-            a[at(k0 + i, k0 + j)] = chol_scaled(e);
+            var v = 0.0;
+            if (i == j) {
+                v = pv[j];
+            } else if (i > j) {
+                v = blk[e] / pv[j];
+            }
+            blk[e] = v;
+            a[at(k0 + i, k0 + j)] = v;
         }
     }
     if (tid == 0u && bad_s != 0u && info[0] == 0u) {
         info[0] = k0 + bad_s;
     }
-}
-
-fn bget(e: u32) -> f32 {
-    return blk[e];
-}
-
-fn bset(e: u32, v: f32) {
-    blk[e] = v;
 }
 
 // ------------------------------------------------------ triangular solves

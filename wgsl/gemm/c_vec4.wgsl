@@ -19,12 +19,3 @@ fn store_col4(idx: u32, i0: u32, v: vec4<f32>) {
 fn col_start(z: u32, c_base: u32, j: u32) -> u32 {
     return c_base + j * p.ldc;
 }
-
-// Single elements of C's buffer (the fused Cholesky step's diagonal block).
-fn c_get(idx: u32) -> f32 {
-    return c[idx / 4u][idx % 4u];
-}
-
-fn c_set(idx: u32, v: f32) {
-    c[idx / 4u][idx % 4u] = v;
-}

@@ -8,10 +8,6 @@ struct GemmParams {
     a_off: u32, b_off: u32, c_off: u32, pad1: u32,
     stride_a: u32, stride_b: u32, stride_c: u32, pad2: u32,
     alpha: f32, beta: f32, pad3: f32, pad4: f32,
-    // LOWER tiles: C(i, j) is needed where j <= i + shift; and for the
-    // fused Cholesky step (syrk_diag.wgsl), the element index of the next
-    // diagonal block in C's buffer and its first column
-    shift: u32, diag_off: u32, diag_col: u32, pad5: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: GemmParams;

@@ -12,8 +12,8 @@
 
 override TA: bool = false;
 override TB: bool = false;
-// Only tiles touching the lower triangle (i + p.shift >= j) are computed,
-// for symmetric rank-k updates such as Cholesky's trailing matrix.
+// Only tiles touching the lower triangle of C (i >= j) are computed, for
+// symmetric rank-k updates such as Cholesky's trailing matrix.
 override LOWER: bool = false;
 
 // Writes one accumulator: rows bi + h·64 + tx·4 + {0..3} of column
@@ -33,18 +33,11 @@ fn main(
     @builtin(local_invocation_index) t: u32,
     @builtin(workgroup_id) wid: vec3<u32>,
 ) {
-    gemm_tile(lid, t, wid);
-}
-
-// The tile of workgroup wid (also called by gemm/syrk_diag.wgsl).
-fn gemm_tile(lid: vec3<u32>, t: u32, wid: vec3<u32>) {
     let tx = lid.x;
     let ty = lid.y;
     let bi = wid.x * BM;
     let bj = wid.y * BM;
-    // C(i, j) lies on or below the diagonal of the whole matrix when
-    // j <= i + p.shift (C starting p.shift rows below its first column)
-    if (LOWER && bj > bi + BM - 1u + p.shift) {
+    if (LOWER && bj > bi + BM - 1u) {
         return; // the whole tile is above the diagonal (uniform per workgroup)
     }
     let z = wid.z + p.batch_base;
