@@ -118,8 +118,14 @@ impl QrParams {
 
     /// Defaults for an m×n matrix: wider panels once the trailing GEMMs
     /// are large enough to pay for the longer one-workgroup panel.
+    /// `WGPU_LINALG_QR_NB` (1 ..= 64) sets the width for tuning runs.
     pub fn for_shape(m: usize, n: usize) -> QrParams {
         let nb = if m.min(n) >= 4096 { 64 } else { 32 };
+        let nb = std::env::var("WGPU_LINALG_QR_NB")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|v| (1..=Self::MAX_NB).contains(v))
+            .unwrap_or(nb);
         QrParams { nb }
     }
 }
