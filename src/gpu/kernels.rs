@@ -319,11 +319,17 @@ impl Kernel {
 
 type PipelineKey = (Kernel, &'static str, Vec<(&'static str, u64)>);
 
+/// A compute pipeline with the layout of its bind group 0.
+pub(crate) struct Pipeline {
+    pub pipeline: wgpu::ComputePipeline,
+    pub layout: wgpu::BindGroupLayout,
+}
+
 /// Shader modules and compute pipelines, created once each.
 #[derive(Default)]
 pub(crate) struct PipelineCache {
     modules: Mutex<HashMap<Kernel, Arc<wgpu::ShaderModule>>>,
-    pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
 }
 
 impl PipelineCache {
@@ -358,7 +364,7 @@ impl PipelineCache {
         kernel: Kernel,
         entry: &'static str,
         constants: &[(&'static str, f64)],
-    ) -> Arc<wgpu::ComputePipeline> {
+    ) -> Arc<Pipeline> {
         let key: PipelineKey = (
             kernel,
             entry,
@@ -374,20 +380,22 @@ impl PipelineCache {
         }
         let module = self.module(device, kernel);
         let label = format!("{}::{entry}{constants:?}", kernel.label());
-        let pipeline = Arc::new(
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(&label),
-                layout: None,
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants,
-                    // Every kernel writes its workgroup memory before reading it.
-                    zero_initialize_workgroup_memory: false,
-                },
-                cache: None,
-            }),
-        );
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&label),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants,
+                // Every kernel writes its workgroup memory before reading it.
+                zero_initialize_workgroup_memory: false,
+            },
+            cache: None,
+        });
+        // the layout once per pipeline: fetching it registers a new handle
+        // each time, and every launch's bind group needs it
+        let layout = pipeline.get_bind_group_layout(0);
+        let pipeline = Arc::new(Pipeline { pipeline, layout });
         self.pipelines
             .lock()
             .unwrap_or_else(|e| e.into_inner())

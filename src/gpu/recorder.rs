@@ -8,12 +8,13 @@ use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
+use super::kernels::Pipeline;
 use super::pool::PooledBuffer;
 use super::Gpu;
 
 pub(crate) enum Step {
     Launch {
-        pipeline: Arc<wgpu::ComputePipeline>,
+        pipeline: Arc<Pipeline>,
         label: String,
         params: Vec<u8>,
         binds: Vec<(u32, wgpu::Buffer)>,
@@ -242,11 +243,11 @@ impl Gpu {
                             }
                             self.device.create_bind_group(&wgpu::BindGroupDescriptor {
                                 label: Some(label),
-                                layout: &pipeline.get_bind_group_layout(0),
+                                layout: &pipeline.layout,
                                 entries: &entries,
                             })
                         });
-                        pass.set_pipeline(pipeline);
+                        pass.set_pipeline(&pipeline.pipeline);
                         pass.set_bind_group(0, &*bind_group, &[]);
                         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
                     }

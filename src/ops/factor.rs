@@ -27,7 +27,7 @@ pub struct FactorParams {
 }
 
 impl Default for FactorParams {
-    /// 64 / 32 / 64, or `WGPU_LINALG_CHOL_NB`, `WGPU_LINALG_LU_NB`,
+    /// 64 / 16 / 64, or `WGPU_LINALG_CHOL_NB`, `WGPU_LINALG_LU_NB`,
     /// `WGPU_LINALG_TRSM_NB` (each 8..=64) for tuning runs; submissions
     /// every 96 steps, or `WGPU_LINALG_FLUSH_STEPS`.
     fn default() -> Self {
@@ -40,7 +40,11 @@ impl Default for FactorParams {
         };
         FactorParams {
             chol_nb: env("WGPU_LINALG_CHOL_NB", 64),
-            lu_nb: env("WGPU_LINALG_LU_NB", 32),
+            // 16: the one-workgroup panel's time per column grows with its
+            // width (it streams the panel once per column); on an H200,
+            // solve took 41.9 / 155 ms at n = 4096 / 8192 against 50.0 /
+            // 168 ms with 32 (benches/RESULTS.md, 2026-12-01)
+            lu_nb: env("WGPU_LINALG_LU_NB", 16),
             trsm_nb: env("WGPU_LINALG_TRSM_NB", 64),
             flush_steps: std::env::var("WGPU_LINALG_FLUSH_STEPS")
                 .ok()

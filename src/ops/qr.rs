@@ -116,11 +116,15 @@ impl QrParams {
     /// Widest panel the kernels take.
     pub const MAX_NB: usize = 64;
 
-    /// Defaults for an m×n matrix: wider panels once the trailing GEMMs
-    /// are large enough to pay for the longer one-workgroup panel.
-    /// `WGPU_LINALG_QR_NB` (1 ..= 64) sets the width for tuning runs.
-    pub fn for_shape(m: usize, n: usize) -> QrParams {
-        let nb = if m.min(n) >= 4096 { 64 } else { 32 };
+    /// Defaults for an m×n matrix: 32 wide. The one-workgroup panel
+    /// streams its columns once per column, so its time grows with the
+    /// width, while narrower panels mean more, shallower trailing GEMMs;
+    /// on an H200 (benches/RESULTS.md, 2026-12-01) 32 beat 64 at n = 4096
+    /// and 8192 (164 against 212 ms, 606 against 828 ms), and 16 and 8
+    /// were slower than 32. `WGPU_LINALG_QR_NB` (1 ..= 64) sets the width
+    /// for tuning runs.
+    pub fn for_shape(_m: usize, _n: usize) -> QrParams {
+        let nb = 32;
         let nb = std::env::var("WGPU_LINALG_QR_NB")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
