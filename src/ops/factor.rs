@@ -29,8 +29,16 @@ pub struct FactorParams {
 impl Default for FactorParams {
     /// 64 / 16 / 64, or `WGPU_LINALG_CHOL_NB`, `WGPU_LINALG_LU_NB`,
     /// `WGPU_LINALG_TRSM_NB` (each 8..=64) for tuning runs; submissions
-    /// every 96 steps, or `WGPU_LINALG_FLUSH_STEPS`.
+    /// every 96 steps, or `WGPU_LINALG_FLUSH_STEPS`. The environment is
+    /// read once per process.
     fn default() -> Self {
+        static FROM_ENV: std::sync::OnceLock<FactorParams> = std::sync::OnceLock::new();
+        *FROM_ENV.get_or_init(FactorParams::from_env)
+    }
+}
+
+impl FactorParams {
+    fn from_env() -> FactorParams {
         let env = |name: &str, default: usize| {
             std::env::var(name)
                 .ok()

@@ -200,7 +200,23 @@ impl Default for GemmParams {
     /// no faster at n = 4096 and 8192 and 9% slower at k = 32 and 64
     /// (benches/RESULTS.md, 2026-12-01); `WGPU_LINALG_GEMM_BK` = 8 or 16
     /// selects it, with that slab depth.
+    /// The environment is read once per process (every GEMM of a blocked
+    /// loop asks for these).
     fn default() -> Self {
+        static FROM_ENV: std::sync::OnceLock<GemmParams> = std::sync::OnceLock::new();
+        let p = *FROM_ENV.get_or_init(GemmParams::from_env);
+        match FORCED_DEPTH.with(|d| d.get()) {
+            Some(d) => GemmParams {
+                tiled_depth: if d == 8 || d == 16 { d } else { 0 },
+                ..p
+            },
+            None => p,
+        }
+    }
+}
+
+impl GemmParams {
+    fn from_env() -> GemmParams {
         let env = |name: &str, default: usize| {
             std::env::var(name)
                 .ok()
@@ -216,18 +232,13 @@ impl Default for GemmParams {
             splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 2048),
             splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 256).max(1),
             splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 512).max(16),
-            tiled_depth: match FORCED_DEPTH
-                .with(|d| d.get())
-                .unwrap_or_else(|| env("WGPU_LINALG_GEMM_BK", 0))
-            {
+            tiled_depth: match env("WGPU_LINALG_GEMM_BK", 0) {
                 d @ (8 | 16) => d,
                 _ => 0,
             },
         }
     }
-}
 
-impl GemmParams {
     /// The kernel of an f32 m×n product (per matrix): `Tiled` from
     /// `tiled_min_elems` elements of C on, `Narrow` instead of it when
     /// n ≤ `narrow_max_n`, else `Small`. (f16 and `lower_only` problems run
@@ -353,6 +364,11 @@ impl CoopParams {
     /// cooperative path (`None`). An unparsable value keeps the default;
     /// one the kernel cannot run falls back to the tiled f16 kernel.
     pub fn from_env() -> Option<CoopParams> {
+        static FROM_ENV: std::sync::OnceLock<Option<CoopParams>> = std::sync::OnceLock::new();
+        *FROM_ENV.get_or_init(CoopParams::read_env)
+    }
+
+    fn read_env() -> Option<CoopParams> {
         let Ok(v) = std::env::var("WGPU_LINALG_COOP") else {
             return Some(CoopParams::default());
         };

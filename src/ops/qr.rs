@@ -47,6 +47,7 @@ use crate::error::{Error, Result};
 use crate::gpu::pool::PooledBuffer;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel, Recorder};
 use crate::ops::blas1::encode_copy;
+use crate::ops::factor::FactorParams;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr_cpu as cpu;
 use crate::ops::u32_of;
@@ -428,7 +429,10 @@ pub(crate) fn record_geqrf(
         ldt: nb as u32,
         ..Default::default()
     };
+    let flush = FactorParams::default().flush_steps;
     for (j0, jb) in panels(k, nb) {
+        // the GPU starts on the first panels while the rest is recorded
+        gpu.flush_after(&mut rec.rec, flush);
         u.j0 = j0 as u32;
         u.jb = jb as u32;
         gpu.launch(
@@ -532,11 +536,13 @@ pub(crate) fn record_apply_q(
     if !trans {
         list.reverse();
     }
+    let flush = FactorParams::default().flush_steps;
     for (j0, jb) in list {
         let first = identity_from.map_or(0, |c0| j0.saturating_sub(c0));
         if first >= nc {
             continue;
         }
+        gpu.flush_after(&mut rec.rec, flush);
         pack_v(gpu, rec, f, j0, jb, &sc)?;
         larfb(
             gpu,
