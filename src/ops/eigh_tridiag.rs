@@ -433,7 +433,7 @@ fn cholqr_rows(gpu: &Gpu, op: &'static str, yt: &GpuMatrix) -> Result<bool> {
     let info = gpu.storage(op, 4, "eigh Cholesky status")?;
     let flag = gpu.storage(op, 4, "eigh Cholesky pivots")?;
     let nb = FactorParams::default();
-    let sc = Scratch::new(gpu, op, n, n, nb.chol_nb)?;
+    let sc = Scratch::new(gpu, op, n, n, nb.chol_panel_cols())?;
     let tsc = gpu.storage(op, (nb.trsm_nb.max(64) * n * 4) as u64, "eigh trsm scratch")?;
     let mut rec = gpu.encoder(op);
     rec.clear_buffer(info.buffer(), 0, None);

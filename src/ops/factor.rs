@@ -17,6 +17,9 @@ pub struct FactorParams {
     /// Cholesky block column width (≤ 64: the diagonal block lives in
     /// workgroup memory).
     pub chol_nb: usize,
+    /// Inner blocks per outer Cholesky block column (1 or 2): the depth of
+    /// the trailing update is `chol_outer`·`chol_nb`.
+    pub chol_outer: usize,
     /// LU panel width (≤ 64).
     pub lu_nb: usize,
     /// Triangular-solve diagonal block (≤ 64).
@@ -38,6 +41,12 @@ impl Default for FactorParams {
 }
 
 impl FactorParams {
+    /// Columns of the packed Cholesky panel (`Scratch` block width for
+    /// [`encode_potrf`]).
+    pub(crate) fn chol_panel_cols(&self) -> usize {
+        self.chol_nb * self.chol_outer
+    }
+
     fn from_env() -> FactorParams {
         let env = |name: &str, default: usize| {
             std::env::var(name)
@@ -48,6 +57,13 @@ impl FactorParams {
         };
         FactorParams {
             chol_nb: env("WGPU_LINALG_CHOL_NB", 64),
+            chol_outer: match std::env::var("WGPU_LINALG_CHOL_OUTER")
+                .as_deref()
+                .map(str::trim)
+            {
+                Ok("1") => 1,
+                _ => 2,
+            },
             // 16: the one-workgroup panel's time per column grows with its
             // width (it streams the panel once per column); on an H200,
             // solve took 41.9 / 155 ms at n = 4096 / 8192 against 50.0 /
@@ -77,7 +93,8 @@ struct FUniform {
     flags: u32,
     mode: u32,
     b_off: u32,
-    pad: [u32; 2],
+    o_off: u32,
+    pad: u32,
 }
 
 /// Flags of a triangular solve.
@@ -224,11 +241,19 @@ fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
 /// Records the Cholesky factorization of the n×n matrix in `a` (leading
 /// dimension `lda`) in place: L in the lower triangle, exact zeros above.
 /// `info[0]` (zeroed by the caller) receives column + 1 of the first
-/// non-positive pivot. Per block column: the diagonal block in one
-/// workgroup, the panel L21 = A21·L11⁻ᵀ by forward substitution in place
-/// (`potrf_panel`, 64 rows per workgroup, which also packs L21 for the
-/// update), and the trailing lower triangle as a GEMM: three dispatches
-/// per block column.
+/// non-positive pivot. `sc.p2` holds at least n × [`FactorParams::chol_panel_cols`]
+/// floats.
+///
+/// Two levels of blocking. An outer block column of up to
+/// `chol_outer`·`chol_nb` columns is factorized `chol_nb` columns at a
+/// time: the diagonal block in one workgroup (`potrf_diag`), the panel
+/// L21 = A21·L11⁻ᵀ by forward substitution in place (`potrf_panel`, 64
+/// rows per workgroup, which also packs L21 into P, the outer block's
+/// packed panel), and, when another inner block follows, the update of
+/// that block column alone (a narrow GEMM). The trailing lower triangle
+/// then takes one GEMM with the whole outer panel: with two inner blocks
+/// its depth is 128 instead of 64, which the tiled GEMM runs at a higher
+/// rate.
 pub(crate) fn encode_potrf(
     gpu: &Gpu,
     enc: &mut Recorder,
@@ -241,6 +266,7 @@ pub(crate) fn encode_potrf(
     let op = "cholesky";
     let fp = FactorParams::default();
     let nb_max = fp.chol_nb;
+    let p = sc.p2.buffer();
     let mut u = FUniform {
         m: u32_of(op, n)?,
         n: u32_of(op, n)?,
@@ -249,28 +275,36 @@ pub(crate) fn encode_potrf(
     };
     let mut k0 = 0;
     while k0 < n {
-        gpu.flush_after(enc, fp.flush_steps);
-        let nb = nb_max.min(n - k0);
-        u.k0 = k0 as u32;
-        u.nb = nb as u32;
-        let k1 = k0 + nb;
-        let pb = params_bytes(&u);
-        gpu.launch(
-            enc,
-            "potrf diag",
-            Kernel::Factor,
-            "potrf_diag",
-            &[],
-            &pb,
-            &[(2, a), (3, info)],
-            [1, 1, 1],
-        );
-        if k1 < n {
+        // the outer block k0 .. kend; P's row 0 is row `base` of A
+        let kend = (k0 + fp.chol_outer * nb_max).min(n);
+        let base = k0 + nb_max.min(n - k0);
+        let ld = n - base;
+        let mut kk = k0;
+        while kk < kend {
+            gpu.flush_after(enc, fp.flush_steps);
+            let nb = nb_max.min(kend - kk);
+            let k1 = kk + nb;
+            u.k0 = kk as u32;
+            u.nb = nb as u32;
+            gpu.launch(
+                enc,
+                "potrf diag",
+                Kernel::Factor,
+                "potrf_diag",
+                &[],
+                &params_bytes(&u),
+                &[(2, a), (3, info)],
+                [1, 1, 1],
+            );
+            if k1 >= n {
+                break;
+            }
             let rows = n - k1;
-            // L21 = A21·L11⁻ᵀ (substitution) in place, and packed into p2
-            // for the update
+            // this block's columns of P, from its row k1
+            let p_off = (k1 - base) + (kk - k0) * ld;
             let pu = FUniform {
-                ldt: u32_of(op, rows)?,
+                ldt: u32_of(op, ld)?,
+                o_off: u32_of(op, p_off)?,
                 ..u
             };
             gpu.launch(
@@ -280,25 +314,47 @@ pub(crate) fn encode_potrf(
                 "potrf_panel",
                 &[],
                 &params_bytes(&pu),
-                &[(2, a), (6, sc.p2.buffer())],
+                &[(2, a), (6, p)],
                 [rows.div_ceil(64) as u32, 1, 1],
             );
-            // trailing A22 -= L21·L21ᵀ (lower triangle)
+            if k1 < kend {
+                // the next inner block column: A[k1.., k1..k1+nb2] −= L21·L21[0:nb2]ᵀ
+                let nb2 = nb_max.min(kend - k1);
+                gemm(
+                    gpu,
+                    enc,
+                    (rows, nb2, nb),
+                    opnd(p, p_off, ld),
+                    false,
+                    opnd(p, p_off, ld),
+                    true,
+                    opnd(a, k1 + k1 * lda, lda),
+                    -1.0,
+                    1.0,
+                    false,
+                )?;
+            }
+            kk = k1;
+        }
+        if kend < n {
+            // trailing A22 −= P·Pᵀ over the outer block's rows below it
+            // (lower triangle), depth kend − k0
+            let rows = n - kend;
             gemm(
                 gpu,
                 enc,
-                (rows, rows, nb),
-                opnd(sc.p2.buffer(), 0, rows),
+                (rows, rows, kend - k0),
+                opnd(p, kend - base, ld),
                 false,
-                opnd(sc.p2.buffer(), 0, rows),
+                opnd(p, kend - base, ld),
                 true,
-                opnd(a, k1 + k1 * lda, lda),
+                opnd(a, kend + kend * lda, lda),
                 -1.0,
                 1.0,
                 true,
             )?;
         }
-        k0 = k1;
+        k0 = kend;
     }
     encode_tri_zero(gpu, enc, a, n, n, lda, 0)
 }

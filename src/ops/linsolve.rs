@@ -201,7 +201,7 @@ impl GpuMatrix {
             let info = status_word(gpu, op, &mut enc)?;
             if n > 0 {
                 enc.copy_buffer_to_buffer(self.buffer(), 0, out.buffer(), 0, (n * n * 4) as u64);
-                let sc = Scratch::new(gpu, op, n, n, FactorParams::default().chol_nb)?;
+                let sc = Scratch::new(gpu, op, n, n, FactorParams::default().chol_panel_cols())?;
                 encode_potrf(gpu, &mut enc, out.buffer(), n, n, info.buffer(), &sc)?;
                 sc.keep_in(&mut enc);
             }

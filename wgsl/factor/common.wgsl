@@ -12,7 +12,7 @@ struct FParams {
     flags: u32,   // bit 0: upper, bit 1: transpose, bit 2: unit diagonal
     mode: u32,
     b_off: u32,   // element offset of the right-hand sides in a (trsm_diag_pack)
-    pad1: u32,
+    o_off: u32,   // element offset of the packed output (potrf_panel)
     pad2: u32,
 }
 

@@ -4,7 +4,8 @@
 //                 potrf_diag leaves it in a (no inverse: forming L11⁻¹
 //                 took as long as the factorization of the block). The
 //                 result is written in place into a and, packed (leading
-//                 dimension p.ldt), into outp for the trailing update (a
+//                 dimension p.ldt, from element p.o_off), into outp for the
+//                 trailing update (a
 //                 GEMM cannot read a and write it in one dispatch). One
 //                 workgroup per 64 rows: L11 (blk) and the rows' block of
 //                 A21 (xs) in workgroup memory, 32 KiB together; all 256
@@ -94,7 +95,7 @@ fn potrf_panel(
         if (r < rows && j < nb) {
             let v = xs[e];
             a[at(k1 + r, k0 + j)] = v;
-            outp[r + j * p.ldt] = v;
+            outp[p.o_off + r + j * p.ldt] = v;
         }
     }
 }
