@@ -17,8 +17,8 @@ pub struct FactorParams {
     /// Cholesky block column width (≤ 64: the diagonal block lives in
     /// workgroup memory).
     pub chol_nb: usize,
-    /// Inner blocks per outer Cholesky block column (1 or 2): the depth of
-    /// the trailing update is `chol_outer`·`chol_nb`.
+    /// Inner blocks per outer Cholesky block column (1 ..= 4): the depth
+    /// of the trailing update is `chol_outer`·`chol_nb`.
     pub chol_outer: usize,
     /// LU panel width (≤ 64).
     pub lu_nb: usize,
@@ -57,13 +57,11 @@ impl FactorParams {
         };
         FactorParams {
             chol_nb: env("WGPU_LINALG_CHOL_NB", 64),
-            chol_outer: match std::env::var("WGPU_LINALG_CHOL_OUTER")
-                .as_deref()
-                .map(str::trim)
-            {
-                Ok("1") => 1,
-                _ => 2,
-            },
+            chol_outer: std::env::var("WGPU_LINALG_CHOL_OUTER")
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|v| (1..=4).contains(v))
+                .unwrap_or(2),
             // 16: the one-workgroup panel's time per column grows with its
             // width (it streams the panel once per column); on an H200,
             // solve took 41.9 / 155 ms at n = 4096 / 8192 against 50.0 /
@@ -249,11 +247,11 @@ fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
 /// time: the diagonal block in one workgroup (`potrf_diag`), the panel
 /// L21 = A21·L11⁻ᵀ by forward substitution in place (`potrf_panel`, 64
 /// rows per workgroup, which also packs L21 into P, the outer block's
-/// packed panel), and, when another inner block follows, the update of
-/// that block column alone (a narrow GEMM). The trailing lower triangle
-/// then takes one GEMM with the whole outer panel: with two inner blocks
-/// its depth is 128 instead of 64, which the tiled GEMM runs at a higher
-/// rate.
+/// packed panel), and, when more inner blocks follow, the update of the
+/// outer block's remaining columns alone (a GEMM at most 192 wide). The
+/// trailing lower triangle then takes one GEMM with the whole outer panel:
+/// with two inner blocks its depth is 128 instead of 64, which the tiled
+/// GEMM runs at a higher rate.
 pub(crate) fn encode_potrf(
     gpu: &Gpu,
     enc: &mut Recorder,
@@ -318,12 +316,12 @@ pub(crate) fn encode_potrf(
                 [rows.div_ceil(64) as u32, 1, 1],
             );
             if k1 < kend {
-                // the next inner block column: A[k1.., k1..k1+nb2] −= L21·L21[0:nb2]ᵀ
-                let nb2 = nb_max.min(kend - k1);
+                // the outer block's columns right of this inner block:
+                // A[k1.., k1..kend] −= L21·L21[0:kend−k1]ᵀ
                 gemm(
                     gpu,
                     enc,
-                    (rows, nb2, nb),
+                    (rows, kend - k1, nb),
                     opnd(p, p_off, ld),
                     false,
                     opnd(p, p_off, ld),
