@@ -22,6 +22,9 @@ pub struct FactorParams {
     pub chol_outer: usize,
     /// LU panel width (≤ 64).
     pub lu_nb: usize,
+    /// LU panels per outer block column (the depth of the trailing
+    /// update is `lu_outer`·`lu_nb`, at most 64).
+    pub lu_outer: usize,
     /// Triangular-solve diagonal block (≤ 64).
     pub trsm_nb: usize,
     /// Recorded steps (launches) after which the blocked loops submit what
@@ -41,6 +44,12 @@ impl Default for FactorParams {
 }
 
 impl FactorParams {
+    /// Columns of an LU outer block (at most 64: its inverted diagonal
+    /// block lives in one workgroup).
+    pub(crate) fn lu_panel_cols(&self) -> usize {
+        (self.lu_nb * self.lu_outer).min(64)
+    }
+
     /// Columns of the packed Cholesky panel (`Scratch` block width for
     /// [`encode_potrf`]).
     pub(crate) fn chol_panel_cols(&self) -> usize {
@@ -68,6 +77,11 @@ impl FactorParams {
             // 168 ms with 32 (benches/RESULTS.md, 2026-12-01)
             lu_nb: env("WGPU_LINALG_LU_NB", 16),
             trsm_nb: env("WGPU_LINALG_TRSM_NB", 64),
+            lu_outer: std::env::var("WGPU_LINALG_LU_OUTER")
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|v| (1..=8).contains(v))
+                .unwrap_or(4),
             flush_steps: std::env::var("WGPU_LINALG_FLUSH_STEPS")
                 .ok()
                 .and_then(|v| v.trim().parse::<usize>().ok())
@@ -499,10 +513,17 @@ pub(crate) fn encode_trsm(
 /// Records LU with partial pivoting of the m×n matrix in `a` in place
 /// (LAPACK `getrf`): packed L\U, absolute 0-based pivots in `ipiv`
 /// (min(m, n) u32), `info[0]` = column + 1 of the first exactly zero pivot.
-/// Per panel: factorization in one workgroup, row swaps left and right,
-/// U12ᵀ = A12ᵀ·L11⁻ᵀ as a (narrow) GEMM with the inverted unit-lower
-/// block, U12 written back and L21 packed in one dispatch, and
-/// A22 −= L21·U12 as a GEMM: six dispatches per panel.
+/// `sc` is sized for blocks of [`FactorParams::lu_panel_cols`] columns.
+///
+/// Two levels of blocking. An outer block column of up to `lu_outer`
+/// inner panels of `lu_nb` columns is factorized panel by panel: the panel
+/// in one workgroup (`getf2_panel`), its row swaps on the outer block's
+/// other columns, and the update of the outer block's columns right of
+/// it ([`lu_update`]). Then the outer block's swaps go to the columns
+/// left and right of it, and one [`lu_update`] as deep as the outer block
+/// updates the trailing matrix: the one-workgroup panels stay narrow
+/// (their time per column grows with their width) while the trailing
+/// GEMM keeps its depth.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_getrf(
     gpu: &Gpu,
@@ -532,77 +553,134 @@ pub(crate) fn encode_getrf(
     };
     let mut k0 = 0;
     while k0 < kmax {
-        gpu.flush_after(enc, fp.flush_steps);
-        let nb = nb_max.min(kmax - k0);
-        let k1 = k0 + nb;
-        u.k0 = k0 as u32;
-        u.nb = nb as u32;
-        gpu.launch(
-            enc,
-            "getf2 panel",
-            getf2_kernel,
-            "getf2_panel",
-            &[],
-            &params_bytes(&u),
-            &[(2, a), (3, info), (4, ipiv)],
-            [1, 1, 1],
-        );
-        // the panel's interchanges on the columns left and right of it
-        encode_laswp(gpu, enc, a, m, lda, 0, n - nb, ipiv, k0, k1, (k0, k1))?;
-        if k1 < n {
-            let cols = n - k1;
-            // U12ᵀ = A12ᵀ·L11⁻ᵀ into p2 (cols × nb: the narrow GEMM shape)
-            encode_trtri_lower(gpu, enc, a, lda, k0, nb, true, sc.inv.buffer())?;
-            gemm(
-                gpu,
-                enc,
-                (cols, nb, nb),
-                opnd(a, k0 + k1 * lda, lda),
-                true,
-                opnd(sc.inv.buffer(), 0, nb),
-                true,
-                opnd(sc.p2.buffer(), 0, cols),
-                1.0,
-                0.0,
-                false,
-            )?;
-            // U12 back into place and L21 packed into p3, one dispatch
-            let rows = m - k1;
-            let g1 = (nb * cols).div_ceil(256);
-            let g2 = (rows * nb).div_ceil(256);
-            let pu = FUniform {
-                ldt: u32_of(op, cols)?,
-                mode: u32_of(op, g1)?,
-                ..u
-            };
+        let kend = (k0 + fp.lu_panel_cols()).min(kmax);
+        let mut kk = k0;
+        while kk < kend {
+            gpu.flush_after(enc, fp.flush_steps);
+            let nb = nb_max.min(kend - kk);
+            let k1 = kk + nb;
+            u.k0 = kk as u32;
+            u.nb = nb as u32;
             gpu.launch(
                 enc,
-                &format!("lu pack {rows}x{nb}x{cols}"),
-                Kernel::Factor,
-                "lu_pack",
+                "getf2 panel",
+                getf2_kernel,
+                "getf2_panel",
                 &[],
-                &params_bytes(&pu),
-                &[(1, sc.p2.buffer()), (2, a), (6, sc.p3.buffer())],
-                [u32_of(op, g1 + g2)?, 1, 1],
+                &params_bytes(&u),
+                &[(2, a), (3, info), (4, ipiv)],
+                [1, 1, 1],
             );
-            if rows > 0 {
-                // A22 −= L21·U12 = p3·p2ᵀ
-                gemm(
-                    gpu,
-                    enc,
-                    (rows, cols, nb),
-                    opnd(sc.p3.buffer(), 0, rows),
-                    false,
-                    opnd(sc.p2.buffer(), 0, cols),
-                    true,
-                    opnd(a, k1 + k1 * lda, lda),
-                    -1.0,
-                    1.0,
-                    false,
-                )?;
+            // the panel's interchanges on the outer block's other columns
+            encode_laswp(
+                gpu,
+                enc,
+                a,
+                m,
+                lda,
+                k0,
+                (kend - k0) - nb,
+                ipiv,
+                kk,
+                k1,
+                (kk - k0, k1 - k0),
+            )?;
+            if k1 < kend {
+                lu_update(gpu, enc, a, (m, lda), (kk, nb), kend, sc, u)?;
             }
+            kk = k1;
         }
-        k0 = k1;
+        // the outer block's interchanges left and right of it, then the
+        // trailing update as deep as the outer block
+        encode_laswp(
+            gpu,
+            enc,
+            a,
+            m,
+            lda,
+            0,
+            n - (kend - k0),
+            ipiv,
+            k0,
+            kend,
+            (k0, kend),
+        )?;
+        if kend < n {
+            lu_update(gpu, enc, a, (m, lda), (k0, kend - k0), n, sc, u)?;
+        }
+        k0 = kend;
+    }
+    Ok(())
+}
+
+/// After the LU of the block column kb .. kb+w (pivots applied to its
+/// columns and to columns kb+w .. col_end): U12 = L11⁻¹·A12 for columns
+/// kb+w .. col_end, as U12ᵀ = A12ᵀ·L11⁻ᵀ on the (narrow) GEMM with the
+/// inverted unit-lower block; U12 written back and L21 packed in one
+/// dispatch; and A22 −= L21·U12 over rows kb+w .. m and those columns.
+#[allow(clippy::too_many_arguments)]
+fn lu_update(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    a: &wgpu::Buffer,
+    (m, lda): (usize, usize),
+    (kb, w): (usize, usize),
+    col_end: usize,
+    sc: &Scratch,
+    u: FUniform,
+) -> Result<()> {
+    let op = "lu";
+    let k1 = kb + w;
+    let cols = col_end - k1;
+    encode_trtri_lower(gpu, enc, a, lda, kb, w, true, sc.inv.buffer())?;
+    gemm(
+        gpu,
+        enc,
+        (cols, w, w),
+        opnd(a, kb + k1 * lda, lda),
+        true,
+        opnd(sc.inv.buffer(), 0, w),
+        true,
+        opnd(sc.p2.buffer(), 0, cols),
+        1.0,
+        0.0,
+        false,
+    )?;
+    let rows = m - k1;
+    let g1 = (w * cols).div_ceil(256);
+    let g2 = (rows * w).div_ceil(256);
+    let pu = FUniform {
+        k0: u32_of(op, kb)?,
+        nb: u32_of(op, w)?,
+        ldt: u32_of(op, cols)?,
+        mode: u32_of(op, g1)?,
+        ..u
+    };
+    gpu.launch(
+        enc,
+        &format!("lu pack {rows}x{w}x{cols}"),
+        Kernel::Factor,
+        "lu_pack",
+        &[],
+        &params_bytes(&pu),
+        &[(1, sc.p2.buffer()), (2, a), (6, sc.p3.buffer())],
+        [u32_of(op, g1 + g2)?, 1, 1],
+    );
+    if rows > 0 {
+        // A22 −= L21·U12 = p3·p2ᵀ
+        gemm(
+            gpu,
+            enc,
+            (rows, cols, w),
+            opnd(sc.p3.buffer(), 0, rows),
+            false,
+            opnd(sc.p2.buffer(), 0, cols),
+            true,
+            opnd(a, k1 + k1 * lda, lda),
+            -1.0,
+            1.0,
+            false,
+        )?;
     }
     Ok(())
 }

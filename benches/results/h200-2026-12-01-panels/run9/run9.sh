@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+set -uo pipefail
+O=$OUT
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+if ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
+    export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv > $O/env.txt 2>&1
+run() { name=$1; shift; env "$@" timeout 90 .gpu/bench --routes gpu --quick --ops cholesky --out $O/$name.json > /dev/null 2> $O/$name.log; echo "$name rc=$?"; }
+run o2 WGPU_LINALG_CHOL_OUTER=2
+run o3 WGPU_LINALG_CHOL_OUTER=3
+run o4 WGPU_LINALG_CHOL_OUTER=4
+timeout 120 python3 benches/peers/torch_peers.py --ops cholesky --out $O/peer.json > $O/peer.log 2>&1; echo "peer rc=$?"
+grep -h "GPU time" $O/o2.log $O/o3.log $O/o4.log
+python3 - <<'PY'
+import json,os
+O=os.environ["OUT"]
+peer={(r["op"],r["shape"]):r["median_ms"] for r in json.load(open(f"{O}/peer.json"))["results"]}
+for f in ["o2","o3","o4"]:
+    for r in json.load(open(f"{O}/{f}.json"))["results"]:
+        p=peer.get((r["op"],r["shape"]))
+        print(f, r["op"], r["shape"], "%.4f"%r["median_ms"], "gpu %.4f"%(r.get("gpu_ms") or 0), p, "ratio %.3f"%(p/r["median_ms"]) if p else "")
+PY
