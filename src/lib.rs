@@ -27,6 +27,8 @@ pub use context::{Context, ContextBuilder, Route};
 pub use error::{Error, Result};
 pub use gpu::kernels::Kernel;
 pub use gpu::matrix::GpuMatrix;
+#[doc(hidden)]
+pub use ops::factor::with_lu_blocking;
 pub use ops::factor::{FactorParams, TriFlags};
 pub use ops::linsolve::GpuLu;
 pub use ops::lu::Lu;

@@ -477,3 +477,31 @@ fn factorizations_whose_updates_take_the_vec4_gemm() {
         check_lu(&g, &ctx.lu(&g).unwrap(), &format!("{route:?} lu {n}"));
     }
 }
+
+#[test]
+fn lu_two_level_blocking_matches_the_oracle() {
+    // The blocking large matrices get (narrow panels inside 64-column
+    // outer blocks), forced at small sizes: outer blocks whole and cut
+    // short, square, tall and wide, and solve through the same factors.
+    let gpu = ctx().with_route(wgpu_linalg::Route::Gpu);
+    let shapes = [(130, 130), (257, 257), (300, 150), (150, 300), (70, 70)];
+    for (nb, outer) in [(8, 8), (16, 4), (8, 3)] {
+        for (case, &(m, n)) in shapes.iter().enumerate() {
+            let mut r = rng("lu_two_level", (nb * 100 + outer * 10 + case) as u64);
+            let a = random(&mut r, m, n);
+            let lu = wgpu_linalg::with_lu_blocking(nb, outer, || gpu.lu(&a)).unwrap();
+            check_lu(&a, &lu, &format!("nb {nb} outer {outer} {m}x{n}"));
+        }
+        let n = 200;
+        let mut r = rng("lu_two_level_solve", (nb * 10 + outer) as u64);
+        let a = random(&mut r, n, n);
+        let b = random(&mut r, n, 3);
+        let x = wgpu_linalg::with_lu_blocking(nb, outer, || gpu.solve(&a, &b)).unwrap();
+        let (a64, x64, b64) = (to64(&a), to64(&x), to64(&b));
+        let berr = (&a64 * &x64 - &b64).norm() / (a64.norm() * x64.norm() + b64.norm());
+        assert!(
+            berr <= 4.0 * n as f64 * EPS,
+            "nb {nb} outer {outer}: solve backward error {berr:.3e}"
+        );
+    }
+}

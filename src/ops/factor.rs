@@ -11,6 +11,26 @@ use crate::ops::blas1::encode_laswp;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::u32_of;
 
+thread_local! {
+    static FORCED_LU: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every LU recorded on this thread blocked as `nb`-wide
+/// panels in outer blocks of `outer` panels (`nb`·`outer` ≤ 64), whatever
+/// the shape and the environment say. For tests of the two-level
+/// blocking at sizes the rule keeps on one level.
+#[doc(hidden)]
+pub fn with_lu_blocking<T>(nb: usize, outer: usize, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<(usize, usize)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED_LU.with(|v| v.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED_LU.with(|v| v.replace(Some((nb.clamp(1, 64), outer.max(1))))));
+    f()
+}
+
 /// Block sizes of the blocked factorizations, with automatic defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct FactorParams {
@@ -20,10 +40,12 @@ pub struct FactorParams {
     /// Inner blocks per outer Cholesky block column (1 ..= 4): the depth
     /// of the trailing update is `chol_outer`·`chol_nb`.
     pub chol_outer: usize,
-    /// LU panel width (≤ 64).
+    /// LU panel width (8 ..= 64), or 0 for the width by shape
+    /// ([`FactorParams::lu_blocking`]).
     pub lu_nb: usize,
-    /// LU panels per outer block column (the depth of the trailing
-    /// update is `lu_outer`·`lu_nb`, at most 64).
+    /// LU panels per outer block column (1 ..= 8; the depth of the
+    /// trailing update is `lu_outer`·`lu_nb`, at most 64), or 0 for the
+    /// count by shape.
     pub lu_outer: usize,
     /// Triangular-solve diagonal block (≤ 64).
     pub trsm_nb: usize,
@@ -44,10 +66,37 @@ impl Default for FactorParams {
 }
 
 impl FactorParams {
-    /// Columns of an LU outer block (at most 64: its inverted diagonal
-    /// block lives in one workgroup).
-    pub(crate) fn lu_panel_cols(&self) -> usize {
-        (self.lu_nb * self.lu_outer).min(64)
+    /// LU panel width and panels per outer block for an m×n matrix:
+    /// from min(m, n) = 4096 on, 8-wide panels in outer blocks of 8 (64
+    /// deep); below, 16-wide panels alone. On an H200 (benches/RESULTS.md,
+    /// 2026-12-01) solve took 38.1 / 110.4 ms at n = 4096 / 8192 with
+    /// (8, 8) against 41.7 / 153.6 ms with (16, 1) and 50.5 / 164.0 ms with
+    /// the earlier 32-wide panels, and at n = 1024 6.8 ms with (16, 1)
+    /// against 10.3 ms with (8, 8). `WGPU_LINALG_LU_NB` and
+    /// `WGPU_LINALG_LU_OUTER` override either.
+    pub(crate) fn lu_blocking(&self, m: usize, n: usize) -> (usize, usize) {
+        if let Some(forced) = FORCED_LU.with(|f| f.get()) {
+            return forced;
+        }
+        let big = m.min(n) >= 4096;
+        let nb = match self.lu_nb {
+            0 if big => 8,
+            0 => 16,
+            nb => nb,
+        };
+        let outer = match self.lu_outer {
+            0 if big => 8,
+            0 => 1,
+            o => o,
+        };
+        (nb, outer)
+    }
+
+    /// Columns of an LU outer block for an m×n matrix (at most 64: its
+    /// inverted diagonal block lives in one workgroup).
+    pub(crate) fn lu_panel_cols(&self, m: usize, n: usize) -> usize {
+        let (nb, outer) = self.lu_blocking(m, n);
+        (nb * outer).clamp(nb, 64)
     }
 
     /// Columns of the packed Cholesky panel (`Scratch` block width for
@@ -71,17 +120,13 @@ impl FactorParams {
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .filter(|v| (1..=4).contains(v))
                 .unwrap_or(2),
-            // 16: the one-workgroup panel's time per column grows with its
-            // width (it streams the panel once per column); on an H200,
-            // solve took 41.9 / 155 ms at n = 4096 / 8192 against 50.0 /
-            // 168 ms with 32 (benches/RESULTS.md, 2026-12-01)
-            lu_nb: env("WGPU_LINALG_LU_NB", 16),
+            lu_nb: env("WGPU_LINALG_LU_NB", 0),
             trsm_nb: env("WGPU_LINALG_TRSM_NB", 64),
             lu_outer: std::env::var("WGPU_LINALG_LU_OUTER")
                 .ok()
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .filter(|v| (1..=8).contains(v))
-                .unwrap_or(4),
+                .unwrap_or(0),
             flush_steps: std::env::var("WGPU_LINALG_FLUSH_STEPS")
                 .ok()
                 .and_then(|v| v.trim().parse::<usize>().ok())
@@ -515,8 +560,9 @@ pub(crate) fn encode_trsm(
 /// (min(m, n) u32), `info[0]` = column + 1 of the first exactly zero pivot.
 /// `sc` is sized for blocks of [`FactorParams::lu_panel_cols`] columns.
 ///
-/// Two levels of blocking. An outer block column of up to `lu_outer`
-/// inner panels of `lu_nb` columns is factorized panel by panel: the panel
+/// Two levels of blocking ([`FactorParams::lu_blocking`]). An outer block
+/// column of up to `outer` inner panels of `nb` columns is factorized
+/// panel by panel: the panel
 /// in one workgroup (`getf2_panel`), its row swaps on the outer block's
 /// other columns, and the update of the outer block's columns right of
 /// it ([`lu_update`]). Then the outer block's swaps go to the columns
@@ -544,7 +590,7 @@ pub(crate) fn encode_getrf(
         Kernel::Getf2
     };
     let fp = FactorParams::default();
-    let nb_max = fp.lu_nb;
+    let (nb_max, _) = fp.lu_blocking(m, n);
     let mut u = FUniform {
         m: u32_of(op, m)?,
         n: u32_of(op, n)?,
@@ -553,7 +599,7 @@ pub(crate) fn encode_getrf(
     };
     let mut k0 = 0;
     while k0 < kmax {
-        let kend = (k0 + fp.lu_panel_cols()).min(kmax);
+        let kend = (k0 + fp.lu_panel_cols(m, n)).min(kmax);
         let mut kk = k0;
         while kk < kend {
             gpu.flush_after(enc, fp.flush_steps);

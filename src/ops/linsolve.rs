@@ -236,7 +236,7 @@ impl GpuMatrix {
             let info = status_word(gpu, op, &mut enc)?;
             if m * n > 0 {
                 enc.copy_buffer_to_buffer(self.buffer(), 0, out.buffer(), 0, (m * n * 4) as u64);
-                let sc = Scratch::new(gpu, op, m, n, FactorParams::default().lu_panel_cols())?;
+                let sc = Scratch::new(gpu, op, m, n, FactorParams::default().lu_panel_cols(m, n))?;
                 encode_getrf(
                     gpu,
                     &mut enc,
