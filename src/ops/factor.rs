@@ -330,16 +330,13 @@ pub(crate) fn encode_potrf(
         lda: u32_of(op, lda)?,
         ..Default::default()
     };
-    let mut k0 = 0;
-    while k0 < n {
+    for (k0, w) in blocks(0, n, fp.chol_outer * nb_max) {
         // the outer block k0 .. kend; P's row 0 is row `base` of A
-        let kend = (k0 + fp.chol_outer * nb_max).min(n);
+        let kend = k0 + w;
         let base = k0 + nb_max.min(n - k0);
         let ld = n - base;
-        let mut kk = k0;
-        while kk < kend {
+        for (kk, nb) in blocks(k0, kend, nb_max) {
             gpu.flush_after(enc, fp.flush_steps);
-            let nb = nb_max.min(kend - kk);
             let k1 = kk + nb;
             u.k0 = kk as u32;
             u.nb = nb as u32;
@@ -391,7 +388,6 @@ pub(crate) fn encode_potrf(
                     false,
                 )?;
             }
-            kk = k1;
         }
         if kend < n {
             // trailing A22 −= P·Pᵀ over the outer block's rows below it
@@ -411,9 +407,17 @@ pub(crate) fn encode_potrf(
                 true,
             )?;
         }
-        k0 = kend;
     }
     encode_tri_zero(gpu, enc, a, n, n, lda, 0)
+}
+
+/// The blocks `(first, width)` of `width` columns from `start` to `end`,
+/// the last one cut at `end`: the outer and the inner loops of the
+/// two-level blocked factorizations.
+fn blocks(start: usize, end: usize, width: usize) -> impl Iterator<Item = (usize, usize)> {
+    (start..end)
+        .step_by(width.max(1))
+        .map(move |b| (b, width.min(end - b)))
 }
 
 /// Records exact zeros in the strict upper (`mode` 0) or lower (1) triangle.
@@ -472,14 +476,10 @@ pub(crate) fn encode_trsm(
     let fp = FactorParams::default();
     let nb_max = fp.trsm_nb;
     let eff_lower = flags.upper == flags.trans;
-    let blocks: Vec<(usize, usize)> = (0..n.div_ceil(nb_max))
-        .map(|i| (i * nb_max, nb_max.min(n - i * nb_max)))
-        .collect();
-    let order: Vec<(usize, usize)> = if eff_lower {
-        blocks
-    } else {
-        blocks.into_iter().rev().collect()
-    };
+    let mut order: Vec<(usize, usize)> = blocks(0, n, nb_max).collect();
+    if !eff_lower {
+        order.reverse();
+    }
     let mut u = FUniform {
         m: u32_of(op, n)?,
         n: u32_of(op, nrhs)?,
@@ -597,13 +597,10 @@ pub(crate) fn encode_getrf(
         lda: u32_of(op, lda)?,
         ..Default::default()
     };
-    let mut k0 = 0;
-    while k0 < kmax {
-        let kend = (k0 + fp.lu_panel_cols(m, n)).min(kmax);
-        let mut kk = k0;
-        while kk < kend {
+    for (k0, w) in blocks(0, kmax, fp.lu_panel_cols(m, n)) {
+        let kend = k0 + w;
+        for (kk, nb) in blocks(k0, kend, nb_max) {
             gpu.flush_after(enc, fp.flush_steps);
-            let nb = nb_max.min(kend - kk);
             let k1 = kk + nb;
             u.k0 = kk as u32;
             u.nb = nb as u32;
@@ -634,7 +631,6 @@ pub(crate) fn encode_getrf(
             if k1 < kend {
                 lu_update(gpu, enc, a, (m, lda), (kk, nb), kend, sc, u)?;
             }
-            kk = k1;
         }
         // the outer block's interchanges left and right of it, then the
         // trailing update as deep as the outer block
@@ -652,9 +648,8 @@ pub(crate) fn encode_getrf(
             (k0, kend),
         )?;
         if kend < n {
-            lu_update(gpu, enc, a, (m, lda), (k0, kend - k0), n, sc, u)?;
+            lu_update(gpu, enc, a, (m, lda), (k0, w), n, sc, u)?;
         }
-        k0 = kend;
     }
     Ok(())
 }

@@ -23,31 +23,32 @@ var<workgroup> pv: array<f32, 64>; // pivots sqrt(d_j) (1 for a failed pivot)
 // workgroup stores (a loop of single load-then-store steps waits for
 // memory in every step: 16 round trips instead of 2).
 
-// Elements e, e + 256, …, e + 1792 of the lower triangle of A's nb×nb
-// block at (k0, k0), zero elsewhere.
-fn lower_block8(e: u32, k0: u32, nb: u32) -> array<f32, 8> {
+// Elements e, e + 256, …, e + 1792 of A's rows × cols block at (row0,
+// col0), only its lower triangle with `lower`, zero elsewhere.
+fn gather8(e: u32, row0: u32, col0: u32, rows: u32, cols: u32, lower: bool) -> array<f32, 8> {
     var v: array<f32, 8>;
-    v[0] = lower_at(e, k0, nb);
-    v[1] = lower_at(e + 256u, k0, nb);
-    v[2] = lower_at(e + 512u, k0, nb);
-    v[3] = lower_at(e + 768u, k0, nb);
-    v[4] = lower_at(e + 1024u, k0, nb);
-    v[5] = lower_at(e + 1280u, k0, nb);
-    v[6] = lower_at(e + 1536u, k0, nb);
-    v[7] = lower_at(e + 1792u, k0, nb);
+    v[0] = block_at(e, row0, col0, rows, cols, lower);
+    v[1] = block_at(e + 256u, row0, col0, rows, cols, lower);
+    v[2] = block_at(e + 512u, row0, col0, rows, cols, lower);
+    v[3] = block_at(e + 768u, row0, col0, rows, cols, lower);
+    v[4] = block_at(e + 1024u, row0, col0, rows, cols, lower);
+    v[5] = block_at(e + 1280u, row0, col0, rows, cols, lower);
+    v[6] = block_at(e + 1536u, row0, col0, rows, cols, lower);
+    v[7] = block_at(e + 1792u, row0, col0, rows, cols, lower);
     return v;
 }
 
-fn lower_at(e: u32, k0: u32, nb: u32) -> f32 {
+fn block_at(e: u32, row0: u32, col0: u32, rows: u32, cols: u32, lower: bool) -> f32 {
     let i = e % NB;
     let j = e / NB;
-    if (i < nb && j < nb && i >= j) {
-        return a[at(k0 + i, k0 + j)];
+    if (i < rows && j < cols && (!lower || i >= j)) {
+        return a[at(row0 + i, col0 + j)];
     }
     return 0.0;
 }
 
-// T's lower triangle at element e of the nb×nb diagonal block at p.k0.
+// T's lower triangle at element e of the nb×nb diagonal block at p.k0
+// (a kernel that reads a block of t cannot name a: their bindings differ).
 fn t_lower(e: u32, nb: u32) -> f32 {
     let i = e % NB;
     let j = e / NB;
@@ -160,8 +161,7 @@ fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
     let nb = p.nb;
     let k0 = p.k0;
     for (var e = tid; e < NB * NB; e += 2048u) {
-        let v = lower_block8(e, k0, nb);
-        stash8(e, v);
+        stash8(e, gather8(e, k0, k0, nb, nb, true));
     }
     if (tid == 0u) {
         bad_s = 0u;

@@ -16,16 +16,6 @@
 
 var<workgroup> xs: array<f32, 4096>; // 64 rows × NB columns, column-major
 
-// Element e of the 64-row block of A21 at panel row r0 (zero outside).
-fn panel_at(e: u32, r0: u32, rows: u32) -> f32 {
-    let i = e % NB;
-    let j = e / NB;
-    if (r0 + i < rows && j < p.nb) {
-        return a[at(p.k0 + p.nb + r0 + i, p.k0 + j)];
-    }
-    return 0.0;
-}
-
 @compute @workgroup_size(256, 1, 1)
 fn potrf_panel(
     @builtin(local_invocation_index) tid: u32,
@@ -38,16 +28,8 @@ fn potrf_panel(
     let r0 = wid.x * 64u;
     // eight elements of each block per step, loads ahead of the stores
     for (var e = tid; e < NB * NB; e += 2048u) {
-        let l = lower_block8(e, k0, nb);
-        var x: array<f32, 8>;
-        x[0] = panel_at(e, r0, rows);
-        x[1] = panel_at(e + 256u, r0, rows);
-        x[2] = panel_at(e + 512u, r0, rows);
-        x[3] = panel_at(e + 768u, r0, rows);
-        x[4] = panel_at(e + 1024u, r0, rows);
-        x[5] = panel_at(e + 1280u, r0, rows);
-        x[6] = panel_at(e + 1536u, r0, rows);
-        x[7] = panel_at(e + 1792u, r0, rows);
+        let l = gather8(e, k0, k0, nb, nb, true);
+        let x = gather8(e, k1 + r0, k0, rows - r0, nb, false);
         stash8(e, l);
         for (var q = 0u; q < 8u; q++) {
             xs[e + q * 256u] = x[q];
