@@ -35,6 +35,8 @@ pub use ops::lu::Lu;
 #[doc(hidden)]
 pub use ops::matmul::{with_gemm_depth, with_gemm_variant};
 pub use ops::matmul::{CoopParams, GemmParams, GemmVariant, SplitK};
+#[doc(hidden)]
+pub use ops::qr::with_qr_params;
 pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
 pub use ops::qr_lstsq::Lstsq;
 

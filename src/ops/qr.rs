@@ -102,36 +102,74 @@ impl GpuQr {
 /// Tuning parameters of the blocked Householder QR, with automatic defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QrParams {
-    /// Panel width (1 ..= 64): the panel and its T factor are factorized in
-    /// one workgroup, the rest is GEMM.
+    /// Block width (1 ..= 64) of the compact WY factors: the trailing
+    /// updates are this deep, and Q is applied in blocks this wide.
     pub nb: usize,
+    /// Width of the one-workgroup panels inside a block (≤ `nb`); when it
+    /// is less than `nb`, a block's T comes from the Gram matrix of its
+    /// reflectors (two levels of blocking).
+    pub inner: usize,
 }
 
 impl Default for QrParams {
     fn default() -> Self {
-        QrParams { nb: 32 }
+        QrParams { nb: 32, inner: 32 }
     }
+}
+
+thread_local! {
+    static FORCED_QR: std::cell::Cell<Option<QrParams>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every QR recorded on this thread using `params`, whatever
+/// the shape and the environment say. For tests of the two-level
+/// blocking at sizes the rule keeps on one level.
+#[doc(hidden)]
+pub fn with_qr_params<T>(params: QrParams, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<QrParams>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED_QR.with(|v| v.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED_QR.with(|v| v.replace(Some(params))));
+    f()
 }
 
 impl QrParams {
     /// Widest panel the kernels take.
     pub const MAX_NB: usize = 64;
 
-    /// Defaults for an m×n matrix: 32 wide. The one-workgroup panel
-    /// streams its columns once per column, so its time grows with the
-    /// width, while narrower panels mean more, shallower trailing GEMMs;
-    /// on an H200 (benches/RESULTS.md, 2026-12-01) 32 beat 64 at n = 4096
-    /// and 8192 (164 against 212 ms, 606 against 828 ms), and 16 and 8
-    /// were slower than 32. `WGPU_LINALG_QR_NB` (1 ..= 64) sets the width
-    /// for tuning runs.
-    pub fn for_shape(_m: usize, _n: usize) -> QrParams {
-        let nb = 32;
-        let nb = std::env::var("WGPU_LINALG_QR_NB")
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .filter(|v| (1..=Self::MAX_NB).contains(v))
-            .unwrap_or(nb);
-        QrParams { nb }
+    /// Defaults for an m×n matrix. From min(m, n) = 4096: 16-wide panels
+    /// inside 64-wide blocks. The one-workgroup panel streams its columns
+    /// once per column, so its time grows with its width, while the
+    /// trailing GEMMs want depth. Below: 32-wide panels on one level (on
+    /// an H200, benches/RESULTS.md, 2026-12-01, single-level 32 beat 64,
+    /// 16 and 8 at n = 4096 and 8192: 164 / 212 / 178 / 228 ms and
+    /// 606 / 828 / 650 / 927 ms). `WGPU_LINALG_QR_NB` and
+    /// `WGPU_LINALG_QR_INNER` (1 ..= 64) set the widths for tuning runs.
+    pub fn for_shape(m: usize, n: usize) -> QrParams {
+        if let Some(p) = FORCED_QR.with(|f| f.get()) {
+            return p.clamped();
+        }
+        let env = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|v| (1..=Self::MAX_NB).contains(v))
+        };
+        let (nb, inner) = if m.min(n) >= 4096 { (64, 16) } else { (32, 32) };
+        let nb = env("WGPU_LINALG_QR_NB").unwrap_or(nb);
+        let inner = env("WGPU_LINALG_QR_INNER").unwrap_or(inner.min(nb));
+        QrParams { nb, inner }.clamped()
+    }
+
+    fn clamped(self) -> QrParams {
+        let nb = self.nb.clamp(1, Self::MAX_NB);
+        QrParams {
+            nb,
+            inner: self.inner.clamp(1, nb),
+        }
     }
 }
 
@@ -407,7 +445,8 @@ pub(crate) fn record_geqrf(
 ) -> Result<Factors> {
     let (m, n) = src.shape();
     let k = m.min(n);
-    let nb = QrParams::for_shape(m, n).nb.clamp(1, QrParams::MAX_NB);
+    let qp = QrParams::for_shape(m, n);
+    let (nb, inner) = (qp.nb, qp.inner);
     let h = GpuMatrix::alloc(&src.ctx, op, m, n, 1)?;
     rec.rec
         .copy_buffer_to_buffer(src.buffer(), 0, h.buffer(), 0, (m * n * 4) as u64);
@@ -421,46 +460,121 @@ pub(crate) fn record_geqrf(
     if k == 0 {
         return Ok(f);
     }
+    let two_level = inner < nb;
     let sc = Scratch::new(gpu, rec, op, m, nb, n)?;
+    // the panels' own T factors (ldt = inner) and a block's Gram matrix,
+    // on two levels
+    let (t_in, gram) = if two_level {
+        (
+            rec.keep(gpu.storage(op, (inner * k * 4) as u64, "qr panel T factors")?),
+            Some(rec.keep(gpu.storage(op, (nb * nb * 4) as u64, "qr block Gram")?)),
+        )
+    } else {
+        (f.t.buffer().clone(), None)
+    };
     let mut u = QrUniform {
         m: u32_of(op, m)?,
         n: u32_of(op, n)?,
         lda: u32_of(op, m)?,
-        ldt: nb as u32,
+        ldt: inner as u32,
         ..Default::default()
     };
     let flush = FactorParams::default().flush_steps;
-    for (j0, jb) in panels(k, nb) {
-        // the GPU starts on the first panels while the rest is recorded
-        gpu.flush_after(&mut rec.rec, flush);
-        u.j0 = j0 as u32;
-        u.jb = jb as u32;
-        gpu.launch(
-            &mut rec.rec,
-            &format!("qr geqr2 panel {}x{jb} nb {nb}", m - j0),
-            Kernel::QrBlocked,
-            "geqr2_panel",
-            &[],
-            &params_bytes(&u),
-            &[(1, f.h.buffer()), (2, f.tau.buffer()), (3, f.t.buffer())],
-            [1, 1, 1],
-        );
-        let nc = n - j0 - jb;
-        if nc > 0 {
-            pack_v(gpu, rec, &f, j0, jb, &sc)?;
-            larfb(
+    for (b0, bw) in panels(k, nb) {
+        let b1 = b0 + bw;
+        // the block's panels; each updates the block's columns right of
+        // it (on one level, the block is the panel and that is the rest)
+        for (j0, jb) in panels(bw, inner) {
+            let j0 = b0 + j0;
+            // the GPU starts on the first panels while the rest is recorded
+            gpu.flush_after(&mut rec.rec, flush);
+            u.j0 = j0 as u32;
+            u.jb = jb as u32;
+            gpu.launch(
+                &mut rec.rec,
+                &format!("qr geqr2 panel {}x{jb} nb {inner}", m - j0),
+                Kernel::QrBlocked,
+                "geqr2_panel",
+                &[],
+                &params_bytes(&u),
+                &[(1, f.h.buffer()), (2, f.tau.buffer()), (3, &t_in)],
+                [1, 1, 1],
+            );
+            let c_end = if two_level { b1 } else { n };
+            let nc = c_end - j0 - jb;
+            if nc > 0 {
+                pack_v(gpu, rec, &f, j0, jb, &sc)?;
+                larfb(
+                    gpu,
+                    rec,
+                    &sc,
+                    (m - j0, jb, nc),
+                    &t_in,
+                    j0 * inner,
+                    inner,
+                    true,
+                    f.h.buffer(),
+                    j0 + (j0 + jb) * m,
+                    m,
+                )?;
+            }
+        }
+        if let Some(g) = &gram {
+            // the block's T from G = VᵀV, then the trailing update
+            pack_v(gpu, rec, &f, b0, bw, &sc)?;
+            let rows = m - b0;
+            encode_gemm(
                 gpu,
-                rec,
-                &sc,
-                (m - j0, jb, nc),
-                f.t.buffer(),
-                j0 * nb,
-                nb,
-                true,
-                f.h.buffer(),
-                j0 + (j0 + jb) * m,
-                m,
+                &mut rec.rec,
+                &Gemm {
+                    m: bw,
+                    n: bw,
+                    k: rows,
+                    batch: 1,
+                    a: opnd(&sc.v, 0, rows),
+                    ta: true,
+                    b: opnd(&sc.v, 0, rows),
+                    tb: false,
+                    c: opnd(g, 0, bw),
+                    alpha: 1.0,
+                    beta: 0.0,
+                    half: false,
+                    lower_only: false,
+                },
             )?;
+            let tu = QrUniform {
+                j0: u32_of(op, b0)?,
+                jb: bw as u32,
+                ldt: nb as u32,
+                ldo: bw as u32,
+                ..u
+            };
+            gpu.launch(
+                &mut rec.rec,
+                &format!("qr block T {bw}"),
+                Kernel::QrBlocked,
+                "t_from_gram",
+                &[],
+                &params_bytes(&tu),
+                &[(2, f.tau.buffer()), (3, f.t.buffer()), (4, g)],
+                [1, 1, 1],
+            );
+            let nc = n - b1;
+            if nc > 0 {
+                larfb(
+                    gpu,
+                    rec,
+                    &sc,
+                    (rows, bw, nc),
+                    f.t.buffer(),
+                    b0 * nb,
+                    nb,
+                    true,
+                    f.h.buffer(),
+                    b0 + b1 * m,
+                    m,
+                )?;
+            }
         }
     }
     Ok(f)
@@ -480,7 +594,7 @@ pub(crate) fn record_larft(
 ) -> Result<Factors> {
     let (m, n) = h.shape();
     let k = tau.rows.min(m).min(n);
-    let nb = QrParams::for_shape(m, n).nb.clamp(1, QrParams::MAX_NB);
+    let nb = QrParams::for_shape(m, n).nb;
     let t = Arc::new(gpu.storage(op, (nb * k.max(1) * 4) as u64, "qr T factors")?);
     rec.keep_matrix(&h);
     rec.keep_matrix(&tau);

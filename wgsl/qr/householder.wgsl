@@ -374,6 +374,42 @@ fn larft_panel(
     build_t(t, j0, jb, p.m);
 }
 
+// T of the compact WY form of the jb reflectors of columns j0 .. j0+jb
+// from their Gram matrix G = VᵀV (jb × jb in `outm`, leading dimension
+// p.ldo; V unit lower trapezoidal, as pack_v leaves it) and tau, in one
+// workgroup: T[i, i] = tau_i, T[0:i, i] = −tau_i·T[0:i, 0:i]·G[0:i, i]
+// (larft's recurrence with the dot products already formed by a GEMM).
+// Stored like build_t: columns j0 .. j0+jb of `tf`, exact zeros below the
+// diagonal. For the outer blocks of the two-level QR (record_geqrf).
+@compute @workgroup_size(1024, 1, 1)
+fn t_from_gram(@builtin(local_invocation_index) t: u32) {
+    let j0 = p.j0;
+    let jb = min(p.jb, NBMAX);
+    for (var i = 0u; i < jb; i++) {
+        let ti = tau[j0 + i];
+        if (t < i) {
+            var acc = 0.0;
+            for (var q = t; q < i; q++) {
+                acc = fma(tsh[t + q * NBMAX], outm[q + i * p.ldo], acc);
+            }
+            tsh[t + i * NBMAX] = -ti * acc;
+        }
+        if (t == 0u) {
+            tsh[i + i * NBMAX] = ti;
+        }
+        workgroupBarrier();
+    }
+    let len_t = arrayLength(&tf);
+    for (var e = t; e < jb * jb; e += WG) {
+        let r = e % jb;
+        let c = e / jb;
+        let idx = r + (j0 + c) * p.ldt;
+        if (idx < len_t) {
+            tf[idx] = select(0.0, tsh[r + c * NBMAX], r <= c);
+        }
+    }
+}
+
 fn sto(i: u32, j: u32, v: f32) {
     let idx = i + j * p.ldo;
     if (idx < arrayLength(&outm)) {
