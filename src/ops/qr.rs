@@ -140,13 +140,15 @@ impl QrParams {
     /// Widest panel the kernels take.
     pub const MAX_NB: usize = 64;
 
-    /// Defaults for an m×n matrix. From min(m, n) = 4096: 16-wide panels
+    /// Defaults for an m×n matrix. From min(m, n) = 4096: 8-wide panels
     /// inside 64-wide blocks. The one-workgroup panel streams its columns
     /// once per column, so its time grows with its width, while the
-    /// trailing GEMMs want depth. Below: 32-wide panels on one level (on
-    /// an H200, benches/RESULTS.md, 2026-12-01, single-level 32 beat 64,
-    /// 16 and 8 at n = 4096 and 8192: 164 / 212 / 178 / 228 ms and
-    /// 606 / 828 / 650 / 927 ms). `WGPU_LINALG_QR_NB` and
+    /// trailing GEMMs want depth. On an H200 (benches/RESULTS.md,
+    /// 2026-12-01) QR took 119.7 / 364.5 ms at n = 4096 / 8192 this way, 119.7
+    /// / 390.5 ms with 16-wide panels, and 149.8 / 556.0 ms with 32-wide
+    /// panels on one level. Below 4096: 32-wide panels on one level
+    /// (single-level 32 had beaten 64, 16 and 8 at 4096 and 8192, and at
+    /// 1024 it matches the two-level form). `WGPU_LINALG_QR_NB` and
     /// `WGPU_LINALG_QR_INNER` (1 ..= 64) set the widths for tuning runs.
     pub fn for_shape(m: usize, n: usize) -> QrParams {
         if let Some(p) = FORCED_QR.with(|f| f.get()) {
@@ -158,7 +160,7 @@ impl QrParams {
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .filter(|v| (1..=Self::MAX_NB).contains(v))
         };
-        let (nb, inner) = if m.min(n) >= 4096 { (64, 16) } else { (32, 32) };
+        let (nb, inner) = if m.min(n) >= 4096 { (64, 8) } else { (32, 32) };
         let nb = env("WGPU_LINALG_QR_NB").unwrap_or(nb);
         let inner = env("WGPU_LINALG_QR_INNER").unwrap_or(inner.min(nb));
         QrParams { nb, inner }.clamped()
