@@ -311,10 +311,6 @@ fn geqr2_panel(@builtin(local_invocation_index) t: u32) {
 // diagonal: T[i, i] = tau_i; T[0:i, i] = −tau_i · T[0:i, 0:i] · (V[:, 0:i]ᵀ v_i).
 fn build_t(t: u32, j0: u32, jb: u32, m: u32) {
     for (var i = 0u; i < jb; i++) {
-        let ti = taush[i];
-        if (t == 0u) {
-            tsh[i + i * NBMAX] = ti;
-        }
         if (i > 0u) {
             let lanes = lanes_for(i);
             let lg = countTrailingZeros(lanes);
@@ -335,16 +331,32 @@ fn build_t(t: u32, j0: u32, jb: u32, m: u32) {
                 wsh[t] = z;
             }
             workgroupBarrier();
-            if (t < i) {
-                var acc = 0.0;
-                for (var q = t; q < i; q++) {
-                    acc = fma(tsh[t + q * NBMAX], wsh[q], acc);
-                }
-                tsh[t + i * NBMAX] = -ti * acc;
-            }
         }
+        t_column(t, i, taush[i]);
         workgroupBarrier();
     }
+    store_t(t, j0, jb);
+}
+
+// Column i of T from wsh[q] = v_qᵀv_i (q < i): T[0:i, i] =
+// −tau_i·T[0:i, 0:i]·wsh[0:i], T[i, i] = tau_i (the caller puts a barrier
+// between columns).
+fn t_column(t: u32, i: u32, ti: f32) {
+    if (t < i) {
+        var acc = 0.0;
+        for (var q = t; q < i; q++) {
+            acc = fma(tsh[t + q * NBMAX], wsh[q], acc);
+        }
+        tsh[t + i * NBMAX] = -ti * acc;
+    }
+    if (t == 0u) {
+        tsh[i + i * NBMAX] = ti;
+    }
+}
+
+// The jb×jb T in tsh into columns j0 .. j0+jb of `tf` (leading dimension
+// p.ldt), exact zeros below the diagonal.
+fn store_t(t: u32, j0: u32, jb: u32) {
     let len_t = arrayLength(&tf);
     for (var e = t; e < jb * jb; e += WG) {
         let r = e % jb;
@@ -386,28 +398,14 @@ fn t_from_gram(@builtin(local_invocation_index) t: u32) {
     let j0 = p.j0;
     let jb = min(p.jb, NBMAX);
     for (var i = 0u; i < jb; i++) {
-        let ti = tau[j0 + i];
         if (t < i) {
-            var acc = 0.0;
-            for (var q = t; q < i; q++) {
-                acc = fma(tsh[t + q * NBMAX], outm[q + i * p.ldo], acc);
-            }
-            tsh[t + i * NBMAX] = -ti * acc;
-        }
-        if (t == 0u) {
-            tsh[i + i * NBMAX] = ti;
+            wsh[t] = outm[t + i * p.ldo];
         }
         workgroupBarrier();
+        t_column(t, i, tau[j0 + i]);
+        workgroupBarrier();
     }
-    let len_t = arrayLength(&tf);
-    for (var e = t; e < jb * jb; e += WG) {
-        let r = e % jb;
-        let c = e / jb;
-        let idx = r + (j0 + c) * p.ldt;
-        if (idx < len_t) {
-            tf[idx] = select(0.0, tsh[r + c * NBMAX], r <= c);
-        }
-    }
+    store_t(t, j0, jb);
 }
 
 fn sto(i: u32, j: u32, v: f32) {
