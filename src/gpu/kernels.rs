@@ -115,6 +115,7 @@ const QR_TREE: &str = include_str!("../../wgsl/qr/tree.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
 const SVD_BLOCK: &str = include_str!("../../wgsl/svd/block.wgsl");
+const EIG_IO: &str = include_str!("../../wgsl/eig/io.wgsl");
 const JACOBI: &str = include_str!("../../wgsl/eig/jacobi.wgsl");
 const TRIDIAG: &str = include_str!("../../wgsl/eig/tridiag.wgsl");
 const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
@@ -260,9 +261,9 @@ impl Kernel {
                 ("svd/block.wgsl", SVD_BLOCK),
                 ("common/lanes.wgsl", LANES),
             ],
-            Kernel::Jacobi => &[("eig/jacobi.wgsl", JACOBI)],
+            Kernel::Jacobi => &[("eig/io.wgsl", EIG_IO), ("eig/jacobi.wgsl", JACOBI)],
             Kernel::Tridiag => &[("eig/tridiag.wgsl", TRIDIAG)],
-            Kernel::JacobiRot64 => &[("eig/rot64.wgsl", JACOBI_ROT64)],
+            Kernel::JacobiRot64 => &[("eig/io.wgsl", EIG_IO), ("eig/rot64.wgsl", JACOBI_ROT64)],
         }
     }
 

@@ -23,30 +23,8 @@
 // guarded by `arrayLength`; `ra` is indexed by lo(i, j) with i, j < n ≤ 64
 // (< 2080), `rv` by j·64 + i with i, j < 64, `rcs` by a pair index < 32.
 
-struct Params {
-    // The order n (even, 32 < n ≤ 64).
-    rows: u32,
-    cols: u32,
-    // First matrix of this dispatch.
-    batch_base: u32,
-    // Matrices in the whole batch.
-    batch: u32,
-    flags: u32,
-    // Sweep limit.
-    max_sweeps: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out_w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out_v: array<f32>;
-@group(0) @binding(5) var<storage, read_write> info: array<u32>;
-
-const EPS: f32 = 1.1920929e-7;
-// Negligible, relative to max|a_ij| (scaled to [1, 2)).
-const TINY: f32 = 1e-18;
+// Params, the bindings, EPS and TINY: eig/io.wgsl (rows = the order n,
+// even, 32 < n ≤ 64; out_vt and out_off are not used here).
 
 // Packed lower triangle of A (64·65/2 words).
 var<workgroup> ra: array<f32, 2080>;
