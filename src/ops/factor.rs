@@ -9,7 +9,7 @@ use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, Kernel};
 use crate::ops::blas1::encode_laswp;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
-use crate::ops::u32_of;
+use crate::ops::{env_usize, u32_of, with_override};
 
 thread_local! {
     static FORCED_LU: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
@@ -21,14 +21,7 @@ thread_local! {
 /// blocking at sizes the rule keeps on one level.
 #[doc(hidden)]
 pub fn with_lu_blocking<T>(nb: usize, outer: usize, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<(usize, usize)>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            FORCED_LU.with(|v| v.set(self.0));
-        }
-    }
-    let _restore = Restore(FORCED_LU.with(|v| v.replace(Some((nb.clamp(1, 64), outer.max(1))))));
-    f()
+    with_override(&FORCED_LU, (nb.clamp(1, 64), outer.max(1)), f)
 }
 
 /// Block sizes of the blocked factorizations, with automatic defaults.
@@ -106,32 +99,19 @@ impl FactorParams {
     }
 
     fn from_env() -> FactorParams {
-        let env = |name: &str, default: usize| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|v| (8..=64).contains(v))
+        // the switch when set within `range`, else `default`
+        let env = |name: &str, range: std::ops::RangeInclusive<usize>, default: usize| {
+            env_usize(name)
+                .filter(|v| range.contains(v))
                 .unwrap_or(default)
         };
         FactorParams {
-            chol_nb: env("WGPU_LINALG_CHOL_NB", 64),
-            chol_outer: std::env::var("WGPU_LINALG_CHOL_OUTER")
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|v| (1..=4).contains(v))
-                .unwrap_or(2),
-            lu_nb: env("WGPU_LINALG_LU_NB", 0),
-            trsm_nb: env("WGPU_LINALG_TRSM_NB", 64),
-            lu_outer: std::env::var("WGPU_LINALG_LU_OUTER")
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|v| (1..=8).contains(v))
-                .unwrap_or(0),
-            flush_steps: std::env::var("WGPU_LINALG_FLUSH_STEPS")
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|&v| v >= 1)
-                .unwrap_or(96),
+            chol_nb: env("WGPU_LINALG_CHOL_NB", 8..=64, 64),
+            chol_outer: env("WGPU_LINALG_CHOL_OUTER", 1..=4, 2),
+            lu_nb: env("WGPU_LINALG_LU_NB", 8..=64, 0),
+            trsm_nb: env("WGPU_LINALG_TRSM_NB", 8..=64, 64),
+            lu_outer: env("WGPU_LINALG_LU_OUTER", 1..=8, 0),
+            flush_steps: env("WGPU_LINALG_FLUSH_STEPS", 1..=usize::MAX, 96),
         }
     }
 }

@@ -60,7 +60,7 @@ use crate::dispatch::decide;
 use crate::error::{Error, Result};
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
-use crate::ops::u32_of;
+use crate::ops::{env_usize, u32_of, with_override};
 
 /// Uniform block of the GEMM kernels (`GemmParams` in `wgsl/gemm/io_*.wgsl`).
 #[repr(C)]
@@ -123,14 +123,7 @@ thread_local! {
 /// that cover a kernel's edge tiles at shapes the rule would not send it.
 #[doc(hidden)]
 pub fn with_gemm_variant<T>(variant: GemmVariant, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<GemmVariant>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            FORCED_VARIANT.with(|v| v.set(self.0));
-        }
-    }
-    let _restore = Restore(FORCED_VARIANT.with(|v| v.replace(Some(variant))));
-    f()
+    with_override(&FORCED_VARIANT, variant, f)
 }
 
 /// Runs `f` with every GEMM recorded on this thread using `depth` as
@@ -138,14 +131,7 @@ pub fn with_gemm_variant<T>(variant: GemmVariant, f: impl FnOnce() -> T) -> T {
 /// says. For tests of the tiled kernel's two load forms.
 #[doc(hidden)]
 pub fn with_gemm_depth<T>(depth: usize, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<usize>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            FORCED_DEPTH.with(|v| v.set(self.0));
-        }
-    }
-    let _restore = Restore(FORCED_DEPTH.with(|v| v.replace(Some(depth))));
-    f()
+    with_override(&FORCED_DEPTH, depth, f)
 }
 
 /// Tuning parameters of GEMM, with automatic defaults.
@@ -207,7 +193,7 @@ impl Default for GemmParams {
         let p = *FROM_ENV.get_or_init(GemmParams::from_env);
         match FORCED_DEPTH.with(|d| d.get()) {
             Some(d) => GemmParams {
-                tiled_depth: if d == 8 || d == 16 { d } else { 0 },
+                tiled_depth: tiled_depth(d),
                 ..p
             },
             None => p,
@@ -215,14 +201,19 @@ impl Default for GemmParams {
     }
 }
 
+/// A slab depth of the vector-load tiled GEMM: 8 or 16, anything else 0
+/// (the element-load form).
+fn tiled_depth(d: usize) -> usize {
+    if d == 8 || d == 16 {
+        d
+    } else {
+        0
+    }
+}
+
 impl GemmParams {
     fn from_env() -> GemmParams {
-        let env = |name: &str, default: usize| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(default)
-        };
+        let env = |name: &str, default: usize| env_usize(name).unwrap_or(default);
         GemmParams {
             // One 128×128 tile's worth of output: below that most of a tiled
             // workgroup would idle.
@@ -232,10 +223,7 @@ impl GemmParams {
             splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 2048),
             splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 256).max(1),
             splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 512).max(16),
-            tiled_depth: match env("WGPU_LINALG_GEMM_BK", 0) {
-                d @ (8 | 16) => d,
-                _ => 0,
-            },
+            tiled_depth: tiled_depth(env("WGPU_LINALG_GEMM_BK", 0)),
         }
     }
 

@@ -13,6 +13,42 @@ pub(crate) fn u32_of(op: &'static str, v: usize) -> Result<u32> {
     })
 }
 
+/// A numeric tuning switch from the environment (`None` when unset or not
+/// a number).
+pub(crate) fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+}
+
+/// A thread-local override of a tuning rule, for the test hooks.
+pub(crate) type Override<T> = std::thread::LocalKey<std::cell::Cell<Option<T>>>;
+
+/// Runs `f` with the thread-local override `key` set to `value`, and puts
+/// the previous setting back afterwards (also when `f` panics): the
+/// `with_gemm_variant`, `with_gemm_depth`, `with_lu_blocking` and
+/// `with_qr_params` test hooks.
+pub(crate) fn with_override<T: Copy + 'static, R>(
+    key: &'static Override<T>,
+    value: T,
+    f: impl FnOnce() -> R,
+) -> R {
+    struct Restore<T: Copy + 'static> {
+        key: &'static Override<T>,
+        old: Option<T>,
+    }
+    impl<T: Copy + 'static> Drop for Restore<T> {
+        fn drop(&mut self) {
+            self.key.with(|v| v.set(self.old));
+        }
+    }
+    let _restore = Restore {
+        key,
+        old: key.with(|v| v.replace(Some(value))),
+    };
+    f()
+}
+
 pub(crate) mod batched;
 pub(crate) mod blas1;
 pub(crate) mod eigh_tridiag;

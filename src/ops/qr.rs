@@ -50,7 +50,7 @@ use crate::ops::blas1::encode_copy;
 use crate::ops::factor::FactorParams;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr_cpu as cpu;
-use crate::ops::u32_of;
+use crate::ops::{env_usize, u32_of, with_override};
 
 /// Which factors [`Context::qr_with`] returns (NumPy's `mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -126,14 +126,7 @@ thread_local! {
 /// blocking at sizes the rule keeps on one level.
 #[doc(hidden)]
 pub fn with_qr_params<T>(params: QrParams, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<QrParams>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            FORCED_QR.with(|v| v.set(self.0));
-        }
-    }
-    let _restore = Restore(FORCED_QR.with(|v| v.replace(Some(params))));
-    f()
+    with_override(&FORCED_QR, params, f)
 }
 
 impl QrParams {
@@ -154,15 +147,11 @@ impl QrParams {
         if let Some(p) = FORCED_QR.with(|f| f.get()) {
             return p.clamped();
         }
-        let env = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|v| (1..=Self::MAX_NB).contains(v))
-        };
+        let env = |name: &str| env_usize(name).filter(|v| (1..=Self::MAX_NB).contains(v));
         let (nb, inner) = if m.min(n) >= 4096 { (64, 8) } else { (32, 32) };
         let nb = env("WGPU_LINALG_QR_NB").unwrap_or(nb);
-        let inner = env("WGPU_LINALG_QR_INNER").unwrap_or(inner.min(nb));
+        // clamped() keeps the panel within the block
+        let inner = env("WGPU_LINALG_QR_INNER").unwrap_or(inner);
         QrParams { nb, inner }.clamped()
     }
 
