@@ -39,6 +39,8 @@ pub use ops::matmul::{CoopParams, GemmParams, GemmVariant, SplitK};
 pub use ops::qr::with_qr_params;
 pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
 pub use ops::qr_lstsq::Lstsq;
+#[doc(hidden)]
+pub use ops::with_panels_in_registers;
 
 pub use ops::norm::Norm;
 pub use ops::svd::{GpuSvd, Svd, TopkOpts};

@@ -27,9 +27,14 @@ fn validate(module: &naga::Module) -> naga::valid::ModuleInfo {
 
 /// Values the crate gives its integer overrides (the size class `LOGS` of
 /// the Jacobi and batched QR kernels: matrices of up to 2^LOGS rows; the
-/// slab depth `BK` of the vector-load GEMM).
-const INTEGER_OVERRIDES: [(&str, &[f64]); 2] =
-    [("LOGS", &[3.0, 4.0, 5.0, 6.0]), ("BK", &[8.0, 16.0])];
+/// slab depth `BK` of the vector-load GEMM; the workgroup size `PW` and
+/// the rows per invocation `RPI` of the register-held LU and QR panels).
+const INTEGER_OVERRIDES: [(&str, &[f64]); 4] = [
+    ("LOGS", &[3.0, 4.0, 5.0, 6.0]),
+    ("BK", &[8.0, 16.0]),
+    ("PW", &[256.0, 512.0, 1024.0]),
+    ("RPI", &[1.0, 2.0, 4.0, 8.0, 16.0]),
+];
 
 /// All assignments of true/false to the module's boolean overrides, times
 /// every value the crate uses for its integer overrides.

@@ -55,12 +55,23 @@ pub enum Kernel {
     /// LU panel with subgroup reductions for the pivot search (adapters with
     /// `SUBGROUP`).
     Getf2Subgroup,
+    /// LU panel held in registers, with its outer block's interchanges and
+    /// U12 in the same dispatch (`wgsl/factor/getf2_reg.wgsl`; overrides
+    /// `PW` workgroup size and `RPI` rows per invocation), tree pivot
+    /// reduction.
+    Getf2Reg,
+    /// The register-held LU panel with subgroup pivot reductions.
+    Getf2RegSubgroup,
     /// Small matrices in batches (n ≤ 64): each matrix factorized whole in
     /// workgroup memory, up to 32 matrices per workgroup for small n.
     Batched,
     /// Blocked Householder QR: one-workgroup panel (geqr2 + larft), V
     /// packing, R extraction, identity (`wgsl/qr/householder.wgsl`).
     QrBlocked,
+    /// The Householder kernels with `geqr2_reg`: the panel held in
+    /// registers, subgroup reductions (`wgsl/qr/geqr2_reg.wgsl`; overrides
+    /// `PW`, `RPI`).
+    QrRegSubgroup,
     /// Two-pass modified Gram–Schmidt kernels (`wgsl/qr/mgs.wgsl`).
     QrMgs,
     /// Batched small Householder QR (m, n ≤ 64), size classes by the `LOGS`
@@ -107,10 +118,13 @@ const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
 const FACTOR_PANEL: &str = include_str!("../../wgsl/factor/panel.wgsl");
 const LANES: &str = include_str!("../../wgsl/common/lanes.wgsl");
 const GETF2: &str = include_str!("../../wgsl/factor/getf2.wgsl");
+const GETF2_REG: &str = include_str!("../../wgsl/factor/getf2_reg.wgsl");
 const PIVOT_TREE: &str = include_str!("../../wgsl/factor/pivot_tree.wgsl");
 const PIVOT_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_subgroup.wgsl");
 const BATCHED: &str = include_str!("../../wgsl/batched/small.wgsl");
 const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
+const ROW8: &str = include_str!("../../wgsl/common/row8.wgsl");
+const QR_REG: &str = include_str!("../../wgsl/qr/geqr2_reg.wgsl");
 const QR_TREE: &str = include_str!("../../wgsl/qr/tree.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
@@ -122,7 +136,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 24] = [
+    pub const ALL: [Kernel; 27] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
@@ -139,8 +153,11 @@ impl Kernel {
         Kernel::Factor,
         Kernel::Getf2,
         Kernel::Getf2Subgroup,
+        Kernel::Getf2Reg,
+        Kernel::Getf2RegSubgroup,
         Kernel::Batched,
         Kernel::QrBlocked,
+        Kernel::QrRegSubgroup,
         Kernel::QrMgs,
         Kernel::QrBatched,
         Kernel::SvdBlock,
@@ -241,11 +258,30 @@ impl Kernel {
                 ("factor/pivot_subgroup.wgsl", PIVOT_SUBGROUP),
                 ("factor/getf2.wgsl", GETF2),
             ],
+            Kernel::Getf2Reg => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/pivot_tree.wgsl", PIVOT_TREE),
+                ("common/row8.wgsl", ROW8),
+                ("factor/getf2_reg.wgsl", GETF2_REG),
+            ],
+            Kernel::Getf2RegSubgroup => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/pivot_subgroup.wgsl", PIVOT_SUBGROUP),
+                ("common/row8.wgsl", ROW8),
+                ("factor/getf2_reg.wgsl", GETF2_REG),
+            ],
             Kernel::Batched => &[("batched/small.wgsl", BATCHED)],
             Kernel::QrBlocked => &[
                 ("common/twosum.wgsl", TWOSUM),
                 ("qr/tree.wgsl", QR_TREE),
                 ("qr/householder.wgsl", QR_BLOCKED),
+            ],
+            Kernel::QrRegSubgroup => &[
+                ("common/twosum.wgsl", TWOSUM),
+                ("qr/tree.wgsl", QR_TREE),
+                ("qr/householder.wgsl", QR_BLOCKED),
+                ("common/row8.wgsl", ROW8),
+                ("qr/geqr2_reg.wgsl", QR_REG),
             ],
             Kernel::QrMgs => &[
                 ("common/twosum.wgsl", TWOSUM),
@@ -283,7 +319,9 @@ impl Kernel {
             Kernel::GemmCoop | Kernel::GemmCoopScalar => {
                 wgpu::Features::SHADER_F16 | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
             }
-            Kernel::Getf2Subgroup => wgpu::Features::SUBGROUP,
+            Kernel::Getf2Subgroup | Kernel::Getf2RegSubgroup | Kernel::QrRegSubgroup => {
+                wgpu::Features::SUBGROUP
+            }
             _ => wgpu::Features::empty(),
         }
     }
@@ -306,8 +344,11 @@ impl Kernel {
             Kernel::Factor => "factor",
             Kernel::Getf2 => "getf2",
             Kernel::Getf2Subgroup => "getf2_subgroup",
+            Kernel::Getf2Reg => "getf2_reg",
+            Kernel::Getf2RegSubgroup => "getf2_reg_subgroup",
             Kernel::Batched => "batched",
             Kernel::QrBlocked => "qr_blocked",
+            Kernel::QrRegSubgroup => "qr_reg_subgroup",
             Kernel::QrMgs => "qr_mgs",
             Kernel::QrBatched => "qr_batched",
             Kernel::SvdBlock => "svd_block",

@@ -42,15 +42,54 @@ pub(crate) struct Gpu {
     pub(crate) profiler: Mutex<Option<Profiler>>,
 }
 
-/// Timestamp query slots handed to compute passes while profiling.
+/// Timestamp query slots handed to compute passes while profiling: query
+/// sets of `cap` slots, one more whenever the last is full, up to
+/// `MAX_SETS`.
 pub(crate) struct Profiler {
-    pub(crate) set: wgpu::QuerySet,
+    pub(crate) sets: Vec<wgpu::QuerySet>,
+    /// Next free slot of the last set.
     pub(crate) next: u32,
     pub(crate) cap: u32,
     /// The label of each timed pass, in order.
     pub(crate) labels: Vec<String>,
-    /// Dispatches recorded after the query set was full (not timed).
+    /// Dispatches recorded after the last set was full (not timed).
     pub(crate) untimed: u32,
+}
+
+impl Profiler {
+    const MAX_SETS: usize = 32;
+
+    fn new_set(device: &wgpu::Device, cap: u32) -> wgpu::QuerySet {
+        device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("profiler"),
+            ty: wgpu::QueryType::Timestamp,
+            count: cap,
+        })
+    }
+
+    /// Timestamp writes around the pass of the launch `label`, or `None`
+    /// (counted as untimed) once every set is full.
+    pub(crate) fn writes(
+        &mut self,
+        device: &wgpu::Device,
+        label: String,
+    ) -> Option<wgpu::ComputePassTimestampWrites<'_>> {
+        if self.next + 2 > self.cap {
+            if self.sets.len() >= Self::MAX_SETS {
+                self.untimed += 1;
+                return None;
+            }
+            self.sets.push(Self::new_set(device, self.cap));
+            self.next = 0;
+        }
+        self.next += 2;
+        self.labels.push(label);
+        Some(wgpu::ComputePassTimestampWrites {
+            query_set: self.sets.last().expect("a set"),
+            beginning_of_pass_write_index: Some(self.next - 2),
+            end_of_pass_write_index: Some(self.next - 1),
+        })
+    }
 }
 
 impl Gpu {
@@ -215,13 +254,8 @@ impl Gpu {
             return Ok((f()?, None));
         }
         let cap = 4096u32;
-        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some("profiler"),
-            ty: wgpu::QueryType::Timestamp,
-            count: cap,
-        });
         *self.profiler.lock().unwrap_or_else(|p| p.into_inner()) = Some(Profiler {
-            set,
+            sets: vec![Profiler::new_set(&self.device, cap)],
             next: 0,
             cap,
             labels: Vec::new(),
@@ -234,20 +268,33 @@ impl Gpu {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let out = out?;
-        let Some(prof) = prof.filter(|p| p.next > 0) else {
+        let Some(prof) = prof.filter(|p| !p.labels.is_empty()) else {
             return Ok((out, Some((0.0, Vec::new()))));
         };
-        let bytes = prof.next as u64 * 8;
-        let resolved = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("profiler resolve"),
-            size: bytes,
-            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let mut enc = self.encoder("profiler resolve");
-        enc.resolve_query_set(&prof.set, 0..prof.next, &resolved);
-        self.submit(enc);
-        let raw: Vec<u64> = bytemuck::pod_collect_to_vec(&self.read_bytes(&resolved, 0, bytes)?);
+        let mut raw: Vec<u64> = Vec::new();
+        for (k, set) in prof.sets.iter().enumerate() {
+            let used = if k + 1 == prof.sets.len() {
+                prof.next
+            } else {
+                cap
+            };
+            if used == 0 {
+                continue;
+            }
+            let bytes = used as u64 * 8;
+            let resolved = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("profiler resolve"),
+                size: bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            let mut enc = self.encoder("profiler resolve");
+            enc.resolve_query_set(set, 0..used, &resolved);
+            self.submit(enc);
+            raw.extend(bytemuck::pod_collect_to_vec::<u8, u64>(
+                &self.read_bytes(&resolved, 0, bytes)?,
+            ));
+        }
         let period = self.queue.get_timestamp_period() as f64;
         let mut by_label: Vec<(String, f64)> = Vec::new();
         let mut total = 0.0;
@@ -267,12 +314,12 @@ impl Gpu {
         }
         by_label.sort_by(|a, b| b.1.total_cmp(&a.1));
         if prof.untimed > 0 {
-            // the totals cover only the first cap/2 dispatches: say so
+            // the totals cover only the timed dispatches: say so
             by_label.push((
                 format!(
                     "untimed: {} dispatches after the first {}",
                     prof.untimed,
-                    cap / 2
+                    prof.labels.len()
                 ),
                 0.0,
             ));

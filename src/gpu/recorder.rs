@@ -192,22 +192,13 @@ impl Gpu {
                     {
                         j += 1;
                     }
-                    if let Some(p) = profiler.as_mut().filter(|p| p.next + 2 > p.cap) {
-                        p.untimed += 1;
-                    }
-                    let timestamp_writes =
-                        profiler.as_mut().filter(|p| p.next + 2 <= p.cap).map(|p| {
-                            p.next += 2;
-                            p.labels.push(match &rec.steps[i] {
-                                Step::Launch { label, .. } => label.clone(),
-                                _ => String::new(),
-                            });
-                            wgpu::ComputePassTimestampWrites {
-                                query_set: &p.set,
-                                beginning_of_pass_write_index: Some(p.next - 2),
-                                end_of_pass_write_index: Some(p.next - 1),
-                            }
-                        });
+                    let label = match &rec.steps[i] {
+                        Step::Launch { label, .. } => label.clone(),
+                        _ => String::new(),
+                    };
+                    let timestamp_writes = profiler
+                        .as_mut()
+                        .and_then(|p| p.writes(&self.device, label));
                     let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                         label: Some(&rec.label),
                         timestamp_writes,

@@ -9,7 +9,7 @@ use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, Kernel};
 use crate::ops::blas1::encode_laswp;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
-use crate::ops::{env_usize, u32_of, with_override};
+use crate::ops::{env_usize, panels_in_registers, reg_panel, u32_of, with_override};
 
 thread_local! {
     static FORCED_LU: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
@@ -71,7 +71,9 @@ impl FactorParams {
         if let Some(forced) = FORCED_LU.with(|f| f.get()) {
             return forced;
         }
-        let big = m.min(n) >= 4096;
+        // the register-held panel takes two dispatches per panel against
+        // six around getf2_panel, so narrow panels pay at every size
+        let big = panels_in_registers() || m.min(n) >= 4096;
         let nb = match self.lu_nb {
             0 if big => 8,
             0 => 16,
@@ -571,6 +573,12 @@ pub(crate) fn encode_getrf(
     };
     let fp = FactorParams::default();
     let (nb_max, _) = fp.lu_blocking(m, n);
+    let in_registers = panels_in_registers();
+    let reg_kernel = if gpu.features.contains(wgpu::Features::SUBGROUP) {
+        Kernel::Getf2RegSubgroup
+    } else {
+        Kernel::Getf2Reg
+    };
     let mut u = FUniform {
         m: u32_of(op, m)?,
         n: u32_of(op, n)?,
@@ -579,11 +587,53 @@ pub(crate) fn encode_getrf(
     };
     for (k0, w) in blocks(0, kmax, fp.lu_panel_cols(m, n)) {
         let kend = k0 + w;
-        for (kk, nb) in blocks(k0, kend, nb_max) {
+        let reg = if in_registers {
+            reg_panel(m - k0)
+        } else {
+            None
+        };
+        let nb_block = reg.map_or(nb_max, |_| nb_max.min(8));
+        for (kk, nb) in blocks(k0, kend, nb_block) {
             gpu.flush_after(enc, fp.flush_steps);
             let k1 = kk + nb;
             u.k0 = kk as u32;
             u.nb = nb as u32;
+            if let Some((pw, rpi)) = reg {
+                // the panel, its interchanges on the outer block and U12 in
+                // one dispatch; then the rank-nb update below U12
+                let pu = FUniform {
+                    b_off: u32_of(op, k0)?,
+                    o_off: u32_of(op, kend)?,
+                    ..u
+                };
+                gpu.launch(
+                    enc,
+                    "getf2 block",
+                    reg_kernel,
+                    "getf2_block",
+                    &[("PW", pw as f64), ("RPI", rpi as f64)],
+                    &params_bytes(&pu),
+                    &[(2, a), (3, info), (4, ipiv)],
+                    [1, 1, 1],
+                );
+                if k1 < kend && k1 < m {
+                    gpu.launch(
+                        enc,
+                        "lu rank update",
+                        Kernel::Factor,
+                        "lu_rank_update",
+                        &[],
+                        &params_bytes(&pu),
+                        &[(2, a)],
+                        [
+                            u32_of(op, (m - k1).div_ceil(64))?,
+                            u32_of(op, (kend - k1).div_ceil(32))?,
+                            1,
+                        ],
+                    );
+                }
+                continue;
+            }
             gpu.launch(
                 enc,
                 "getf2 panel",

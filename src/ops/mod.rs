@@ -49,6 +49,57 @@ pub(crate) fn with_override<T: Copy + 'static, R>(
     f()
 }
 
+thread_local! {
+    static FORCED_PANEL_REG: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every LU and QR recorded on this thread taking (`true`)
+/// or not taking (`false`) the register-held panels (`getf2_block`,
+/// `geqr2_reg`) where a panel fits, whatever the environment says. For
+/// tests of both kinds of panel.
+#[doc(hidden)]
+pub fn with_panels_in_registers<T>(on: bool, f: impl FnOnce() -> T) -> T {
+    with_override(&FORCED_PANEL_REG, on, f)
+}
+
+/// Whether the LU and QR panels are held in registers where they fit:
+/// yes, unless `WGPU_LINALG_PANEL_REG=0` or a test hook says otherwise.
+pub(crate) fn panels_in_registers() -> bool {
+    static FROM_ENV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    FORCED_PANEL_REG
+        .with(|f| f.get())
+        .unwrap_or_else(|| *FROM_ENV.get_or_init(|| env_usize("WGPU_LINALG_PANEL_REG") != Some(0)))
+}
+
+/// (workgroup size, rows per invocation) of a register-held panel (eight
+/// columns at most) of `rows` rows: 1024 invocations (or 256 / 512 with
+/// `WGPU_LINALG_PANEL_PW`, wider where the panel does not fit) and the
+/// fewest rows per invocation that hold the panel, with at most 64 values
+/// per invocation in a workgroup of 1024 (the registers NVIDIA GPUs give
+/// each of its invocations) and 128 in narrower ones; `None` above 8192
+/// rows. On an H200 (benches/RESULTS.md, 2026-12-01) 1024 was the fastest
+/// for QR at n = 4096 and 8192 and for solve at 8192, and level with 512
+/// for solve at 1024 and 4096; 256 was the slowest.
+pub(crate) fn reg_panel(rows: usize) -> Option<(usize, usize)> {
+    static PW: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let pref = *PW.get_or_init(|| {
+        env_usize("WGPU_LINALG_PANEL_PW")
+            .filter(|v| [256, 512, 1024].contains(v))
+            .unwrap_or(1024)
+    });
+    [256usize, 512, 1024]
+        .into_iter()
+        .filter(|&pw| pw >= pref)
+        .flat_map(|pw| {
+            let cap = if pw == 1024 { 8 } else { 16 };
+            [1usize, 2, 4, 8, 16]
+                .into_iter()
+                .filter(move |&r| r <= cap)
+                .map(move |r| (pw, r))
+        })
+        .find(|&(pw, r)| rows <= pw * r)
+}
+
 pub(crate) mod batched;
 pub(crate) mod blas1;
 pub(crate) mod eigh_tridiag;

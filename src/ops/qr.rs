@@ -50,7 +50,7 @@ use crate::ops::blas1::encode_copy;
 use crate::ops::factor::FactorParams;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr_cpu as cpu;
-use crate::ops::{env_usize, u32_of, with_override};
+use crate::ops::{env_usize, panels_in_registers, reg_panel, u32_of, with_override};
 
 /// Which factors [`Context::qr_with`] returns (NumPy's `mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -148,7 +148,12 @@ impl QrParams {
             return p.clamped();
         }
         let env = |name: &str| env_usize(name).filter(|v| (1..=Self::MAX_NB).contains(v));
-        let (nb, inner) = if m.min(n) >= 4096 { (64, 8) } else { (32, 32) };
+        let reg = panels_in_registers() && m <= 8192;
+        let (nb, inner) = if reg || m.min(n) >= 4096 {
+            (64, 8)
+        } else {
+            (32, 32)
+        };
         let nb = env("WGPU_LINALG_QR_NB").unwrap_or(nb);
         // clamped() keeps the panel within the block
         let inner = env("WGPU_LINALG_QR_INNER").unwrap_or(inner);
@@ -471,6 +476,7 @@ pub(crate) fn record_geqrf(
         ..Default::default()
     };
     let flush = FactorParams::default().flush_steps;
+    let reg = panels_in_registers() && gpu.features.contains(wgpu::Features::SUBGROUP);
     for (b0, bw) in panels(k, nb) {
         let b1 = b0 + bw;
         // the block's panels; each updates the block's columns right of
@@ -481,16 +487,28 @@ pub(crate) fn record_geqrf(
             gpu.flush_after(&mut rec.rec, flush);
             u.j0 = j0 as u32;
             u.jb = jb as u32;
-            gpu.launch(
-                &mut rec.rec,
-                &format!("qr geqr2 panel {}x{jb} nb {inner}", m - j0),
-                Kernel::QrBlocked,
-                "geqr2_panel",
-                &[],
-                &params_bytes(&u),
-                &[(1, f.h.buffer()), (2, f.tau.buffer()), (3, &t_in)],
-                [1, 1, 1],
-            );
+            match reg_panel(m - j0).filter(|_| reg && jb <= 8) {
+                Some((pw, rpi)) => gpu.launch(
+                    &mut rec.rec,
+                    "qr geqr2 reg",
+                    Kernel::QrRegSubgroup,
+                    "geqr2_reg",
+                    &[("PW", pw as f64), ("RPI", rpi as f64)],
+                    &params_bytes(&u),
+                    &[(1, f.h.buffer()), (2, f.tau.buffer()), (3, &t_in)],
+                    [1, 1, 1],
+                ),
+                None => gpu.launch(
+                    &mut rec.rec,
+                    &format!("qr geqr2 panel {}x{jb} nb {inner}", m - j0),
+                    Kernel::QrBlocked,
+                    "geqr2_panel",
+                    &[],
+                    &params_bytes(&u),
+                    &[(1, f.h.buffer()), (2, f.tau.buffer()), (3, &t_in)],
+                    [1, 1, 1],
+                ),
+            }
             let c_end = if two_level { b1 } else { n };
             let nc = c_end - j0 - jb;
             if nc > 0 {

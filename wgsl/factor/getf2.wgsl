@@ -16,6 +16,7 @@
 // ahead of their stores, and the updated next column's entries give the
 // owner's pivot candidate without reading them again.
 
+const PW: u32 = 1024u; // workgroup size
 const GB: u32 = 8u; // columns loaded ahead of their stores
 var<workgroup> urow: array<f32, 64>; // the pivot row of the panel
 var<workgroup> orow: array<f32, 64>; // the row it replaces

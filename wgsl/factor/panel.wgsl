@@ -178,3 +178,67 @@ fn trsm_diag_pack(
         workgroupBarrier();
     }
 }
+
+// LU, after getf2_block: the rank-nb update of the outer block right of
+// the panel,
+//   lu_rank_update   A[k1.., k1..p.o_off] −= L21·U12 with L21 the panel
+//                    columns k0 .. k1 and U12 the rows k0 .. k1 (k1 =
+//                    k0 + nb ≤ k0 + 8), all in a: the regions read and the
+//                    region written are disjoint, so one read-write binding
+//                    serves. 64 rows and 32 columns per workgroup, U12's
+//                    block in workgroup memory; each invocation updates
+//                    eight columns of one row.
+var<workgroup> u12: array<f32, 256>; // 8 rows × 32 columns, row + 8·column
+
+@compute @workgroup_size(256, 1, 1)
+fn lu_rank_update(
+    @builtin(local_invocation_index) tid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let k0 = p.k0;
+    let nb = min(p.nb, 8u);
+    let k1 = k0 + nb;
+    let c0 = k1 + wid.y * 32u;
+    let c1 = min(c0 + 32u, p.o_off);
+    {
+        let q = tid % 8u;
+        let c = c0 + tid / 8u;
+        var v = 0.0;
+        if (q < nb && c < c1) {
+            v = a[at(k0 + q, c)];
+        }
+        u12[tid] = v;
+    }
+    workgroupBarrier();
+    let i = k1 + wid.x * 64u + tid % 64u;
+    if (i >= p.m) {
+        return;
+    }
+    var l: array<f32, 8>;
+    for (var q = 0u; q < 8u; q++) {
+        if (q < nb) {
+            l[q] = a[at(i, k0 + q)];
+        }
+    }
+    let g = tid / 64u;
+    var x: array<f32, 8>;
+    for (var s = 0u; s < 8u; s++) {
+        let c = c0 + g + 4u * s;
+        if (c < c1) {
+            x[s] = a[at(i, c)];
+        }
+    }
+    for (var s = 0u; s < 8u; s++) {
+        let cl = g + 4u * s;
+        let c = c0 + cl;
+        if (c < c1) {
+            var acc = x[s];
+            for (var q = 0u; q < 8u; q++) {
+                if (q < nb) {
+                    acc = fma(-l[q], u12[q + 8u * cl], acc);
+                }
+            }
+            a[at(i, c)] = acc;
+        }
+    }
+}

@@ -3,10 +3,10 @@
 // one partial per subgroup goes through workgroup memory, and every
 // subgroup then reduces all partials itself, so no broadcast is needed:
 // one barrier instead of a log2(PW)-deep tree. Works for any subgroup
-// size from 4 up (at most 256 partials). Needs the SUBGROUP feature
-// (naga takes subgroup built-ins without an `enable` directive).
+// size from 4 up (at most 256 partials). The including file declares PW,
+// its workgroup size (≤ 1024). Needs the SUBGROUP feature (naga takes
+// subgroup built-ins without an `enable` directive).
 
-const PW: u32 = 1024u; // workgroup size of getf2_panel
 var<workgroup> red_v: array<f32, 256>;
 var<workgroup> red_i: array<u32, 256>;
 

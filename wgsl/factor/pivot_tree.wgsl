@@ -1,11 +1,11 @@
 // Pivot search of the LU panel without subgroups: the first row of largest
-// |a| from every invocation's candidate, for PW = 1024 invocations, as a
-// two-level reduction (32 invocations reduce 32 candidates each, strided so
-// that the reads are conflict-free; then every invocation reduces the 32
-// partials itself): two barriers instead of a log2(PW)-deep tree. The
-// order of comparisons does not matter: `better` is a total order.
+// |a| from every invocation's candidate, for PW invocations (a multiple of
+// 32 up to 1024, declared by the including file), as a two-level reduction
+// (PW/32 invocations reduce 32 candidates each, strided so that the reads
+// are conflict-free; then every invocation reduces the PW/32 partials
+// itself): two barriers instead of a log2(PW)-deep tree. The order of
+// comparisons does not matter: `better` is a total order.
 
-const PW: u32 = 1024u; // workgroup size of getf2_panel
 var<workgroup> red_v: array<f32, 1024>;
 var<workgroup> red_i: array<u32, 1024>;
 
@@ -17,15 +17,16 @@ fn better(v: f32, i: u32, w: f32, j: u32) -> bool {
 // row; −1 and 0xffffffff for none). The caller puts a barrier between this
 // and the next call (the partials are read here after the last barrier).
 fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
+    let g = PW / 32u;
     red_v[tid] = best;
     red_i[tid] = bi;
     workgroupBarrier();
-    if (tid < 32u) {
+    if (tid < g) {
         var v = best;
         var i = bi;
         for (var k = 1u; k < 32u; k++) {
-            let vk = red_v[tid + 32u * k];
-            let ik = red_i[tid + 32u * k];
+            let vk = red_v[tid + g * k];
+            let ik = red_i[tid + g * k];
             if (better(vk, ik, v, i)) {
                 v = vk;
                 i = ik;
@@ -37,7 +38,7 @@ fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
     workgroupBarrier();
     var v = red_v[0];
     var i = red_i[0];
-    for (var k = 1u; k < 32u; k++) {
+    for (var k = 1u; k < g; k++) {
         if (better(red_v[k], red_i[k], v, i)) {
             v = red_v[k];
             i = red_i[k];

@@ -1,0 +1,34 @@
+// Eight f32 values as two vec4s, for the register-held panels (LU and QR):
+// a column index that varies at run time selects a lane of a vector
+// value, which stays in registers, where indexing an array with it would
+// put the whole array in local memory (the panels' column loops hold
+// barriers, so the compiler does not unroll them).
+
+struct Row8 {
+    lo: vec4<f32>, // columns 0 .. 4
+    hi: vec4<f32>, // columns 4 .. 8
+}
+
+const LANES_LO: vec4<u32> = vec4<u32>(0u, 1u, 2u, 3u);
+const LANES_HI: vec4<u32> = vec4<u32>(4u, 5u, 6u, 7u);
+
+fn row_get(x: Row8, c: u32) -> f32 {
+    let lo = x.lo;
+    let hi = x.hi;
+    return select(hi[c & 3u], lo[c & 3u], c < 4u);
+}
+
+fn row_set(x: Row8, c: u32, v: f32) -> Row8 {
+    return Row8(
+        select(x.lo, vec4<f32>(v), LANES_LO == vec4<u32>(c)),
+        select(x.hi, vec4<f32>(v), LANES_HI == vec4<u32>(c)),
+    );
+}
+
+// x − s·y in the columns right of j, x elsewhere.
+fn row_axpy_right(x: Row8, s: f32, y: Row8, j: u32) -> Row8 {
+    return Row8(
+        select(x.lo, fma(vec4<f32>(-s), y.lo, x.lo), LANES_LO > vec4<u32>(j)),
+        select(x.hi, fma(vec4<f32>(-s), y.hi, x.hi), LANES_HI > vec4<u32>(j)),
+    );
+}

@@ -1,0 +1,221 @@
+// LU panel with the panel held in registers, and the panel's share of its
+// outer block in the same dispatch:
+//   getf2_block   LU with partial pivoting of the (m−k0)×nb panel at
+//                 columns k0 .. k0+nb (rows k0 .. m) in one workgroup, as
+//                 getf2_panel does (same pivots, same arithmetic), then
+//                 the panel's row interchanges on the other columns of its
+//                 outer block (p.b_off .. p.o_off) and U12 = L11⁻¹·A12 on
+//                 the outer block's columns right of the panel. A rank-nb
+//                 update of the rows below (`lu_rank_update`) follows.
+//                 Pivots go to ipiv (absolute rows), the first exactly
+//                 zero pivot sets info[0] = column + 1.
+// The pivot reduction `pivot_reduce` comes from pivot_tree.wgsl or
+// pivot_subgroup.wgsl, as for getf2_panel.
+//
+// Invocation t holds the panel rows k0 + t + r·PW (r < RPI) in registers:
+// the panel is read from global memory once and written once, and a column
+// step costs two barriers and no global-memory round trip (getf2_panel
+// reads and writes the panel in global memory at every column, which made
+// its time per column the latency of those round trips). A row is a Row8
+// (common/row8.wgsl): the step's column selects vector lanes rather than
+// indexing an array, which would send the rows to local memory. The host
+// picks RPI by the panel's rows.
+
+override PW: u32 = 256u; // workgroup size (a multiple of 32, ≤ 1024)
+override RPI: u32 = 4u; // panel rows per invocation: m − k0 ≤ RPI·PW
+const RMAX: u32 = 16u;
+const CMAX: u32 = 8u; // panel columns at most
+
+var<workgroup> urow: Row8; // the pivot row of the panel
+var<workgroup> orow: Row8; // the row it replaces
+var<workgroup> pivs: array<u32, CMAX>; // the panel's pivot rows
+var<workgroup> l11: array<Row8, CMAX>; // L11 (unit lower), by rows
+
+@compute @workgroup_size(PW, 1, 1)
+fn getf2_block(@builtin(local_invocation_index) tid: u32) {
+    let k0 = p.k0;
+    let nb = min(p.nb, CMAX);
+    let m = p.m;
+    if (tid == 0u) {
+        bad_s = 0u;
+    }
+    // x[r]: row k0 + tid + r·PW, columns k0 .. k0+8 (zero outside the panel)
+    var x: array<Row8, RMAX>;
+    var best = -1.0;
+    var bi = 0xffffffffu;
+    for (var r = 0u; r < RPI; r++) {
+        let i = k0 + tid + r * PW;
+        var y = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+        if (i < m) {
+            for (var c = 0u; c < CMAX; c++) {
+                if (c < nb) {
+                    y = row_set(y, c, a[at(i, k0 + c)]);
+                }
+            }
+            if (better(abs(y.lo.x), i, best, bi)) {
+                best = abs(y.lo.x);
+                bi = i;
+            }
+        }
+        x[r] = y;
+    }
+    for (var j = 0u; j < CMAX; j++) {
+        if (j >= nb) {
+            break;
+        }
+        let col = k0 + j;
+        let found = pivot_reduce(best, bi, tid);
+        let pr = select(col, found, found < m && found >= col);
+        if (tid == 0u) {
+            ipiv[col] = pr;
+            pivs[j] = pr;
+        }
+        // the owners of rows pr and col stage them; after the barrier each
+        // takes the other's (one invocation may own both)
+        let own_col = tid == j; // row col is slot 0 of invocation j
+        let own_pr = tid == (pr - k0) % PW;
+        let rp = (pr - k0) / PW;
+        for (var r = 0u; r < RPI; r++) {
+            if (own_pr && r == rp) {
+                urow = x[r];
+            }
+        }
+        if (own_col) {
+            orow = x[0];
+        }
+        workgroupBarrier();
+        let u = urow;
+        if (pr != col) {
+            let o = orow;
+            if (own_col) {
+                x[0] = u;
+            }
+            for (var r = 0u; r < RPI; r++) {
+                if (own_pr && r == rp) {
+                    x[r] = o;
+                }
+            }
+        }
+        let piv = row_get(u, j);
+        if (tid == 0u && piv == 0.0 && bad_s == 0u) {
+            bad_s = col + 1u;
+        }
+        // scale and rank-1 update of the rows below col; candidates of the
+        // next column on the way
+        best = -1.0;
+        bi = 0xffffffffu;
+        let next = j + 1u < nb;
+        let inv = 1.0 / piv;
+        for (var r = 0u; r < RPI; r++) {
+            let i = k0 + tid + r * PW;
+            if (i > col && i < m) {
+                var y = x[r];
+                if (piv != 0.0) {
+                    let l = row_get(y, j) * inv;
+                    y = row_axpy_right(row_set(y, j, l), l, u, j);
+                    x[r] = y;
+                }
+                if (next) {
+                    let v = abs(row_get(y, j + 1u));
+                    if (better(v, i, best, bi)) {
+                        best = v;
+                        bi = i;
+                    }
+                }
+            }
+        }
+    }
+    for (var r = 0u; r < RPI; r++) {
+        let i = k0 + tid + r * PW;
+        if (i < m) {
+            let y = x[r];
+            for (var c = 0u; c < CMAX; c++) {
+                if (c < nb) {
+                    a[at(i, k0 + c)] = row_get(y, c);
+                }
+            }
+        }
+    }
+    if (tid < nb) {
+        l11[tid] = x[0];
+    }
+    workgroupBarrier();
+    block_rest(tid, k0, nb);
+    if (tid == 0u && bad_s != 0u && info[0] == 0u) {
+        info[0] = bad_s;
+    }
+}
+
+// The panel's interchanges on the outer block's other columns, and
+// U12 = L11⁻¹·A12 right of the panel: one invocation per column. The rows
+// an interchange touches (the panel's rows k0 .. k0+nb and their pivot
+// rows) are loaded once, permuted in registers and stored once.
+fn block_rest(tid: u32, k0: u32, nb: u32) {
+    let ob0 = p.b_off;
+    let ob1 = p.o_off;
+    let k1 = k0 + nb;
+    let left = k0 - ob0;
+    if (tid >= left + (ob1 - k1)) {
+        return;
+    }
+    let col = select(k1 + (tid - left), ob0 + tid, tid < left);
+    // slots 0 .. nb: rows k0 .. k1; slot nb + j: pivot row j where it lies
+    // below k1 (at or above, it is one of the first slots)
+    var v: array<f32, 16>;
+    var row: array<u32, 16>;
+    for (var j = 0u; j < CMAX; j++) {
+        if (j < nb) {
+            row[j] = k0 + j;
+            row[CMAX + j] = pivs[j];
+            v[j] = a[at(k0 + j, col)];
+            if (pivs[j] >= k1) {
+                v[CMAX + j] = a[at(pivs[j], col)];
+            }
+        }
+    }
+    for (var j = 0u; j < nb; j++) {
+        let pr = pivs[j];
+        if (pr != k0 + j) {
+            // the slot of row pr: the first that holds it
+            var s = CMAX + j;
+            if (pr < k1) {
+                s = pr - k0;
+            } else {
+                for (var q = 0u; q < j; q++) {
+                    if (pivs[q] == pr) {
+                        s = CMAX + q;
+                        break;
+                    }
+                }
+            }
+            let tmp = v[j];
+            v[j] = v[s];
+            v[s] = tmp;
+        }
+    }
+    if (col >= k1) {
+        // forward substitution with the unit-lower L11
+        for (var j = 1u; j < nb; j++) {
+            var s = v[j];
+            for (var q = 0u; q < j; q++) {
+                s = fma(-row_get(l11[j], q), v[q], s);
+            }
+            v[j] = s;
+        }
+    }
+    for (var j = 0u; j < nb; j++) {
+        a[at(k0 + j, col)] = v[j];
+        let pr = pivs[j];
+        if (pr >= k1) {
+            var first = true;
+            for (var q = 0u; q < j; q++) {
+                if (pivs[q] == pr) {
+                    first = false;
+                }
+            }
+            if (first) {
+                a[at(pr, col)] = v[CMAX + j];
+            }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+// Householder panel held in registers, with subgroup reductions (appended
+// to householder.wgsl, whose helpers, bindings and outputs it shares):
+//   geqr2_reg   what geqr2_panel does for a panel of jb ≤ 8 columns and
+//               m − j0 ≤ RPI·PW rows: reflectors (LAPACK larfg, the norm
+//               as a power-of-two-scaled double-float sum of squares),
+//               each applied to the rest of the panel, V and R in place,
+//               tau, and T of the compact WY form in columns j0 .. j0+jb
+//               of `tf` (leading dimension ldt, exact zeros below the
+//               diagonal).
+// Invocation t holds the panel rows j0 + t + r·PW (r < RPI) in registers:
+// the panel is read once and written once, and a column costs two
+// barriers: one for the norm, one for the dot products of v with the
+// columns right of it. The same reduction carries v's dot products with
+// the reflectors left of it, the Gram column G[0:j, j] that T's column j
+// needs (T[0:j, j] = −tau_j·T[0:j, 0:j]·G[0:j, j]), so T costs no pass
+// of its own. geqr2_panel reads and writes the panel in global memory at
+// every column step, and its time per column was those round trips.
+// A row is a Row8 (common/row8.wgsl), so the step's column selects vector
+// lanes rather than indexing an array. Needs SUBGROUP (any subgroup size
+// from 4 up, subgroups of consecutive invocations).
+
+override PW: u32 = 256u; // workgroup size (a multiple of 32, ≤ 1024)
+override RPI: u32 = 4u; // panel rows per invocation: m − j0 ≤ RPI·PW
+const RMAX: u32 = 16u;
+const CMAX: u32 = 8u; // panel columns at most
+
+// per-subgroup partials: (exponent, Σ x²) of the norm, and the dot
+// products
+var<workgroup> nrm_e: array<f32, 256>;
+var<workgroup> nrm_s: array<vec2<f32>, 256>;
+var<workgroup> dots: array<Row8, 256>;
+var<workgroup> alpha_s: f32; // a[col, col] of the current column
+var<workgroup> t8: array<Row8, CMAX>; // T by columns
+
+// Σ over the subgroup of double-floats, by butterfly exchanges.
+fn sg_df_sum(v: vec2<f32>, size: u32) -> vec2<f32> {
+    var s = v;
+    for (var off = 1u; off < 128u; off *= 2u) {
+        if (off < size) {
+            let o = vec2<f32>(subgroupShuffleXor(s.x, off), subgroupShuffleXor(s.y, off));
+            s = df_add(s, o);
+        }
+    }
+    return s;
+}
+
+// (exponent, Σ x²·2^(−2·exponent)) joined over the subgroup: the largest
+// exponent, every part rescaled to it by an exact power of two.
+fn sg_nrm(e: f32, s: vec2<f32>, size: u32) -> vec3<f32> {
+    let em = subgroupMax(e);
+    var x = vec2<f32>(0.0);
+    if (e != NO_EXP) {
+        x = scale2(s, 2 * i32(e - em));
+    }
+    return vec3<f32>(em, sg_df_sum(x, size));
+}
+
+fn sg_row_sum(x: Row8) -> Row8 {
+    return Row8(subgroupAdd(x.lo), subgroupAdd(x.hi));
+}
+
+@compute @workgroup_size(PW, 1, 1)
+fn geqr2_reg(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(subgroup_size) size: u32,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
+    let m = p.m;
+    let j0 = p.j0;
+    let jb = min(p.jb, CMAX);
+    let slot = t / size;
+    let parts = PW / size;
+    let zero = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    // x[r]: row j0 + t + r·PW, columns j0 .. j0+8 (zero outside the panel)
+    var x: array<Row8, RMAX>;
+    for (var r = 0u; r < RPI; r++) {
+        let i = j0 + t + r * PW;
+        var y = zero;
+        if (i < m) {
+            for (var c = 0u; c < CMAX; c++) {
+                if (c < jb) {
+                    y = row_set(y, c, lda_(i, j0 + c));
+                }
+            }
+        }
+        x[r] = y;
+    }
+    for (var j = 0u; j < CMAX; j++) {
+        if (j >= jb) {
+            break;
+        }
+        let col = j0 + j;
+        // ---- the norm of the column below the diagonal: each invocation's
+        // exponent and scaled double-float sum over its rows; the owner of
+        // row col (invocation j, slot 0) adds |α| to its max only
+        var mx = 0.0;
+        if (t == j) {
+            let al = row_get(x[0], j);
+            mx = abs(al);
+            alpha_s = al;
+        }
+        for (var r = 0u; r < RPI; r++) {
+            let i = j0 + t + r * PW;
+            if (i > col && i < m) {
+                mx = max(mx, abs(row_get(x[r], j)));
+            }
+        }
+        var ek = NO_EXP;
+        var acc = vec2<f32>(0.0);
+        if (mx > 0.0) {
+            let e = exp_of(mx);
+            ek = f32(e);
+            for (var r = 0u; r < RPI; r++) {
+                let i = j0 + t + r * PW;
+                if (i > col && i < m) {
+                    let y = ldexp(row_get(x[r], j), -e);
+                    acc = df_add(acc, two_prod(y, y));
+                }
+            }
+        }
+        let sn = sg_nrm(ek, acc, size);
+        if (lane == 0u) {
+            nrm_e[slot] = sn.x;
+            nrm_s[slot] = sn.yz;
+        }
+        workgroupBarrier();
+        // every subgroup joins all partials itself
+        var pe = NO_EXP;
+        var ps = vec2<f32>(0.0);
+        for (var k = lane; k < parts; k += size) {
+            let jn = nrm_join(pe, ps, nrm_e[k], nrm_s[k]);
+            pe = jn.x;
+            ps = jn.yz;
+        }
+        let tot = sg_nrm(pe, ps, size);
+        var e = 0;
+        if (tot.x != NO_EXP) {
+            e = i32(tot.x);
+        }
+        let ssq = tot.yz;
+        let alpha = alpha_s;
+        var tj = 0.0;
+        var den = 1.0;
+        var beta_s = alpha;
+        if (ssq.x > 0.0) {
+            let al = ldexp(alpha, -e);
+            let tt = df_add(ssq, two_prod(al, al));
+            let nrm = df_sqrt(tt);
+            let beta = select(nrm, -nrm, al >= 0.0);
+            tj = (beta - al) / beta;
+            den = al - beta;
+            beta_s = ldexp(beta, e);
+        }
+        if (t == 0u && col < arrayLength(&tau)) {
+            tau[col] = tj;
+        }
+        // ---- v (1 at row col, scaled below), and the partial dot products
+        // of v with the panel's columns: right of j, the columns H_j
+        // updates; left of j, the reflectors before it (v_c is 1 at row
+        // j0 + c < col and stored below), the Gram column G[0:j, j]
+        var d = zero;
+        for (var r = 0u; r < RPI; r++) {
+            let i = j0 + t + r * PW;
+            if (i >= col && i < m) {
+                var y = x[r];
+                var v = 1.0;
+                if (i == col) {
+                    y = row_set(y, j, beta_s);
+                } else {
+                    if (tj != 0.0) {
+                        y = row_set(y, j, ldexp(row_get(y, j), -e) / den);
+                    }
+                    v = row_get(y, j);
+                }
+                x[r] = y;
+                d = Row8(fma(vec4<f32>(v), y.lo, d.lo), fma(vec4<f32>(v), y.hi, d.hi));
+            }
+        }
+        let ds = sg_row_sum(d);
+        if (lane == 0u) {
+            dots[slot] = ds;
+        }
+        workgroupBarrier();
+        var wp = zero;
+        for (var k = lane; k < parts; k += size) {
+            let q = dots[k];
+            wp = Row8(wp.lo + q.lo, wp.hi + q.hi);
+        }
+        let w = sg_row_sum(wp);
+        // ---- apply H_j to the columns right of j: x_c −= v·tau·(vᵀx_c)
+        let tw = Row8(tj * w.lo, tj * w.hi);
+        for (var r = 0u; r < RPI; r++) {
+            let i = j0 + t + r * PW;
+            if (i >= col && i < m) {
+                let y = x[r];
+                let v = select(row_get(y, j), 1.0, i == col);
+                x[r] = row_axpy_right(y, v, tw, j);
+            }
+        }
+        // ---- T's column j (invocation 0 alone reads and writes t8)
+        if (t == 0u) {
+            var tc = row_set(zero, j, tj);
+            for (var q = 0u; q < j; q++) {
+                var s = 0.0;
+                for (var k = q; k < j; k++) {
+                    s = fma(row_get(t8[k], q), row_get(w, k), s);
+                }
+                tc = row_set(tc, q, -tj * s);
+            }
+            t8[j] = tc;
+        }
+    }
+    for (var r = 0u; r < RPI; r++) {
+        let i = j0 + t + r * PW;
+        if (i < m) {
+            let y = x[r];
+            for (var c = 0u; c < CMAX; c++) {
+                if (c < jb) {
+                    sta(i, j0 + c, row_get(y, c));
+                }
+            }
+        }
+    }
+    if (t == 0u) {
+        let len_t = arrayLength(&tf);
+        for (var c = 0u; c < jb; c++) {
+            let tc = t8[c];
+            for (var r = 0u; r < jb; r++) {
+                let idx = r + (j0 + c) * p.ldt;
+                if (idx < len_t) {
+                    tf[idx] = select(0.0, row_get(tc, r), r <= c);
+                }
+            }
+        }
+    }
+}
