@@ -147,75 +147,82 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
 }
 
 // The panel's interchanges on the outer block's other columns, and
-// U12 = L11⁻¹·A12 right of the panel: one invocation per column. The rows
-// an interchange touches (the panel's rows k0 .. k0+nb and their pivot
-// rows) are loaded once, permuted in registers and stored once.
+// U12 = L11⁻¹·A12 right of the panel, by the whole workgroup: invocation 0
+// lists the rows the interchanges touch (the panel's rows k0 .. k0+nb and
+// the pivot rows below them, at most 16) and where each row's values come
+// from; every (row, column) pair is then loaded once into workgroup
+// memory, one invocation per column right of the panel substitutes
+// forward through L11 there, and every pair is stored once: three barriers
+// and one global round trip, where one invocation per column walking
+// through the swaps in order took a round trip per swap.
+var<workgroup> prow: array<u32, 16>; // the rows touched
+var<workgroup> psrc: array<u32, 16>; // the row whose values end in each
+var<workgroup> pcount: u32;
+var<workgroup> pvals: array<f32, 1024>; // slot + 16·column (64 columns)
+
+// The slot of row r among prow[0 .. n] (n when absent).
+fn slot_of(r: u32, n: u32) -> u32 {
+    for (var s = 0u; s < n; s++) {
+        if (prow[s] == r) {
+            return s;
+        }
+    }
+    return n;
+}
+
 fn block_rest(tid: u32, k0: u32, nb: u32) {
     let ob0 = p.b_off;
     let ob1 = p.o_off;
     let k1 = k0 + nb;
     let left = k0 - ob0;
-    if (tid >= left + (ob1 - k1)) {
-        return;
-    }
-    let col = select(k1 + (tid - left), ob0 + tid, tid < left);
-    // slots 0 .. nb: rows k0 .. k1; slot nb + j: pivot row j where it lies
-    // below k1 (at or above, it is one of the first slots)
-    var v: array<f32, 16>;
-    var row: array<u32, 16>;
-    for (var j = 0u; j < CMAX; j++) {
-        if (j < nb) {
-            row[j] = k0 + j;
-            row[CMAX + j] = pivs[j];
-            v[j] = a[at(k0 + j, col)];
-            if (pivs[j] >= k1) {
-                v[CMAX + j] = a[at(pivs[j], col)];
+    let ncols = min(left + (ob1 - k1), 64u);
+    if (tid == 0u) {
+        var n = nb;
+        for (var j = 0u; j < nb; j++) {
+            prow[j] = k0 + j;
+            psrc[j] = k0 + j;
+        }
+        for (var j = 0u; j < nb; j++) {
+            let pr = pivs[j];
+            if (pr >= k1 && slot_of(pr, n) == n) {
+                prow[n] = pr;
+                psrc[n] = pr;
+                n += 1u;
             }
         }
-    }
-    for (var j = 0u; j < nb; j++) {
-        let pr = pivs[j];
-        if (pr != k0 + j) {
-            // the slot of row pr: the first that holds it
-            var s = CMAX + j;
-            if (pr < k1) {
-                s = pr - k0;
-            } else {
-                for (var q = 0u; q < j; q++) {
-                    if (pivs[q] == pr) {
-                        s = CMAX + q;
-                        break;
-                    }
-                }
-            }
-            let tmp = v[j];
-            v[j] = v[s];
-            v[s] = tmp;
+        for (var j = 0u; j < nb; j++) {
+            let s = slot_of(pivs[j], n);
+            let tmp = psrc[j];
+            psrc[j] = psrc[s];
+            psrc[s] = tmp;
         }
+        pcount = n;
     }
-    if (col >= k1) {
+    workgroupBarrier();
+    let ns = pcount;
+    for (var e = tid; e < ns * ncols; e += PW) {
+        let s = e % ns;
+        let c = e / ns;
+        let col = select(k1 + (c - left), ob0 + c, c < left);
+        pvals[s + 16u * c] = a[at(psrc[s], col)];
+    }
+    workgroupBarrier();
+    if (tid >= left && tid < ncols) {
         // forward substitution with the unit-lower L11
+        let b = 16u * tid;
         for (var j = 1u; j < nb; j++) {
-            var s = v[j];
+            var x = pvals[b + j];
             for (var q = 0u; q < j; q++) {
-                s = fma(-row_get(l11[j], q), v[q], s);
+                x = fma(-row_get(l11[j], q), pvals[b + q], x);
             }
-            v[j] = s;
+            pvals[b + j] = x;
         }
     }
-    for (var j = 0u; j < nb; j++) {
-        a[at(k0 + j, col)] = v[j];
-        let pr = pivs[j];
-        if (pr >= k1) {
-            var first = true;
-            for (var q = 0u; q < j; q++) {
-                if (pivs[q] == pr) {
-                    first = false;
-                }
-            }
-            if (first) {
-                a[at(pr, col)] = v[CMAX + j];
-            }
-        }
+    workgroupBarrier();
+    for (var e = tid; e < ns * ncols; e += PW) {
+        let s = e % ns;
+        let c = e / ns;
+        let col = select(k1 + (c - left), ob0 + c, c < left);
+        a[at(prow[s], col)] = pvals[s + 16u * c];
     }
 }
