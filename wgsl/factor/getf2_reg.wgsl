@@ -147,28 +147,19 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
 }
 
 // The panel's interchanges on the outer block's other columns, and
-// U12 = L11⁻¹·A12 right of the panel, by the whole workgroup: invocation 0
-// lists the rows the interchanges touch (the panel's rows k0 .. k0+nb and
-// the pivot rows below them, at most 16) and where each row's values come
-// from; every (row, column) pair is then loaded once into workgroup
-// memory, one invocation per column right of the panel substitutes
-// forward through L11 there, and every pair is stored once: three barriers
-// and one global round trip, where one invocation per column walking
-// through the swaps in order took a round trip per swap.
-var<workgroup> prow: array<u32, 16>; // the rows touched
-var<workgroup> psrc: array<u32, 16>; // the row whose values end in each
-var<workgroup> pcount: u32;
+// U12 = L11⁻¹·A12 right of the panel, by the whole workgroup. The rows
+// the interchanges touch are the panel's rows k0 .. k0+nb (slots 0 .. 8)
+// and the pivot rows below the panel (slot 8 + j, where pivot j is the
+// first to name its row); invocation s < 16 finds where slot s's values
+// come from by undoing the swaps in reverse order. Every (slot, column)
+// pair is loaded once into workgroup memory, one invocation per column
+// right of the panel substitutes forward through L11 there, and every
+// pair is stored once: three barriers and one global round trip, with no
+// serial walk through the swaps.
+const NO_ROW: u32 = 0xffffffffu;
+var<workgroup> prow: array<u32, 16>; // the row of each slot (or NO_ROW)
+var<workgroup> psrc: array<u32, 16>; // the row whose values end there
 var<workgroup> pvals: array<f32, 1024>; // slot + 16·column (64 columns)
-
-// The slot of row r among prow[0 .. n] (n when absent).
-fn slot_of(r: u32, n: u32) -> u32 {
-    for (var s = 0u; s < n; s++) {
-        if (prow[s] == r) {
-            return s;
-        }
-    }
-    return n;
-}
 
 fn block_rest(tid: u32, k0: u32, nb: u32) {
     let ob0 = p.b_off;
@@ -176,53 +167,64 @@ fn block_rest(tid: u32, k0: u32, nb: u32) {
     let k1 = k0 + nb;
     let left = k0 - ob0;
     let ncols = min(left + (ob1 - k1), 64u);
-    if (tid == 0u) {
-        var n = nb;
-        for (var j = 0u; j < nb; j++) {
-            prow[j] = k0 + j;
-            psrc[j] = k0 + j;
-        }
-        for (var j = 0u; j < nb; j++) {
-            let pr = pivs[j];
-            if (pr >= k1 && slot_of(pr, n) == n) {
-                prow[n] = pr;
-                psrc[n] = pr;
-                n += 1u;
+    if (tid < 2u * CMAX) {
+        let j = tid % CMAX;
+        var r = k0 + j;
+        var live = j < nb;
+        if (tid >= CMAX) {
+            r = pivs[j];
+            live = live && r >= k1;
+            for (var q = 0u; q < CMAX; q++) {
+                if (q < j && pivs[q] == r) {
+                    live = false;
+                }
             }
         }
-        for (var j = 0u; j < nb; j++) {
-            let s = slot_of(pivs[j], n);
-            let tmp = psrc[j];
-            psrc[j] = psrc[s];
-            psrc[s] = tmp;
+        var src = r;
+        for (var q = CMAX; q > 0u; q--) {
+            let jj = q - 1u;
+            if (jj < nb) {
+                let pq = pivs[jj];
+                if (src == k0 + jj) {
+                    src = pq;
+                } else if (src == pq) {
+                    src = k0 + jj;
+                }
+            }
         }
-        pcount = n;
+        prow[tid] = select(NO_ROW, r, live);
+        psrc[tid] = src;
     }
     workgroupBarrier();
-    let ns = pcount;
-    for (var e = tid; e < ns * ncols; e += PW) {
-        let s = e % ns;
-        let c = e / ns;
-        let col = select(k1 + (c - left), ob0 + c, c < left);
-        pvals[s + 16u * c] = a[at(psrc[s], col)];
+    for (var e = tid; e < 16u * ncols; e += PW) {
+        let s = e % 16u;
+        let c = e / 16u;
+        if (prow[s] != NO_ROW) {
+            let col = select(k1 + (c - left), ob0 + c, c < left);
+            pvals[e] = a[at(psrc[s], col)];
+        }
     }
     workgroupBarrier();
     if (tid >= left && tid < ncols) {
-        // forward substitution with the unit-lower L11
+        // forward substitution with the unit-lower L11 (slots 0 .. nb)
         let b = 16u * tid;
         for (var j = 1u; j < nb; j++) {
+            let l = l11[j];
             var x = pvals[b + j];
             for (var q = 0u; q < j; q++) {
-                x = fma(-row_get(l11[j], q), pvals[b + q], x);
+                x = fma(-row_get(l, q), pvals[b + q], x);
             }
             pvals[b + j] = x;
         }
     }
     workgroupBarrier();
-    for (var e = tid; e < ns * ncols; e += PW) {
-        let s = e % ns;
-        let c = e / ns;
-        let col = select(k1 + (c - left), ob0 + c, c < left);
-        a[at(prow[s], col)] = pvals[s + 16u * c];
+    for (var e = tid; e < 16u * ncols; e += PW) {
+        let s = e % 16u;
+        let c = e / 16u;
+        let r = prow[s];
+        if (r != NO_ROW) {
+            let col = select(k1 + (c - left), ob0 + c, c < left);
+            a[at(r, col)] = pvals[e];
+        }
     }
 }
