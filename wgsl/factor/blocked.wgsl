@@ -64,72 +64,36 @@ fn stash8(e: u32, v: array<f32, 8>) {
     }
 }
 
-// Inverts the lower-triangular nb×nb matrix in blk (LAPACK trti2
-// arithmetic: X[i, j] = −(1/L[j, j])·Σ_{l=j+1..i} X[i, l]·L[l, j], the sum
-// in four interleaved partial sums combined as (s0 + s1) + (s2 + s3)).
-// Rows of X are independent, so invocation i < nb computes row i alone,
-// from j = i down to 0, and keeps it in the unused strict upper triangle
-// of blk (X[i, j] at blk[j + i·NB], i > j); L stays intact below the
-// diagonal, X[i, i] = 1/L[i, i] (or 1) is recomputed where needed. No
-// barrier inside; the caller puts one before reading X. `unit` takes the
-// diagonal as ones.
+// Inverts the lower-triangular nb×nb matrix in blk by columns of the
+// identity, all columns at once (256 invocations): step k adds
+// L[i, k]·X[k, j] to the running sum of every X[i, j] with i > k ≥ j,
+// where X[k, j] is −(its running sum, complete after step k − 1)/L[k, k],
+// or 1/L[k, k] on the diagonal; one barrier per step. The sums live in the
+// unused strict upper triangle of blk (X[i, j] at blk[j + i·NB], i > j,
+// zero on entry) and are scaled by −1/L[i, i] at the end; L stays intact
+// below the diagonal, X[i, i] = 1/L[i, i] (or 1) is recomputed where
+// needed. (One invocation per row, trti2's order, was a chain of up to
+// 2016 dependent workgroup-memory reads.) The caller puts a barrier
+// between loading blk and this, and one before reading X. `unit` takes
+// the diagonal as ones.
 fn invert_lower_rows(nb: u32, unit: bool, tid: u32) {
-    let i = tid;
-    if (i < nb) {
-        invert_lower_row(i, unit);
-    }
-}
-
-fn invert_lower_row(i: u32, unit: bool) {
-    var xii = 1.0;
-    if (!unit) {
-        xii = 1.0 / blk[i + i * NB];
-    }
-    for (var jj = 1u; jj <= i; jj++) {
-        let j = i - jj;
-        var d = 1.0;
-        if (!unit) {
-            d = 1.0 / blk[j + j * NB];
-        }
-        // partial sums k = 0..3 over l = j + 1 + k, j + 5 + k, …, ≤ i;
-        // l = i uses X[i, i], the others X[i, l] from the upper triangle
-        var s0 = 0.0;
-        var s1 = 0.0;
-        var s2 = 0.0;
-        var s3 = 0.0;
-        var l = j + 1u;
-        loop {
-            if (l + 3u >= i) {
-                break;
-            }
-            s0 = fma(blk[l + i * NB], blk[l + j * NB], s0);
-            s1 = fma(blk[(l + 1u) + i * NB], blk[(l + 1u) + j * NB], s1);
-            s2 = fma(blk[(l + 2u) + i * NB], blk[(l + 2u) + j * NB], s2);
-            s3 = fma(blk[(l + 3u) + i * NB], blk[(l + 3u) + j * NB], s3);
-            l += 4u;
-        }
-        // the tail l .. i (at most four terms, the last one is l = i)
-        for (var k = 0u; k < 4u; k++) {
-            let lk = l + k;
-            if (lk <= i) {
-                var x = xii;
-                if (lk < i) {
-                    x = blk[lk + i * NB];
-                }
-                let prod_l = blk[lk + j * NB];
-                if (k == 0u) {
-                    s0 = fma(x, prod_l, s0);
-                } else if (k == 1u) {
-                    s1 = fma(x, prod_l, s1);
-                } else if (k == 2u) {
-                    s2 = fma(x, prod_l, s2);
-                } else {
-                    s3 = fma(x, prod_l, s3);
-                }
+    let j = tid % NB;
+    let i0 = tid / NB;
+    for (var k = 0u; k + 1u < nb; k++) {
+        if (j <= k) {
+            let dk = select(1.0 / blk[k + k * NB], 1.0, unit);
+            let xkj = select(-blk[j + k * NB] * dk, dk, j == k);
+            for (var i = k + 1u + i0; i < nb; i += 4u) {
+                blk[j + i * NB] = fma(blk[i + k * NB], xkj, blk[j + i * NB]);
             }
         }
-        let total = (s0 + s1) + (s2 + s3);
-        blk[j + i * NB] = -total * d;
+        workgroupBarrier();
+    }
+    for (var i = i0; i < nb; i += 4u) {
+        if (j < i) {
+            let di = select(1.0 / blk[i + i * NB], 1.0, unit);
+            blk[j + i * NB] = -blk[j + i * NB] * di;
+        }
     }
 }
 
