@@ -616,9 +616,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })?;
                 let gpu_ms = detail.as_ref().map(|d| d.0);
                 if let Some((_, parts)) = &detail {
-                    let top: Vec<String> = parts
+                    // by kernel: the label's words before the first that
+                    // starts with a digit (the shape)
+                    let mut by_kernel: Vec<(String, f64)> = Vec::new();
+                    for (label, t) in parts.iter().filter(|(k, _)| !k.starts_with("untimed")) {
+                        let key = label
+                            .split_whitespace()
+                            .take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        match by_kernel.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, s)) => *s += t,
+                            None => by_kernel.push((key, *t)),
+                        }
+                    }
+                    by_kernel.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    let top: Vec<String> = by_kernel
                         .iter()
-                        .take(5)
+                        .take(6)
                         .map(|(k, t)| format!("{k} {t:.3}"))
                         .collect();
                     eprintln!("  GPU time by kernel (ms): {}", top.join(", "));

@@ -6,19 +6,25 @@
 // size from 4 up (at most 256 partials). The including file declares PW,
 // its workgroup size (≤ 1024). Needs the SUBGROUP feature (naga takes
 // subgroup built-ins without an `enable` directive).
+//
+// The reductions run on integer keys: a candidate's key is 1 + the bits of
+// |a| (non-negative floats order as their bit patterns), 0 for none or
+// NaN, so the largest |a| is an unsigned subgroup maximum, which GPUs
+// reduce in one instruction where a float maximum takes a chain of
+// shuffles; the order is that of `better`.
 
-var<workgroup> red_v: array<f32, 256>;
+var<workgroup> red_k: array<u32, 256>;
 var<workgroup> red_i: array<u32, 256>;
 
 fn better(v: f32, i: u32, w: f32, j: u32) -> bool {
     return v > w || (v == w && i < j);
 }
 
-// Largest value over the subgroup, ties to the smallest index.
-fn subgroup_best(v: f32, i: u32) -> vec2<u32> {
-    let mv = subgroupMax(v);
-    let mi = subgroupMin(select(0xffffffffu, i, v == mv));
-    return vec2<u32>(bitcast<u32>(mv), mi);
+// Largest key over the subgroup, ties to the smallest index.
+fn subgroup_best(key: u32, i: u32) -> vec2<u32> {
+    let mk = subgroupMax(key);
+    let mi = subgroupMin(select(0xffffffffu, i, key == mk));
+    return vec2<u32>(mk, mi);
 }
 
 // The pivot row from every invocation's candidate (best = |a|, bi = its
@@ -29,19 +35,20 @@ fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
     let size = subgroupAdd(1u);
     let first = subgroupBroadcastFirst(tid);
     let parts = (PW + size - 1u) / size;
-    let r = subgroup_best(best, bi);
+    let key = select(0u, bitcast<u32>(best) + 1u, best >= 0.0 && bi != 0xffffffffu);
+    let r = subgroup_best(key, bi);
     if (tid == first) {
-        red_v[first / size] = bitcast<f32>(r.x);
+        red_k[first / size] = r.x;
         red_i[first / size] = r.y;
     }
     workgroupBarrier();
-    var v2 = -1.0;
+    var k2 = 0u;
     var i2 = 0xffffffffu;
     for (var k = tid - first; k < parts; k += size) {
-        if (better(red_v[k], red_i[k], v2, i2)) {
-            v2 = red_v[k];
+        if (red_k[k] > k2 || (red_k[k] == k2 && red_i[k] < i2)) {
+            k2 = red_k[k];
             i2 = red_i[k];
         }
     }
-    return subgroup_best(v2, i2).y;
+    return subgroup_best(k2, i2).y;
 }

@@ -45,9 +45,11 @@ fn sg_df_sum(v: vec2<f32>, size: u32) -> vec2<f32> {
 }
 
 // (exponent, Σ x²·2^(−2·exponent)) joined over the subgroup: the largest
-// exponent, every part rescaled to it by an exact power of two.
+// exponent, every part rescaled to it by an exact power of two. The
+// exponents are whole numbers, and an integer subgroup maximum is one
+// instruction where a float one is a chain of shuffles.
 fn sg_nrm(e: f32, s: vec2<f32>, size: u32) -> vec3<f32> {
-    let em = subgroupMax(e);
+    let em = f32(subgroupMax(i32(e)));
     var x = vec2<f32>(0.0);
     if (e != NO_EXP) {
         x = scale2(s, 2 * i32(e - em));
