@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- [--out bench.json] [--ops matmul,matmul_f16,...]
-//!     [--routes gpu,gpu-host,cpu,auto] [--max-dim N] [--host-max-gflop G] [--quick]
+//!     [--routes gpu,gpu-host,cpu,auto] [--min-dim N] [--max-dim N] [--host-max-gflop G] [--quick]
 //! ```
 //! Routes: `gpu` times device-resident ops (inputs already uploaded, one
 //! synchronisation per sample: the figure to set beside PyTorch's);
@@ -549,6 +549,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let max_dim: usize = arg("--max-dim")
         .and_then(|s| s.parse().ok())
         .unwrap_or(usize::MAX);
+    let min_dim: usize = arg("--min-dim").and_then(|s| s.parse().ok()).unwrap_or(0);
     let host_max_flops = arg("--host-max-gflop")
         .and_then(|s| s.parse::<f64>().ok())
         .unwrap_or(4.0)
@@ -562,6 +563,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for c in cases() {
         if ops.as_ref().is_some_and(|o| !o.iter().any(|x| x == c.op))
             || c.m.max(c.n).max(c.k) > max_dim
+            || c.m.max(c.n).max(c.k) < min_dim
         {
             continue;
         }

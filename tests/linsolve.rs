@@ -88,8 +88,11 @@ fn lu_square_and_rectangular() {
         (40, 1),
         (1, 40),
         // a panel taller than the 1024·8 rows one pass of the panel
-        // kernel's update holds
+        // kernel's update holds, and than the register-held panel holds
         (8300, 40),
+        // register-held panels of 8 and of 2 rows per invocation
+        (5000, 24),
+        (1500, 20),
     ];
     for (case, &(m, n)) in shapes.iter().enumerate() {
         let mut r = rng("lu", case as u64);

@@ -588,7 +588,7 @@ pub(crate) fn encode_getrf(
     for (k0, w) in blocks(0, kmax, fp.lu_panel_cols(m, n)) {
         let kend = k0 + w;
         let reg = if in_registers {
-            reg_panel(m - k0)
+            reg_panel(m - k0, lu_reg_rows())
         } else {
             None
         };
@@ -682,6 +682,15 @@ pub(crate) fn encode_getrf(
         }
     }
     Ok(())
+}
+
+/// Rows up to which the LU panel is held in registers: 4096 (four rows
+/// per invocation), or `WGPU_LINALG_LU_REG_ROWS`. With eight rows per
+/// invocation the one-barrier panel did not finish on the H200
+/// (benches/RESULTS.md, 2026-12-01); taller panels take `getf2_panel`.
+fn lu_reg_rows() -> usize {
+    static ROWS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *ROWS.get_or_init(|| env_usize("WGPU_LINALG_LU_REG_ROWS").unwrap_or(4096))
 }
 
 /// After the LU of the block column kb .. kb+w (pivots applied to its

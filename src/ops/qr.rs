@@ -487,7 +487,7 @@ pub(crate) fn record_geqrf(
             gpu.flush_after(&mut rec.rec, flush);
             u.j0 = j0 as u32;
             u.jb = jb as u32;
-            match reg_panel(m - j0).filter(|_| reg && jb <= 8) {
+            match reg_panel(m - j0, 8192).filter(|_| reg && jb <= 8) {
                 Some((pw, rpi)) => gpu.launch(
                     &mut rec.rec,
                     "qr geqr2 reg",
