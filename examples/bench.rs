@@ -707,15 +707,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             *ri += f64::from(v) * xl;
                         }
                     }
+                    // (f64::max drops NaN: a NaN residual or x entry must
+                    // make the error NaN, not vanish)
+                    let nan_max = |m: f64, v: f64| {
+                        if v.is_nan() || m.is_nan() {
+                            f64::NAN
+                        } else {
+                            m.max(v)
+                        }
+                    };
                     let mut rmax = 0.0f64;
                     for (i, ri) in res.iter().enumerate() {
-                        rmax = rmax.max((ri - f64::from(b[(i, 0)])).abs());
+                        rmax = nan_max(rmax, (ri - f64::from(b[(i, 0)])).abs());
                     }
                     let anorm = a
                         .row_iter()
                         .map(|row| row.iter().map(|v| f64::from(v.abs())).sum::<f64>())
                         .fold(0.0, f64::max);
-                    let xn = xs.iter().map(|v| f64::from(v.abs())).fold(0.0, f64::max);
+                    let xn = xs.iter().map(|v| f64::from(v.abs())).fold(0.0, nan_max);
                     let bn = b.iter().map(|v| f64::from(v.abs())).fold(0.0, f64::max);
                     let berr = rmax / (anorm * xn + bn);
                     eprintln!("  solve {} backward error {berr:.3e}", c.shape());
@@ -726,6 +735,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         );
                     }
                     accuracy = Some(json!({"backward_error": berr}));
+                }
+                if c.op == "qr" && c.batch == 1 {
+                    // Q's orthogonality on sampled columns in f64,
+                    // max |q_iᵀq_j − δ_ij| over all i and eight sampled j
+                    // (NaN fails)
+                    let q = r.download()?.map(f64::from);
+                    let k = q.ncols();
+                    let mut worst = 0.0f64;
+                    for s in 0..8.min(k) {
+                        let j = (s * 7919) % k;
+                        let g = q.transpose() * q.column(j);
+                        for (i, v) in g.iter().enumerate() {
+                            let e = (v - if i == j { 1.0 } else { 0.0 }).abs();
+                            worst = if e.is_nan() || worst.is_nan() {
+                                f64::NAN
+                            } else {
+                                worst.max(e)
+                            };
+                        }
+                    }
+                    eprintln!("  qr {} orthogonality (8 columns) {worst:.3e}", c.shape());
+                    if worst.is_nan() || worst > c.n as f64 * f64::from(f32::EPSILON) {
+                        return Err(format!("qr {}: orthogonality {worst:.3e}", c.shape()).into());
+                    }
+                    accuracy = Some(json!({"orthogonality": worst}));
                 }
                 if c.op == "svd_topk" {
                     let f = ga.svd_topk(c.k, topk_opts())?;

@@ -90,8 +90,10 @@ fn lu_square_and_rectangular() {
         // a panel taller than the 1024·8 rows one pass of the panel
         // kernel's update holds, and than the register-held panel holds
         (8300, 40),
-        // register-held panels of 8 and of 2 rows per invocation
+        // register-held panels of 4 and of 2 rows per invocation, and a
+        // panel too tall for them
         (5000, 24),
+        (3000, 30),
         (1500, 20),
     ];
     for (case, &(m, n)) in shapes.iter().enumerate() {
@@ -486,25 +488,38 @@ fn lu_two_level_blocking_matches_the_oracle() {
     // The blocking large matrices get (narrow panels inside 64-column
     // outer blocks), forced at small sizes: outer blocks whole and cut
     // short, square, tall and wide, and solve through the same factors.
+    // Both panels: held in registers (getf2_block) and in global memory
+    // (getf2_panel with the per-panel GEMM update).
     let gpu = ctx().with_route(wgpu_linalg::Route::Gpu);
     let shapes = [(130, 130), (257, 257), (300, 150), (150, 300), (70, 70)];
-    for (nb, outer) in [(8, 8), (16, 4), (8, 3)] {
-        for (case, &(m, n)) in shapes.iter().enumerate() {
-            let mut r = rng("lu_two_level", (nb * 100 + outer * 10 + case) as u64);
-            let a = random(&mut r, m, n);
-            let lu = wgpu_linalg::with_lu_blocking(nb, outer, || gpu.lu(&a)).unwrap();
-            check_lu(&a, &lu, &format!("nb {nb} outer {outer} {m}x{n}"));
+    for in_registers in [true, false] {
+        let with = |f: &mut dyn FnMut()| wgpu_linalg::with_panels_in_registers(in_registers, f);
+        for (nb, outer) in [(8, 8), (16, 4), (8, 3)] {
+            let blocking = format!("registers {in_registers} nb {nb} outer {outer}");
+            for (case, &(m, n)) in shapes.iter().enumerate() {
+                let mut r = rng("lu_two_level", (nb * 100 + outer * 10 + case) as u64);
+                let a = random(&mut r, m, n);
+                let mut lu = None;
+                with(&mut || lu = Some(wgpu_linalg::with_lu_blocking(nb, outer, || gpu.lu(&a))));
+                check_lu(&a, &lu.unwrap().unwrap(), &format!("{blocking} {m}x{n}"));
+            }
+            let n = 200;
+            let mut r = rng("lu_two_level_solve", (nb * 10 + outer) as u64);
+            let a = random(&mut r, n, n);
+            let b = random(&mut r, n, 3);
+            let mut x = None;
+            with(&mut || {
+                x = Some(wgpu_linalg::with_lu_blocking(nb, outer, || {
+                    gpu.solve(&a, &b)
+                }))
+            });
+            let x = x.unwrap().unwrap();
+            let (a64, x64, b64) = (to64(&a), to64(&x), to64(&b));
+            let berr = (&a64 * &x64 - &b64).norm() / (a64.norm() * x64.norm() + b64.norm());
+            assert!(
+                berr <= 4.0 * n as f64 * EPS,
+                "{blocking}: solve backward error {berr:.3e}"
+            );
         }
-        let n = 200;
-        let mut r = rng("lu_two_level_solve", (nb * 10 + outer) as u64);
-        let a = random(&mut r, n, n);
-        let b = random(&mut r, n, 3);
-        let x = wgpu_linalg::with_lu_blocking(nb, outer, || gpu.solve(&a, &b)).unwrap();
-        let (a64, x64, b64) = (to64(&a), to64(&x), to64(&b));
-        let berr = (&a64 * &x64 - &b64).norm() / (a64.norm() * x64.norm() + b64.norm());
-        assert!(
-            berr <= 4.0 * n as f64 * EPS,
-            "nb {nb} outer {outer}: solve backward error {berr:.3e}"
-        );
     }
 }

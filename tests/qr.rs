@@ -687,6 +687,11 @@ fn bad_input_is_an_error_not_a_panic() {
     }
 }
 
+/// `f` with the QR parameters and the panel kind forced.
+fn forced<T>(in_registers: bool, params: wgpu_linalg::QrParams, f: impl FnOnce() -> T) -> T {
+    wgpu_linalg::with_panels_in_registers(in_registers, || wgpu_linalg::with_qr_params(params, f))
+}
+
 #[test]
 fn householder_two_level_blocking() {
     // The blocking large matrices get (narrow panels inside wider blocks
@@ -695,8 +700,17 @@ fn householder_two_level_blocking() {
     // 1e7, Q and R, and the compact form against the CPU's.
     let gpu = ctx().with_route(Route::Gpu);
     let cpu = ctx().with_route(Route::Cpu);
+    // Panels of up to 8 columns are held in registers (geqr2_reg) unless
+    // the test says otherwise; wider ones stream (geqr2_panel).
     let shapes = [(130, 130), (257, 200), (200, 257), (300, 64), (65, 65)];
-    for (nb, inner) in [(64, 16), (64, 8), (48, 16), (32, 8)] {
+    for (nb, inner, in_registers) in [
+        (64, 16, true),
+        (64, 8, true),
+        (64, 8, false),
+        (48, 16, true),
+        (32, 8, true),
+        (32, 8, false),
+    ] {
         let params = wgpu_linalg::QrParams { nb, inner };
         for (case, &(m, n)) in shapes.iter().enumerate() {
             for (ci, cond) in [1e2, 1e7].into_iter().enumerate() {
@@ -705,10 +719,11 @@ fn householder_two_level_blocking() {
                     (nb * 1000 + inner * 10 + case * 2 + ci) as u64,
                 );
                 let a = with_condition(&mut r, m, n, cond);
-                let what = format!("nb {nb} inner {inner} {m}x{n} cond {cond:e}");
-                let (q, rr) = wgpu_linalg::with_qr_params(params, || gpu.qr(&a)).unwrap();
+                let what =
+                    format!("nb {nb} inner {inner} registers {in_registers} {m}x{n} cond {cond:e}");
+                let (q, rr) = forced(in_registers, params, || gpu.qr(&a)).unwrap();
                 check_qr(&a, &q, &rr, &what);
-                let (h, tau) = wgpu_linalg::with_qr_params(params, || gpu.geqrf(&a)).unwrap();
+                let (h, tau) = forced(in_registers, params, || gpu.geqrf(&a)).unwrap();
                 check_compact(&a, &h, &tau, &what);
                 if cond < 1e3 {
                     // (at cond 1e7 the last reflectors rest on rounding-level
@@ -720,6 +735,33 @@ fn householder_two_level_blocking() {
                         "{what}: CPU and GPU h differ by {dh:.3e}"
                     );
                 }
+            }
+        }
+    }
+}
+
+#[test]
+fn householder_register_panels_of_every_row_class() {
+    // The register-held panel at 1, 2, 4 and 8 rows per invocation (1024
+    // invocations) at cond 1e2 and 1e7, and the streaming panel on the
+    // shortest (the streaming panel is slow on a CPU adapter at these
+    // heights).
+    let gpu = ctx().with_route(Route::Gpu);
+    let params = wgpu_linalg::QrParams { nb: 16, inner: 8 };
+    for (case, &(m, n)) in [(900, 20), (2000, 17), (4000, 12), (4500, 9)]
+        .iter()
+        .enumerate()
+    {
+        for (ci, cond) in [1e2, 1e7].into_iter().enumerate() {
+            let mut r = rng("qr_register_rows", (case * 2 + ci) as u64);
+            let a = with_condition(&mut r, m, n, cond);
+            for in_registers in [true, false] {
+                if !in_registers && m > 1000 {
+                    continue;
+                }
+                let what = format!("registers {in_registers} {m}x{n} cond {cond:e}");
+                let (q, rr) = forced(in_registers, params, || gpu.qr(&a)).unwrap();
+                check_qr(&a, &q, &rr, &what);
             }
         }
     }

@@ -120,8 +120,6 @@ const LANES: &str = include_str!("../../wgsl/common/lanes.wgsl");
 const GETF2: &str = include_str!("../../wgsl/factor/getf2.wgsl");
 const GETF2_REG: &str = include_str!("../../wgsl/factor/getf2_reg.wgsl");
 const PIVOT_TREE: &str = include_str!("../../wgsl/factor/pivot_tree.wgsl");
-const PIVOT_ROW_TREE: &str = include_str!("../../wgsl/factor/pivot_row_tree.wgsl");
-const PIVOT_ROW_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_row_subgroup.wgsl");
 const PIVOT_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_subgroup.wgsl");
 const BATCHED: &str = include_str!("../../wgsl/batched/small.wgsl");
 const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
@@ -264,13 +262,12 @@ impl Kernel {
                 ("factor/common.wgsl", FACTOR_COMMON),
                 ("factor/pivot_tree.wgsl", PIVOT_TREE),
                 ("common/row8.wgsl", ROW8),
-                ("factor/pivot_row_tree.wgsl", PIVOT_ROW_TREE),
                 ("factor/getf2_reg.wgsl", GETF2_REG),
             ],
             Kernel::Getf2RegSubgroup => &[
                 ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/pivot_subgroup.wgsl", PIVOT_SUBGROUP),
                 ("common/row8.wgsl", ROW8),
-                ("factor/pivot_row_subgroup.wgsl", PIVOT_ROW_SUBGROUP),
                 ("factor/getf2_reg.wgsl", GETF2_REG),
             ],
             Kernel::Batched => &[("batched/small.wgsl", BATCHED)],

@@ -60,13 +60,15 @@ impl Default for FactorParams {
 
 impl FactorParams {
     /// LU panel width and panels per outer block for an m×n matrix:
-    /// from min(m, n) = 4096 on, 8-wide panels in outer blocks of 8 (64
-    /// deep); below, 16-wide panels alone. On an H200 (benches/RESULTS.md,
-    /// 2026-12-01) solve took 38.1 / 110.4 ms at n = 4096 / 8192 with
-    /// (8, 8) against 41.7 / 153.6 ms with (16, 1) and 50.5 / 164.0 ms with
-    /// the earlier 32-wide panels, and at n = 1024 6.8 ms with (16, 1)
-    /// against 10.3 ms with (8, 8). `WGPU_LINALG_LU_NB` and
-    /// `WGPU_LINALG_LU_OUTER` override either.
+    /// 8-wide panels in outer blocks of 8 (64 deep) at every size while
+    /// the panels are held in registers ([`panels_in_registers`]: two
+    /// dispatches per panel), and without them from min(m, n) = 4096,
+    /// with 16-wide panels alone below. With streaming panels on an H200
+    /// (benches/RESULTS.md, 2026-12-01) solve took 38.1 / 110.4 ms at
+    /// n = 4096 / 8192 with (8, 8) against 41.7 / 153.6 ms with (16, 1),
+    /// and at n = 1024 6.8 ms with (16, 1) against 10.3 ms with (8, 8);
+    /// with register-held panels (8, 8) took 5.6 ms at n = 1024.
+    /// `WGPU_LINALG_LU_NB` and `WGPU_LINALG_LU_OUTER` override either.
     pub(crate) fn lu_blocking(&self, m: usize, n: usize) -> (usize, usize) {
         if let Some(forced) = FORCED_LU.with(|f| f.get()) {
             return forced;
@@ -684,13 +686,12 @@ pub(crate) fn encode_getrf(
     Ok(())
 }
 
-/// Rows up to which the LU panel is held in registers: 4096 (four rows
-/// per invocation), or `WGPU_LINALG_LU_REG_ROWS`. With eight rows per
-/// invocation the one-barrier panel did not finish on the H200
-/// (benches/RESULTS.md, 2026-12-01); taller panels take `getf2_panel`.
+/// Rows up to which the LU panel is held in registers: 8192 (the most
+/// [`reg_panel`] takes), or `WGPU_LINALG_LU_REG_ROWS`; taller panels take
+/// `getf2_panel`.
 fn lu_reg_rows() -> usize {
     static ROWS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *ROWS.get_or_init(|| env_usize("WGPU_LINALG_LU_REG_ROWS").unwrap_or(4096))
+    *ROWS.get_or_init(|| env_usize("WGPU_LINALG_LU_REG_ROWS").unwrap_or(8192))
 }
 
 /// After the LU of the block column kb .. kb+w (pivots applied to its

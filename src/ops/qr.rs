@@ -133,8 +133,12 @@ impl QrParams {
     /// Widest panel the kernels take.
     pub const MAX_NB: usize = 64;
 
-    /// Defaults for an m×n matrix. From min(m, n) = 4096: 8-wide panels
-    /// inside 64-wide blocks. The one-workgroup panel streams its columns
+    /// Defaults for an m×n matrix. 8-wide panels inside 64-wide blocks
+    /// wherever the panels are held in registers (up to 8192 rows; on an
+    /// H200, benches/RESULTS.md, 2026-12-01, QR took 15.4 / 89.0 / 304 ms
+    /// at n = 1024 / 4096 / 8192 this way against 19.8 / 121.8 / 356 ms
+    /// with the streaming panels' defaults), else from min(m, n) = 4096.
+    /// With streaming panels: the one-workgroup panel streams its columns
     /// once per column, so its time grows with its width, while the
     /// trailing GEMMs want depth. On an H200 (benches/RESULTS.md,
     /// 2026-12-01) QR took 119.7 / 364.5 ms at n = 4096 / 8192 this way, 119.7

@@ -73,11 +73,13 @@ pub fn orthogonal(rng: &mut ChaCha8Rng, n: usize) -> DMatrix<f64> {
 
 /// A random m×n matrix with singular values from 1 down to 1/cond,
 /// geometrically spaced.
+/// Only min(m, n) orthonormal columns (rows) of the larger side are drawn,
+/// so tall and wide matrices cost O(m·n²).
 pub fn with_condition(rng: &mut ChaCha8Rng, m: usize, n: usize, cond: f64) -> DMatrix<f32> {
     let r = m.min(n);
-    let u = orthogonal(rng, m);
-    let v = orthogonal(rng, n);
-    let mut s = DMatrix::<f64>::zeros(m, n);
+    let u = random(rng, m, r).map(f64::from).qr().q();
+    let v = random(rng, n, r).map(f64::from).qr().q();
+    let mut s = DMatrix::<f64>::zeros(r, r);
     for i in 0..r {
         let t = if r > 1 {
             i as f64 / (r - 1) as f64

@@ -9,14 +9,12 @@
 //                 update of the rows below (`lu_rank_update`) follows.
 //                 Pivots go to ipiv (absolute rows), the first exactly
 //                 zero pivot sets info[0] = column + 1.
-// `pivot_row` (the pivot and the pivot row's values) comes from
-// pivot_row_subgroup.wgsl (one barrier) or pivot_row_tree.wgsl (three).
+// The pivot reduction `pivot_reduce` comes from pivot_tree.wgsl or
+// pivot_subgroup.wgsl, as for getf2_panel.
 //
 // Invocation t holds the panel rows k0 + t + r·PW (r < RPI) in registers:
 // the panel is read from global memory once and written once, and a column
-// step costs one barrier with subgroups and no global-memory round trip:
-// the pivot row travels with the pivot reduction, and row col is staged
-// before it (getf2_panel
+// step costs two barriers and no global-memory round trip (getf2_panel
 // reads and writes the panel in global memory at every column, which made
 // its time per column the latency of those round trips). A row is a Row8
 // (common/row8.wgsl): the step's column selects vector lanes rather than
@@ -28,7 +26,8 @@ override RPI: u32 = 4u; // panel rows per invocation: m − k0 ≤ RPI·PW
 const RMAX: u32 = 16u;
 const CMAX: u32 = 8u; // panel columns at most
 
-var<workgroup> orows: array<Row8, 2>; // row col, by column parity
+var<workgroup> urow: Row8; // the pivot row of the panel
+var<workgroup> orow: Row8; // the row it replaces
 var<workgroup> pivs: array<u32, CMAX>; // the panel's pivot rows
 var<workgroup> l11: array<Row8, CMAX>; // L11 (unit lower), by rows
 
@@ -40,17 +39,13 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u) {
         bad_s = 0u;
     }
-    let zero = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
     // x[r]: row k0 + tid + r·PW, columns k0 .. k0+8 (zero outside the panel)
     var x: array<Row8, RMAX>;
-    // this invocation's pivot candidate for the next column: |a|, its row
-    // and the row's values
     var best = -1.0;
     var bi = 0xffffffffu;
-    var cand = zero;
     for (var r = 0u; r < RPI; r++) {
         let i = k0 + tid + r * PW;
-        var y = zero;
+        var y = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
         if (i < m) {
             for (var c = 0u; c < CMAX; c++) {
                 if (c < nb) {
@@ -60,7 +55,6 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
             if (better(abs(y.lo.x), i, best, bi)) {
                 best = abs(y.lo.x);
                 bi = i;
-                cand = y;
             }
         }
         x[r] = y;
@@ -70,28 +64,29 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
             break;
         }
         let col = k0 + j;
-        let buf = j & 1u;
-        // row col (slot 0 of invocation j) goes where the pivot row was;
-        // it is staged before the reduction's barrier, the pivot row comes
-        // back with the pivot
-        let own_col = tid == j;
-        if (own_col) {
-            orows[buf] = x[0];
-        }
-        let pick = pivot_row(best, bi, cand, buf, tid);
-        let found = pick.pr;
+        let found = pivot_reduce(best, bi, tid);
         let pr = select(col, found, found < m && found >= col);
         if (tid == 0u) {
             ipiv[col] = pr;
             pivs[j] = pr;
         }
-        let o = orows[buf];
-        var u = pick.row;
-        if (pr == col) {
-            u = o;
-        } else {
-            let own_pr = tid == (pr - k0) % PW;
-            let rp = (pr - k0) / PW;
+        // the owners of rows pr and col stage them; after the barrier each
+        // takes the other's (one invocation may own both)
+        let own_col = tid == j; // row col is slot 0 of invocation j
+        let own_pr = tid == (pr - k0) % PW;
+        let rp = (pr - k0) / PW;
+        for (var r = 0u; r < RPI; r++) {
+            if (own_pr && r == rp) {
+                urow = x[r];
+            }
+        }
+        if (own_col) {
+            orow = x[0];
+        }
+        workgroupBarrier();
+        let u = urow;
+        if (pr != col) {
+            let o = orow;
             if (own_col) {
                 x[0] = u;
             }
@@ -109,7 +104,6 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
         // next column on the way
         best = -1.0;
         bi = 0xffffffffu;
-        cand = zero;
         let next = j + 1u < nb;
         let inv = 1.0 / piv;
         for (var r = 0u; r < RPI; r++) {
@@ -126,7 +120,6 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
                     if (better(v, i, best, bi)) {
                         best = v;
                         bi = i;
-                        cand = y;
                     }
                 }
             }

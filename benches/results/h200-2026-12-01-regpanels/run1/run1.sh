@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+set -uo pipefail
+O=$OUT
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+if ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
+    export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv > $O/env.txt 2>&1
+run() { name=$1; ops=$2; shift 2; s=$(date +%s); env "$@" timeout 170 .gpu/bench --routes gpu --quick --ops $ops --out $O/$name.json > /dev/null 2> $O/$name.log; echo "$name rc=$? $(( $(date +%s) - s ))s"; }
+run reg solve,lu,qr
+run old solve,qr WGPU_LINALG_PANEL_REG=0
+run nbw4 solve,qr WGPU_LINALG_PANEL_NBW8=4
+timeout 120 python3 benches/peers/torch_peers.py --ops solve,lu,qr --out $O/peer.json > $O/peer.log 2>&1; echo "peer rc=$?"
+python3 - <<'PY'
+import json,os
+O=os.environ["OUT"]
+peer={(r["op"],r["shape"]):r["median_ms"] for r in json.load(open(f"{O}/peer.json"))["results"]}
+for f in ["reg","old","nbw4"]:
+    try: res=json.load(open(f"{O}/{f}.json"))["results"]
+    except Exception as e: print(f, "missing", e); continue
+    for r in res:
+        p=peer.get((r["op"],r["shape"]))
+        print(f, r["op"], r["shape"], "%.3f"%r["median_ms"], "gpu %.3f"%(r.get("gpu_ms") or 0), p, "ratio %.3f"%(p/r["median_ms"]) if p else "")
+PY
+grep -h "GPU time\|error" $O/reg.log | cut -c1-250

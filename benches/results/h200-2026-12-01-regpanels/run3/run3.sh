@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+set -uo pipefail
+O=$OUT
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+if ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
+    export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv > $O/env.txt 2>&1
+run() { name=$1; ops=$2; shift 2; s=$(date +%s); env "$@" timeout 170 .gpu/bench --routes gpu --quick --ops $ops --out $O/$name.json > /dev/null 2> $O/$name.log; echo "$name rc=$? $(( $(date +%s) - s ))s"; }
+run pw256 solve,qr
+run pw512 solve,qr WGPU_LINALG_PANEL_PW=512
+run pw1024 solve,qr WGPU_LINALG_PANEL_PW=1024
+run old solve,qr WGPU_LINALG_PANEL_REG=0
+timeout 120 python3 benches/peers/torch_peers.py --ops solve,qr --out $O/peer.json > $O/peer.log 2>&1; echo "peer rc=$?"
+python3 - <<'PY'
+import json,os
+O=os.environ["OUT"]
+peer={(r["op"],r["shape"]):r["median_ms"] for r in json.load(open(f"{O}/peer.json"))["results"]}
+for f in ["pw256","pw512","pw1024","old"]:
+    try: res=json.load(open(f"{O}/{f}.json"))["results"]
+    except Exception as e: print(f, "missing", e); continue
+    for r in res:
+        p=peer.get((r["op"],r["shape"]))
+        print(f, r["op"], r["shape"], "%.3f"%r["median_ms"], "gpu %.3f"%(r.get("gpu_ms") or 0), p, "ratio %.3f"%(p/r["median_ms"]) if p else "")
+PY
+grep -h "GPU time" $O/pw256.log $O/pw512.log | cut -c1-250
