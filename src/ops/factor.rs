@@ -67,7 +67,7 @@ impl FactorParams {
     /// (benches/RESULTS.md, 2026-12-01) solve took 38.1 / 110.4 ms at
     /// n = 4096 / 8192 with (8, 8) against 41.7 / 153.6 ms with (16, 1),
     /// and at n = 1024 6.8 ms with (16, 1) against 10.3 ms with (8, 8);
-    /// with register-held panels (8, 8) took 5.6 ms at n = 1024.
+    /// with register-held panels (8, 8) took 5.7 ms at n = 1024.
     /// `WGPU_LINALG_LU_NB` and `WGPU_LINALG_LU_OUTER` override either.
     pub(crate) fn lu_blocking(&self, m: usize, n: usize) -> (usize, usize) {
         if let Some(forced) = FORCED_LU.with(|f| f.get()) {
