@@ -531,6 +531,16 @@ fn host_call(
     }
 }
 
+/// The larger of two values, NaN if either is (f64::max drops a NaN, and
+/// a NaN residual or solution entry must fail a check, not vanish).
+fn nan_max(m: f64, v: f64) -> f64 {
+    if v.is_nan() || m.is_nan() {
+        f64::NAN
+    } else {
+        m.max(v)
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // RUST_LOG=wgpu_linalg::svd=debug (for example) shows phase timings
     let _ = env_logger::builder().format_timestamp_millis().try_init();
@@ -707,15 +717,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             *ri += f64::from(v) * xl;
                         }
                     }
-                    // (f64::max drops NaN: a NaN residual or x entry must
-                    // make the error NaN, not vanish)
-                    let nan_max = |m: f64, v: f64| {
-                        if v.is_nan() || m.is_nan() {
-                            f64::NAN
-                        } else {
-                            m.max(v)
-                        }
-                    };
                     let mut rmax = 0.0f64;
                     for (i, ri) in res.iter().enumerate() {
                         rmax = nan_max(rmax, (ri - f64::from(b[(i, 0)])).abs());
@@ -748,11 +749,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let g = q.transpose() * q.column(j);
                         for (i, v) in g.iter().enumerate() {
                             let e = (v - if i == j { 1.0 } else { 0.0 }).abs();
-                            worst = if e.is_nan() || worst.is_nan() {
-                                f64::NAN
-                            } else {
-                                worst.max(e)
-                            };
+                            worst = nan_max(worst, e);
                         }
                     }
                     eprintln!("  qr {} orthogonality (8 columns) {worst:.3e}", c.shape());

@@ -568,19 +568,14 @@ pub(crate) fn encode_getrf(
 ) -> Result<()> {
     let op = "lu";
     let kmax = m.min(n);
-    let getf2_kernel = if gpu.features.contains(wgpu::Features::SUBGROUP) {
-        Kernel::Getf2Subgroup
+    let (getf2_kernel, reg_kernel) = if gpu.features.contains(wgpu::Features::SUBGROUP) {
+        (Kernel::Getf2Subgroup, Kernel::Getf2RegSubgroup)
     } else {
-        Kernel::Getf2
+        (Kernel::Getf2, Kernel::Getf2Reg)
     };
     let fp = FactorParams::default();
     let (nb_max, _) = fp.lu_blocking(m, n);
     let in_registers = panels_in_registers();
-    let reg_kernel = if gpu.features.contains(wgpu::Features::SUBGROUP) {
-        Kernel::Getf2RegSubgroup
-    } else {
-        Kernel::Getf2Reg
-    };
     let mut u = FUniform {
         m: u32_of(op, m)?,
         n: u32_of(op, n)?,
@@ -589,11 +584,8 @@ pub(crate) fn encode_getrf(
     };
     for (k0, w) in blocks(0, kmax, fp.lu_panel_cols(m, n)) {
         let kend = k0 + w;
-        let reg = if in_registers {
-            reg_panel(m - k0, lu_reg_rows())
-        } else {
-            None
-        };
+        let rows = m - k0;
+        let reg = reg_panel(rows).filter(|_| in_registers && rows <= lu_reg_rows());
         let nb_block = reg.map_or(nb_max, |_| nb_max.min(8));
         for (kk, nb) in blocks(k0, kend, nb_block) {
             gpu.flush_after(enc, fp.flush_steps);

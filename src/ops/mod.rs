@@ -77,13 +77,10 @@ pub(crate) fn panels_in_registers() -> bool {
 /// fewest rows per invocation that hold the panel, with at most 64 values
 /// per invocation in a workgroup of 1024 (the registers NVIDIA GPUs give
 /// each of its invocations) and 128 in narrower ones; `None` above 8192
-/// rows or above `max_rows`. On an H200 (benches/RESULTS.md, 2026-12-01) 1024 was the fastest
-/// for QR at n = 4096 and 8192 and for solve at 8192, and level with 512
-/// for solve at 1024 and 4096; 256 was the slowest.
-pub(crate) fn reg_panel(rows: usize, max_rows: usize) -> Option<(usize, usize)> {
-    if rows > max_rows {
-        return None;
-    }
+/// rows. On an H200 (benches/RESULTS.md, 2026-12-01) 1024 was the
+/// fastest for QR at n = 4096 and 8192 and for solve at 8192, and level
+/// with 512 for solve at 1024 and 4096; 256 was the slowest.
+pub(crate) fn reg_panel(rows: usize) -> Option<(usize, usize)> {
     static PW: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let pref = *PW.get_or_init(|| {
         env_usize("WGPU_LINALG_PANEL_PW")

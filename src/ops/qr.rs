@@ -152,7 +152,7 @@ impl QrParams {
             return p.clamped();
         }
         let env = |name: &str| env_usize(name).filter(|v| (1..=Self::MAX_NB).contains(v));
-        let reg = panels_in_registers() && m <= 8192;
+        let reg = panels_in_registers() && reg_panel(m).is_some();
         let (nb, inner) = if reg || m.min(n) >= 4096 {
             (64, 8)
         } else {
@@ -491,7 +491,7 @@ pub(crate) fn record_geqrf(
             gpu.flush_after(&mut rec.rec, flush);
             u.j0 = j0 as u32;
             u.jb = jb as u32;
-            match reg_panel(m - j0, 8192).filter(|_| reg && jb <= 8) {
+            match reg_panel(m - j0).filter(|_| reg && jb <= 8) {
                 Some((pw, rpi)) => gpu.launch(
                     &mut rec.rec,
                     "qr geqr2 reg",

@@ -67,18 +67,21 @@ pub fn low_rank(rng: &mut ChaCha8Rng, m: usize, n: usize, r: usize) -> DMatrix<f
 
 /// A random orthogonal n×n matrix (f64), from the QR of a Gaussian-ish one.
 pub fn orthogonal(rng: &mut ChaCha8Rng, n: usize) -> DMatrix<f64> {
-    let g = random(rng, n, n).map(f64::from);
-    g.qr().q()
+    orthonormal(rng, n, n)
+}
+
+/// m×r with orthonormal columns (r ≤ m), from a random m×r matrix.
+pub fn orthonormal(rng: &mut ChaCha8Rng, m: usize, r: usize) -> DMatrix<f64> {
+    random(rng, m, r).map(f64::from).qr().q()
 }
 
 /// A random m×n matrix with singular values from 1 down to 1/cond,
-/// geometrically spaced.
-/// Only min(m, n) orthonormal columns (rows) of the larger side are drawn,
-/// so tall and wide matrices cost O(m·n²).
+/// geometrically spaced. Only min(m, n) orthonormal columns (rows) of the
+/// larger side are drawn, so tall and wide matrices cost O(m·n²).
 pub fn with_condition(rng: &mut ChaCha8Rng, m: usize, n: usize, cond: f64) -> DMatrix<f32> {
     let r = m.min(n);
-    let u = random(rng, m, r).map(f64::from).qr().q();
-    let v = random(rng, n, r).map(f64::from).qr().q();
+    let u = orthonormal(rng, m, r);
+    let v = orthonormal(rng, n, r);
     let mut s = DMatrix::<f64>::zeros(r, r);
     for i in 0..r {
         let t = if r > 1 {

@@ -9,9 +9,11 @@
 //
 // The reductions run on integer keys: a candidate's key is 1 + the bits of
 // |a| (non-negative floats order as their bit patterns), 0 for none or
-// NaN, so the largest |a| is an unsigned subgroup maximum, which GPUs
-// reduce in one instruction where a float maximum takes a chain of
-// shuffles; the order is that of `better`.
+// NaN, so the largest |a| is an unsigned subgroup maximum (one instruction
+// on GPUs that reduce integers in hardware, a chain of shuffles for
+// floats); the order is that of `better`. On an H200 it moved getf2_block
+// from 15.5 to 15.1 ms at n = 4096: the barriers, not the shuffles, cost
+// the time.
 
 var<workgroup> red_k: array<u32, 256>;
 var<workgroup> red_i: array<u32, 256>;
