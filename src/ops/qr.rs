@@ -491,7 +491,8 @@ pub(crate) fn record_geqrf(
             gpu.flush_after(&mut rec.rec, flush);
             u.j0 = j0 as u32;
             u.jb = jb as u32;
-            match reg_panel(m - j0).filter(|_| reg && jb <= 8) {
+            let reg_pw = reg_panel(m - j0).filter(|_| reg && jb <= 8);
+            match reg_pw {
                 Some((pw, rpi)) => gpu.launch(
                     &mut rec.rec,
                     "qr geqr2 reg",
@@ -515,7 +516,24 @@ pub(crate) fn record_geqrf(
             }
             let c_end = if two_level { b1 } else { n };
             let nc = c_end - j0 - jb;
-            if nc > 0 {
+            if let Some((pw, _)) = reg_pw.filter(|_| nc > 0 && two_level) {
+                // the rest of the block: V and T read in place, one
+                // workgroup per column (nc < nb ≤ 64)
+                let lu = QrUniform {
+                    cols: nc as u32,
+                    ..u
+                };
+                gpu.launch(
+                    &mut rec.rec,
+                    "qr larfb reg",
+                    Kernel::QrRegSubgroup,
+                    "larfb_reg",
+                    &[("PW", pw as f64)],
+                    &params_bytes(&lu),
+                    &[(1, f.h.buffer()), (3, &t_in)],
+                    [nc as u32, 1, 1],
+                );
+            } else if nc > 0 {
                 pack_v(gpu, rec, &f, j0, jb, &sc)?;
                 larfb(
                     gpu,

@@ -236,3 +236,80 @@ fn geqr2_reg(
         }
     }
 }
+
+// The panel's block reflector on the block's columns right of it, in one
+// dispatch (in place of a packing of V and three small GEMMs, whose
+// launches and narrow reductions had cost more than the panel itself):
+//   larfb_reg   C ← Hᵀ·C = C − V·(Tᵀ·(Vᵀ·C)) for the p.cols columns from
+//               j0 + jb, rows j0 .. m, with V (jb ≤ 8 columns, unit
+//               diagonal) read in place from a and T from tf as geqr2_reg
+//               leaves them (leading dimension ldt). One workgroup per
+//               column of C: Vᵀc is a Row8 of subgroup sums and one
+//               barrier, then every invocation forms w = Tᵀ·(Vᵀc) itself
+//               and updates its rows.
+
+// Row i of V: the stored vectors below the diagonal, 1 on it, zeros above
+// and right of the panel's jb columns.
+fn v_row(i: u32, j0: u32, jb: u32) -> Row8 {
+    var y = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    for (var c = 0u; c < CMAX; c++) {
+        if (c < jb && i >= j0 + c) {
+            y = row_set(y, c, select(lda_(i, j0 + c), 1.0, i == j0 + c));
+        }
+    }
+    return y;
+}
+
+fn row_dot(x: Row8, y: Row8) -> f32 {
+    return dot(x.lo, y.lo) + dot(x.hi, y.hi);
+}
+
+@compute @workgroup_size(PW, 1, 1)
+fn larfb_reg(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(subgroup_size) size: u32,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
+    if (wid.x >= p.cols) {
+        return;
+    }
+    let m = p.m;
+    let j0 = p.j0;
+    let jb = min(p.jb, CMAX);
+    let col = j0 + jb + wid.x;
+    var d = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    for (var i = j0 + t; i < m; i += PW) {
+        let v = v_row(i, j0, jb);
+        let c = vec4<f32>(lda_(i, col));
+        d = Row8(fma(c, v.lo, d.lo), fma(c, v.hi, d.hi));
+    }
+    let ds = sg_row_sum(d);
+    if (lane == 0u) {
+        dots[t / size] = ds;
+    }
+    workgroupBarrier();
+    var s = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    for (var k = 0u; k < PW / size; k++) {
+        let q = dots[k];
+        s = Row8(s.lo + q.lo, s.hi + q.hi);
+    }
+    // w = Tᵀ·s: w_c = Σ_{r ≤ c} T[r, c]·s_r (T is zero below its diagonal)
+    var w = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    let len_t = arrayLength(&tf);
+    for (var c = 0u; c < CMAX; c++) {
+        if (c < jb) {
+            var tc = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+            for (var r = 0u; r <= c; r++) {
+                let idx = r + (j0 + c) * p.ldt;
+                if (idx < len_t) {
+                    tc = row_set(tc, r, tf[idx]);
+                }
+            }
+            w = row_set(w, c, row_dot(tc, s));
+        }
+    }
+    for (var i = j0 + t; i < m; i += PW) {
+        sta(i, col, lda_(i, col) - row_dot(v_row(i, j0, jb), w));
+    }
+}
