@@ -349,7 +349,7 @@ fn split_k_plan_thresholds() {
         })
     );
     assert_eq!(p.split_k(8192, 40, 8192, 2), None, "batched");
-    assert_eq!(p.split_k(8192, 40, 1024, 1), None, "short k");
+    assert_eq!(p.split_k(8192, 40, 500, 1), None, "short k");
     assert_eq!(p.split_k(4096, 4096, 8192, 1), None, "enough tiles");
     // few tiles: S capped by the least chunk depth
     let s = p.split_k(33, 7, 4100, 1).unwrap();

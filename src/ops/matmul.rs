@@ -177,7 +177,11 @@ impl Default for GemmParams {
     /// Tiled from one 128×128 tile of output, narrow (128×64 tiles) for
     /// those with n ≤ 64 (`WGPU_LINALG_GEMM_NARROW=0` turns it off, any
     /// other number sets `narrow_max_n`); split-K below 256 tiles, from
-    /// k = 2048, towards 256 workgroups with chunks of at least 512. The
+    /// k = 512, towards 256 workgroups with chunks of at least 256 (on an
+    /// H200, benches/RESULTS.md, 2026-12-01, QR's block updates
+    /// Wᵀ = Cᵀ·V, nc×64 deep as the rows below the block, took QR 4096 /
+    /// 8192 from 74.4 / 276.8 ms with k ≥ 2048 and chunks of 512 to
+    /// 67.5 / 253.0 ms this way). The
     /// split-K values can be overridden with `WGPU_LINALG_SPLITK_MAX_TILES`,
     /// `WGPU_LINALG_SPLITK_MIN_K`, `WGPU_LINALG_SPLITK_TARGET_GROUPS` and
     /// `WGPU_LINALG_SPLITK_MIN_CHUNK` for tuning runs
@@ -220,9 +224,9 @@ impl GemmParams {
             tiled_min_elems: 128 * 128,
             narrow_max_n: env("WGPU_LINALG_GEMM_NARROW", 64),
             splitk_max_tiles: env("WGPU_LINALG_SPLITK_MAX_TILES", 256),
-            splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 2048),
+            splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 512),
             splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 256).max(1),
-            splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 512).max(16),
+            splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 256).max(16),
             tiled_depth: tiled_depth(env("WGPU_LINALG_GEMM_BK", 0)),
         }
     }

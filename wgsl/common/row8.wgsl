@@ -32,3 +32,12 @@ fn row_axpy_right(x: Row8, s: f32, y: Row8, j: u32) -> Row8 {
         select(x.hi, fma(vec4<f32>(-s), y.hi, x.hi), LANES_HI > vec4<u32>(j)),
     );
 }
+
+// x with its lanes from n on set to zero.
+fn row_head(x: Row8, n: u32) -> Row8 {
+    let v = vec4<u32>(n);
+    return Row8(
+        select(vec4<f32>(0.0), x.lo, LANES_LO < v),
+        select(vec4<f32>(0.0), x.hi, LANES_HI < v),
+    );
+}

@@ -64,36 +64,114 @@ fn stash8(e: u32, v: array<f32, 8>) {
     }
 }
 
-// Inverts the lower-triangular nb×nb matrix in blk by columns of the
-// identity, all columns at once (256 invocations): step k adds
-// L[i, k]·X[k, j] to the running sum of every X[i, j] with i > k ≥ j,
-// where X[k, j] is −(its running sum, complete after step k − 1)/L[k, k],
-// or 1/L[k, k] on the diagonal; one barrier per step. The sums live in the
-// unused strict upper triangle of blk (X[i, j] at blk[j + i·NB], i > j,
-// zero on entry) and are scaled by −1/L[i, i] at the end; L stays intact
-// below the diagonal, X[i, i] = 1/L[i, i] (or 1) is recomputed where
-// needed. (One invocation per row, trti2's order, was a chain of up to
-// 2016 dependent workgroup-memory reads.) The caller puts a barrier
-// between loading blk and this, and one before reading X. `unit` takes
-// the diagonal as ones.
+// Inverts the lower-triangular nb×nb matrix in blk by doubling (256
+// invocations): first the eight 8×8 diagonal blocks, one column of one
+// block per invocation by substitution; then, for s = 8, 16, 32, every
+// 2s×2s diagonal block [A 0; B C] from the inverses of its halves as
+// [A⁻¹ 0; −C⁻¹·B·A⁻¹ C⁻¹]: Y = B·A⁻¹, then −C⁻¹·Y, each element a dot
+// product held by one invocation. Ten barriers in all, where a column-
+// by-column inverse takes one per column (64). X's strict lower triangle
+// lives in the unused strict upper triangle of blk (X[i, j] at
+// blk[j + i·NB], i > j, zero on entry); Y is staged in the slots of its
+// own block of X. L stays intact below the diagonal; X[i, i] = 1/L[i, i]
+// (or 1) is recomputed where needed (inverse_at). Rows past nb are
+// treated as the identity's. The caller puts a barrier between loading
+// blk and this, and one before reading X. `unit` takes the diagonal as
+// ones.
+fn inv_diag(i: u32, nb: u32, unit: bool) -> f32 {
+    if (unit || i >= nb) {
+        return 1.0;
+    }
+    return 1.0 / blk[i + i * NB];
+}
+
+// X[i, j] (i ≥ j) while the inverse is being built.
+fn x_at(i: u32, j: u32, nb: u32, unit: bool) -> f32 {
+    if (i == j) {
+        return inv_diag(i, nb, unit);
+    }
+    return blk[j + i * NB];
+}
+
 fn invert_lower_rows(nb: u32, unit: bool, tid: u32) {
-    let j = tid % NB;
-    let i0 = tid / NB;
-    for (var k = 0u; k + 1u < nb; k++) {
-        if (j <= k) {
-            let dk = select(1.0 / blk[k + k * NB], 1.0, unit);
-            let xkj = select(-blk[j + k * NB] * dk, dk, j == k);
-            for (var i = k + 1u + i0; i < nb; i += 4u) {
-                blk[j + i * NB] = fma(blk[i + k * NB], xkj, blk[j + i * NB]);
+    // the 8×8 diagonal blocks: invocation (block b, column j)
+    if (tid < 64u) {
+        let o = (tid / 8u) * 8u;
+        let j = tid % 8u;
+        var x: array<f32, 8>;
+        x[j] = inv_diag(o + j, nb, unit);
+        for (var i = j + 1u; i < 8u; i++) {
+            var acc = 0.0;
+            for (var k = j; k < i; k++) {
+                acc = fma(blk[o + i + (o + k) * NB], x[k], acc);
+            }
+            x[i] = -acc * inv_diag(o + i, nb, unit);
+            blk[o + j + (o + i) * NB] = x[i];
+        }
+    }
+    workgroupBarrier();
+    for (var s = 8u; s < NB; s *= 2u) {
+        // 64/(2s) blocks of s×s elements: 32·s elements, ≤ 4 per invocation
+        let per = (32u * s) / 256u + select(0u, 1u, (32u * s) % 256u != 0u);
+        var y: array<f32, 4>;
+        // Y[r, c] = Σ_{c ≤ k < s} B[r, k]·A⁻¹[k, c], consecutive
+        // invocations along r (B's columns are contiguous, A⁻¹[k, c] is
+        // shared)
+        for (var q = 0u; q < per; q++) {
+            let e = tid + 256u * q;
+            if (e < 32u * s) {
+                let o = (e / (s * s)) * 2u * s;
+                let r = e % s;
+                let c = (e / s) % s;
+                var acc = 0.0;
+                for (var k = c; k < s; k++) {
+                    acc = fma(blk[o + s + r + (o + k) * NB], x_at(o + k, o + c, nb, unit), acc);
+                }
+                y[q] = acc;
+            }
+        }
+        // Y into X21's slots (X21[r, c] at blk[o + c + (o + s + r)·NB]),
+        // which nothing reads yet
+        for (var q = 0u; q < per; q++) {
+            let e = tid + 256u * q;
+            if (e < 32u * s) {
+                let o = (e / (s * s)) * 2u * s;
+                let r = e % s;
+                let c = (e / s) % s;
+                blk[o + c + (o + s + r) * NB] = y[q];
             }
         }
         workgroupBarrier();
-    }
-    for (var i = i0; i < nb; i += 4u) {
-        if (j < i) {
-            let di = select(1.0 / blk[i + i * NB], 1.0, unit);
-            blk[j + i * NB] = -blk[j + i * NB] * di;
+        // X21[r, c] = −Σ_{k ≤ r} C⁻¹[r, k]·Y[k, c], consecutive
+        // invocations along c (Y's rows are contiguous in the slots)
+        for (var q = 0u; q < per; q++) {
+            let e = tid + 256u * q;
+            if (e < 32u * s) {
+                let o = (e / (s * s)) * 2u * s;
+                let c = e % s;
+                let r = (e / s) % s;
+                var acc = 0.0;
+                for (var k = 0u; k <= r; k++) {
+                    acc = fma(
+                        x_at(o + s + r, o + s + k, nb, unit),
+                        blk[o + c + (o + s + k) * NB],
+                        acc,
+                    );
+                }
+                y[q] = -acc;
+            }
         }
+        workgroupBarrier();
+        for (var q = 0u; q < per; q++) {
+            let e = tid + 256u * q;
+            if (e < 32u * s) {
+                let o = (e / (s * s)) * 2u * s;
+                let c = e % s;
+                let r = (e / s) % s;
+                blk[o + c + (o + s + r) * NB] = y[q];
+            }
+        }
+        workgroupBarrier();
     }
 }
 

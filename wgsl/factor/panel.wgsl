@@ -122,10 +122,19 @@ fn lu_pack(
 //                   lda), written in place and packed (nb × nrhs, leading
 //                   dimension nb) into w for the off-diagonal GEMM. Four
 //                   right-hand sides per workgroup, one invocation per row
-//                   and column, the running values in workgroup memory:
-//                   one barrier per row of the block (no global-memory
-//                   round trip between rows).
+//                   and column, the running values in workgroup memory.
+//                   The rows go in groups of eight in substitution order:
+//                   one invocation per column solves the group's 8×8
+//                   triangle by itself, then every row after the group
+//                   subtracts the group's eight terms, so a block costs 16
+//                   barriers instead of one per row (64).
 var<workgroup> xrun: array<f32, 256>; // running values, row + 64·column
+
+// The row solved at substitution step s: s for a lower triangle, counted
+// from the bottom for an upper one.
+fn subst_row(s: u32, nb: u32, lower: bool) -> u32 {
+    return select(nb - 1u - s, s, lower);
+}
 
 @compute @workgroup_size(256, 1, 1)
 fn trsm_diag_pack(
@@ -139,17 +148,6 @@ fn trsm_diag_pack(
     let unit = (p.flags & 4u) != 0u;
     // effective lower triangle: lower and not transposed, or upper transposed
     let eff_lower = upper == trans;
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        var v = 0.0;
-        if (i < nb && j < nb) {
-            if ((eff_lower && i >= j) || (!eff_lower && i <= j)) {
-                v = t_eff(i, j);
-            }
-        }
-        blk[e] = v;
-    }
     let row = tid % 64u;
     let lane = tid / 64u;
     let col = (wid.x + wid.y * groups.x) * 4u + lane;
@@ -159,23 +157,58 @@ fn trsm_diag_pack(
     if (live) {
         v = a[base + row];
     }
+    // op(T)'s triangle, eight loads in flight per invocation
+    for (var e0 = tid; e0 < NB * NB; e0 += 2048u) {
+        var tv: array<f32, 8>;
+        for (var q = 0u; q < 8u; q++) {
+            let e = e0 + 256u * q;
+            let i = e % NB;
+            let j = e / NB;
+            var x = 0.0;
+            if (i < nb && j < nb && ((eff_lower && i >= j) || (!eff_lower && i <= j))) {
+                x = t_eff(i, j);
+            }
+            tv[q] = x;
+        }
+        for (var q = 0u; q < 8u; q++) {
+            blk[e0 + 256u * q] = tv[q];
+        }
+    }
     xrun[tid] = v;
     workgroupBarrier();
-    for (var s = 0u; s < nb; s++) {
-        let i = select(nb - 1u - s, s, eff_lower);
-        var xi = xrun[i + 64u * lane];
-        if (!unit) {
-            xi = xi / blk[i + i * NB];
-        }
-        if (live) {
-            if (row == i) {
-                a[base + i] = xi;
-                w[i + col * nb] = xi;
-            } else if ((eff_lower && row > i) || (!eff_lower && row < i)) {
-                xrun[tid] = xrun[tid] - blk[row + i * NB] * xi;
+    // this row's substitution step
+    let my_s = select(nb - 1u - row, row, eff_lower);
+    for (var s0 = 0u; s0 < nb; s0 += 8u) {
+        let s1 = min(s0 + 8u, nb);
+        if (row == 0u) {
+            for (var s = s0; s < s1; s++) {
+                let i = subst_row(s, nb, eff_lower);
+                var xi = xrun[i + 64u * lane];
+                for (var q = s0; q < s; q++) {
+                    let k = subst_row(q, nb, eff_lower);
+                    xi = fma(-blk[i + k * NB], xrun[k + 64u * lane], xi);
+                }
+                if (!unit) {
+                    xi = xi / blk[i + i * NB];
+                }
+                xrun[i + 64u * lane] = xi;
             }
         }
         workgroupBarrier();
+        if (row < nb && my_s >= s1) {
+            var acc = xrun[tid];
+            for (var q = s0; q < s1; q++) {
+                let k = subst_row(q, nb, eff_lower);
+                acc = fma(-blk[row + k * NB], xrun[k + 64u * lane], acc);
+            }
+            xrun[tid] = acc;
+        }
+        workgroupBarrier();
+    }
+    if (live) {
+        let x = xrun[tid];
+        a[base + row] = x;
+        w[row + col * nb] = x;
     }
 }
 

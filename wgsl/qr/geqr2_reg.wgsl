@@ -79,11 +79,7 @@ fn geqr2_reg(
         let i = j0 + t + r * PW;
         var y = zero;
         if (i < m) {
-            for (var c = 0u; c < CMAX; c++) {
-                if (c < jb) {
-                    y = row_set(y, c, lda_(i, j0 + c));
-                }
-            }
+            y = row_head(panel_row(i, j0), jb);
         }
         x[r] = y;
     }
@@ -199,17 +195,10 @@ fn geqr2_reg(
                 x[r] = row_axpy_right(y, v, tw, j);
             }
         }
-        // ---- T's column j (invocation 0 alone reads and writes t8)
+        // ---- what T's column j needs: tau_j and the Gram column, formed
+        // after the loop (a serial T step here held every column's barrier)
         if (t == 0u) {
-            var tc = row_set(zero, j, tj);
-            for (var q = 0u; q < j; q++) {
-                var s = 0.0;
-                for (var k = q; k < j; k++) {
-                    s = fma(row_get(t8[k], q), row_get(w, k), s);
-                }
-                tc = row_set(tc, q, -tj * s);
-            }
-            t8[j] = tc;
+            t8[j] = row_set(w, j, tj);
         }
     }
     for (var r = 0u; r < RPI; r++) {
@@ -223,15 +212,20 @@ fn geqr2_reg(
             }
         }
     }
-    if (t == 0u) {
+    // T (upper triangular, T[q, q] = tau_q, T[q, j] = −tau_j·Σ_{q ≤ k < j}
+    // T[q, k]·G[k, j]): invocation q forms row q alone, from t8
+    workgroupBarrier();
+    if (t < jb) {
+        var tr = row_set(zero, t, row_get(t8[t], t));
+        for (var j = t + 1u; j < jb; j++) {
+            let g = t8[j];
+            tr = row_set(tr, j, -row_get(g, j) * row_dot(tr, row_head(g, j)));
+        }
         let len_t = arrayLength(&tf);
         for (var c = 0u; c < jb; c++) {
-            let tc = t8[c];
-            for (var r = 0u; r < jb; r++) {
-                let idx = r + (j0 + c) * p.ldt;
-                if (idx < len_t) {
-                    tf[idx] = select(0.0, row_get(tc, r), r <= c);
-                }
+            let idx = t + (j0 + c) * p.ldt;
+            if (idx < len_t) {
+                tf[idx] = row_get(tr, c);
             }
         }
     }
@@ -248,16 +242,30 @@ fn geqr2_reg(
 //               barrier, then every invocation forms w = Tᵀ·(Vᵀc) itself
 //               and updates its rows.
 
+// Row i of the panel from column j0: eight independent loads (a loop that
+// set one lane per load waited for each load in turn).
+fn panel_row(i: u32, j0: u32) -> Row8 {
+    return Row8(
+        vec4<f32>(lda_(i, j0), lda_(i, j0 + 1u), lda_(i, j0 + 2u), lda_(i, j0 + 3u)),
+        vec4<f32>(lda_(i, j0 + 4u), lda_(i, j0 + 5u), lda_(i, j0 + 6u), lda_(i, j0 + 7u)),
+    );
+}
+
 // Row i of V: the stored vectors below the diagonal, 1 on it, zeros above
 // and right of the panel's jb columns.
 fn v_row(i: u32, j0: u32, jb: u32) -> Row8 {
-    var y = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
-    for (var c = 0u; c < CMAX; c++) {
-        if (c < jb && i >= j0 + c) {
-            y = row_set(y, c, select(lda_(i, j0 + c), 1.0, i == j0 + c));
-        }
+    let x = panel_row(i, j0);
+    let r = vec4<u32>(i - j0);
+    let lo = select(select(vec4<f32>(0.0), vec4<f32>(1.0), r == LANES_LO), x.lo, r > LANES_LO);
+    let hi = select(select(vec4<f32>(0.0), vec4<f32>(1.0), r == LANES_HI), x.hi, r > LANES_HI);
+    return row_head(Row8(lo, hi), jb);
+}
+
+fn tf_at(idx: u32) -> f32 {
+    if (idx < arrayLength(&tf)) {
+        return tf[idx];
     }
-    return y;
+    return 0.0;
 }
 
 fn row_dot(x: Row8, y: Row8) -> f32 {
@@ -294,19 +302,24 @@ fn larfb_reg(
         let q = dots[k];
         s = Row8(s.lo + q.lo, s.hi + q.hi);
     }
-    // w = Tᵀ·s: w_c = Σ_{r ≤ c} T[r, c]·s_r (T is zero below its diagonal)
+    // w = Tᵀ·s: w_c = Σ_{r ≤ c} T[r, c]·s_r; T's column c read as eight
+    // independent loads (a loop that set one lane per load waited for
+    // each load in turn)
     var w = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
-    let len_t = arrayLength(&tf);
     for (var c = 0u; c < CMAX; c++) {
         if (c < jb) {
-            var tc = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
-            for (var r = 0u; r <= c; r++) {
-                let idx = r + (j0 + c) * p.ldt;
-                if (idx < len_t) {
-                    tc = row_set(tc, r, tf[idx]);
-                }
-            }
-            w = row_set(w, c, row_dot(tc, s));
+            let b = (j0 + c) * p.ldt;
+            let tc = Row8(
+                vec4<f32>(tf_at(b), tf_at(b + 1u), tf_at(b + 2u), tf_at(b + 3u)),
+                vec4<f32>(tf_at(b + 4u), tf_at(b + 5u), tf_at(b + 6u), tf_at(b + 7u)),
+            );
+            // lanes below T's diagonal (or past the panel) may hold
+            // anything: only r ≤ c counts
+            let up = Row8(
+                select(vec4<f32>(0.0), tc.lo, LANES_LO <= vec4<u32>(c)),
+                select(vec4<f32>(0.0), tc.hi, LANES_HI <= vec4<u32>(c)),
+            );
+            w = row_set(w, c, row_dot(up, s));
         }
     }
     for (var i = j0 + t; i < m; i += PW) {
