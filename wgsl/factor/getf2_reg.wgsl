@@ -47,27 +47,11 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
         let i = k0 + tid + r * PW;
         var y = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
         if (i < m) {
-            // eight independent loads (columns past the panel read its last
-            // one and are zeroed): a loop setting one lane per load waited
-            // for each load in turn
-            let l = nb - 1u;
-            y = row_head(
-                Row8(
-                    vec4<f32>(
-                        a[at(i, k0)],
-                        a[at(i, k0 + min(1u, l))],
-                        a[at(i, k0 + min(2u, l))],
-                        a[at(i, k0 + min(3u, l))],
-                    ),
-                    vec4<f32>(
-                        a[at(i, k0 + min(4u, l))],
-                        a[at(i, k0 + min(5u, l))],
-                        a[at(i, k0 + min(6u, l))],
-                        a[at(i, k0 + min(7u, l))],
-                    ),
-                ),
-                nb,
-            );
+            for (var c = 0u; c < CMAX; c++) {
+                if (c < nb) {
+                    y = row_set(y, c, a[at(i, k0 + c)]);
+                }
+            }
             if (better(abs(y.lo.x), i, best, bi)) {
                 best = abs(y.lo.x);
                 bi = i;

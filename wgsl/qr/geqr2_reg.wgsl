@@ -13,7 +13,9 @@
 // columns right of it. The same reduction carries v's dot products with
 // the reflectors left of it, the Gram column G[0:j, j] that T's column j
 // needs (T[0:j, j] = −tau_j·T[0:j, 0:j]·G[0:j, j]), so T costs no pass
-// of its own. geqr2_panel reads and writes the panel in global memory at
+// over the panel: after the column loop, invocation q forms row q of T
+// from the stored Gram columns (T[q, j] needs only row q's earlier
+// entries). geqr2_panel reads and writes the panel in global memory at
 // every column step, and its time per column was those round trips.
 // A row is a Row8 (common/row8.wgsl), so the step's column selects vector
 // lanes rather than indexing an array. Needs SUBGROUP (any subgroup size
@@ -79,7 +81,15 @@ fn geqr2_reg(
         let i = j0 + t + r * PW;
         var y = zero;
         if (i < m) {
-            y = row_head(panel_row(i, j0), jb);
+            // one lane per load, in a loop: the same row as eight loads
+            // in one expression (panel_row) gave a wrong Q at 8192 rows on
+            // an H200 (eight rows per invocation), reproducibly on one
+            // machine and not on another; this form did not
+            for (var c = 0u; c < CMAX; c++) {
+                if (c < jb) {
+                    y = row_set(y, c, lda_(i, j0 + c));
+                }
+            }
         }
         x[r] = y;
     }

@@ -389,23 +389,92 @@ fn larft_panel(
 // T of the compact WY form of the jb reflectors of columns j0 .. j0+jb
 // from their Gram matrix G = VᵀV (jb × jb in `outm`, leading dimension
 // p.ldo; V unit lower trapezoidal, as pack_v leaves it) and tau, in one
-// workgroup: T[i, i] = tau_i, T[0:i, i] = −tau_i·T[0:i, 0:i]·G[0:i, i]
-// (larft's recurrence with the dot products already formed by a GEMM).
-// Stored like build_t: columns j0 .. j0+jb of `tf`, exact zeros below the
-// diagonal. For the outer blocks of the two-level QR (record_geqrf).
+// workgroup, by doubling: T of each 8-wide group of reflectors by larft's
+// recurrence (T[q, j] = −tau_j·Σ_{q ≤ k < j} T[q, k]·G[k, j], one row per
+// invocation, which needs only that row's earlier entries), then for
+// s = 8, 16, 32 the T of each 2s-wide group from its halves' T1 and T2 as
+// [T1 −T1·G12·T2; 0 T2] (Y = G12·T2 staged in T12's slots, then
+// T12 = −T1·Y), one element per invocation. 11 barriers, where the
+// column recurrence took two per column (128). T lives in gt's upper
+// triangle, G's strict upper triangle in gt's strict lower one
+// (G[k, j] at gt[j + k·GLD]); the leading dimension 65 keeps a warp's
+// column-varying reads on distinct banks. Stored like build_t: columns
+// j0 .. j0+jb of `tf`, exact zeros below the diagonal. For the outer
+// blocks of the two-level QR (record_geqrf).
+const GLD: u32 = 65u;
+var<workgroup> gt: array<f32, 4160>; // 64 × GLD
+
 @compute @workgroup_size(1024, 1, 1)
 fn t_from_gram(@builtin(local_invocation_index) t: u32) {
     let j0 = p.j0;
     let jb = min(p.jb, NBMAX);
-    for (var i = 0u; i < jb; i++) {
-        if (t < i) {
-            wsh[t] = outm[t + i * p.ldo];
+    for (var e = t; e < NBMAX * NBMAX; e += WG) {
+        // slot (row, col): G[col, row] below the diagonal, T (zero for
+        // now) on and above it
+        let row = e % NBMAX;
+        let col = e / NBMAX;
+        var g = 0.0;
+        if (col < row && row < jb) {
+            g = outm[col + row * p.ldo];
+        }
+        gt[row + col * GLD] = g;
+    }
+    if (t < NBMAX) {
+        let i = j0 + t;
+        taush[t] = select(0.0, tau[min(i, arrayLength(&tau) - 1u)], t < jb && i < arrayLength(&tau));
+    }
+    workgroupBarrier();
+    // the 8×8 diagonal blocks: invocation (block, row q)
+    if (t < NBMAX) {
+        let o = (t / 8u) * 8u;
+        let q = o + t % 8u;
+        gt[q + q * GLD] = taush[q];
+        for (var j = q + 1u; j < o + 8u; j++) {
+            var acc = 0.0;
+            for (var k = q; k < j; k++) {
+                acc = fma(gt[q + k * GLD], gt[j + k * GLD], acc);
+            }
+            gt[q + j * GLD] = -taush[j] * acc;
+        }
+    }
+    workgroupBarrier();
+    for (var s = 8u; s < NBMAX; s *= 2u) {
+        // element (pair, r, c) of the s×s block T12 of each 2s-wide pair
+        let live = t < 32u * s;
+        let o = (t / (s * s)) * 2u * s;
+        let r = (t / s) % s;
+        let c = t % s;
+        var y = 0.0;
+        if (live) {
+            // Y[r, c] = Σ_{k ≤ c} G[o + r, o + s + k]·T2[k, c]
+            for (var k = 0u; k <= c; k++) {
+                y = fma(gt[(o + s + k) + (o + r) * GLD], gt[(o + s + k) + (o + s + c) * GLD], y);
+            }
+            gt[(o + r) + (o + s + c) * GLD] = y;
         }
         workgroupBarrier();
-        t_column(t, i, tau[j0 + i]);
+        if (live) {
+            // T12[r, c] = −Σ_{r ≤ k < s} T1[r, k]·Y[k, c]
+            y = 0.0;
+            for (var k = r; k < s; k++) {
+                y = fma(gt[(o + r) + (o + k) * GLD], gt[(o + k) + (o + s + c) * GLD], y);
+            }
+        }
+        workgroupBarrier();
+        if (live) {
+            gt[(o + r) + (o + s + c) * GLD] = -y;
+        }
         workgroupBarrier();
     }
-    store_t(t, j0, jb);
+    let len_t = arrayLength(&tf);
+    for (var e = t; e < jb * jb; e += WG) {
+        let r = e % jb;
+        let c = e / jb;
+        let idx = r + (j0 + c) * p.ldt;
+        if (idx < len_t) {
+            tf[idx] = select(0.0, gt[r + c * GLD], r <= c);
+        }
+    }
 }
 
 fn sto(i: u32, j: u32, v: f32) {
