@@ -181,31 +181,17 @@ fn trsm_diag_pack(
     for (var s0 = 0u; s0 < nb; s0 += 8u) {
         let s1 = min(s0 + 8u, nb);
         if (row == 0u) {
-            // the group held in registers (constant trip counts, so the
-            // loops unroll and xg is indexed by constants): its right-hand
-            // sides and every T entry are loaded ahead of the substitution,
-            // whose chain is then register arithmetic alone. Past the last
-            // row (a short group) the last row is solved again and dropped.
-            var xg: array<f32, 8>;
-            for (var q = 0u; q < 8u; q++) {
-                xg[q] = xrun[subst_row(min(s0 + q, nb - 1u), nb, eff_lower) + 64u * lane];
-            }
-            for (var q = 0u; q < 8u; q++) {
-                let i = subst_row(min(s0 + q, nb - 1u), nb, eff_lower);
-                var xi = xg[q];
-                for (var r = 0u; r < q; r++) {
-                    let k = subst_row(min(s0 + r, nb - 1u), nb, eff_lower);
-                    xi = fma(-blk[i + k * NB], xg[r], xi);
+            for (var s = s0; s < s1; s++) {
+                let i = subst_row(s, nb, eff_lower);
+                var xi = xrun[i + 64u * lane];
+                for (var q = s0; q < s; q++) {
+                    let k = subst_row(q, nb, eff_lower);
+                    xi = fma(-blk[i + k * NB], xrun[k + 64u * lane], xi);
                 }
                 if (!unit) {
                     xi = xi / blk[i + i * NB];
                 }
-                xg[q] = xi;
-            }
-            for (var q = 0u; q < 8u; q++) {
-                if (s0 + q < s1) {
-                    xrun[subst_row(s0 + q, nb, eff_lower) + 64u * lane] = xg[q];
-                }
+                xrun[i + 64u * lane] = xi;
             }
         }
         workgroupBarrier();
