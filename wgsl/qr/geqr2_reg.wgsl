@@ -30,7 +30,8 @@ const CMAX: u32 = 8u; // panel columns at most
 // products
 var<workgroup> nrm_e: array<f32, 256>;
 var<workgroup> nrm_s: array<vec2<f32>, 256>;
-var<workgroup> dots: array<Row8, 256>;
+// (lanes 0..4 at 2·slot, lanes 4..8 at 2·slot + 1)
+var<workgroup> dots: array<vec4<f32>, 512>;
 var<workgroup> alpha_s: f32; // a[col, col] of the current column
 var<workgroup> t8: array<Row8, CMAX>; // T by columns
 
@@ -61,6 +62,76 @@ fn sg_nrm(e: f32, s: vec2<f32>, size: u32) -> vec3<f32> {
 
 fn sg_row_sum(x: Row8) -> Row8 {
     return Row8(subgroupAdd(x.lo), subgroupAdd(x.hi));
+}
+
+// Σ over the subgroup (size ≥ 8) of the eight lanes of x, reduce-
+// scattered: three halving exchanges (4, 2 and 1 values: each lane keeps
+// the half its lane bit picks and adds its partner's copy of it), then
+// whole ones. Lane l ends with the total of lane l / (size/8) of x. Nine
+// shuffles where eight subgroup sums take forty, and a shuffle is one
+// instruction per clock for a whole NVIDIA SM: with 32 subgroups
+// reducing at once, the forty were most of a column's time.
+fn sg_scatter8(x: Row8, lane: u32, size: u32) -> f32 {
+    let o1 = size / 2u;
+    let up1 = (lane & o1) != 0u;
+    let h4 = select(x.lo, x.hi, up1) + subgroupShuffleXor(select(x.hi, x.lo, up1), o1);
+    let o2 = size / 4u;
+    let up2 = (lane & o2) != 0u;
+    let h2 = select(h4.xy, h4.zw, up2) + subgroupShuffleXor(select(h4.zw, h4.xy, up2), o2);
+    let o3 = size / 8u;
+    let up3 = (lane & o3) != 0u;
+    var h = select(h2.x, h2.y, up3) + subgroupShuffleXor(select(h2.y, h2.x, up3), o3);
+    for (var off = size / 16u; off > 0u; off /= 2u) {
+        h += subgroupShuffleXor(h, off);
+    }
+    return h;
+}
+
+// This subgroup's Σ of d into dots[2·slot ..] (every invocation calls it).
+fn dots_put(d: Row8, slot: u32, lane: u32, size: u32) {
+    if (size >= 8u) {
+        let h = sg_scatter8(d, lane, size);
+        let e = size / 8u;
+        if (lane % e == 0u) {
+            let c = lane / e;
+            dots[2u * slot + c / 4u][c % 4u] = h;
+        }
+    } else {
+        let ds = sg_row_sum(d);
+        if (lane == 0u) {
+            dots[2u * slot] = ds.lo;
+            dots[2u * slot + 1u] = ds.hi;
+        }
+    }
+}
+
+// The sum of the `parts` partials in dots, in every invocation: each lane
+// adds its share, the subgroup reduce-scatters them and every lane
+// gathers the eight totals (after the barrier that follows dots_put).
+fn dots_total(parts: u32, lane: u32, size: u32) -> Row8 {
+    var wp = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    for (var k = lane; k < parts; k += size) {
+        wp = Row8(wp.lo + dots[2u * k], wp.hi + dots[2u * k + 1u]);
+    }
+    if (size >= 8u) {
+        let h = sg_scatter8(wp, lane, size);
+        let e = size / 8u;
+        return Row8(
+            vec4<f32>(
+                subgroupShuffle(h, 0u),
+                subgroupShuffle(h, e),
+                subgroupShuffle(h, 2u * e),
+                subgroupShuffle(h, 3u * e),
+            ),
+            vec4<f32>(
+                subgroupShuffle(h, 4u * e),
+                subgroupShuffle(h, 5u * e),
+                subgroupShuffle(h, 6u * e),
+                subgroupShuffle(h, 7u * e),
+            ),
+        );
+    }
+    return sg_row_sum(wp);
 }
 
 @compute @workgroup_size(PW, 1, 1)
@@ -184,17 +255,9 @@ fn geqr2_reg(
                 d = Row8(fma(vec4<f32>(v), y.lo, d.lo), fma(vec4<f32>(v), y.hi, d.hi));
             }
         }
-        let ds = sg_row_sum(d);
-        if (lane == 0u) {
-            dots[slot] = ds;
-        }
+        dots_put(d, slot, lane, size);
         workgroupBarrier();
-        var wp = zero;
-        for (var k = lane; k < parts; k += size) {
-            let q = dots[k];
-            wp = Row8(wp.lo + q.lo, wp.hi + q.hi);
-        }
-        let w = sg_row_sum(wp);
+        let w = dots_total(parts, lane, size);
         // ---- apply H_j to the columns right of j: x_c −= v·tau·(vᵀx_c)
         let tw = Row8(tj * w.lo, tj * w.hi);
         for (var r = 0u; r < RPI; r++) {
@@ -302,16 +365,9 @@ fn larfb_reg(
         let c = vec4<f32>(lda_(i, col));
         d = Row8(fma(c, v.lo, d.lo), fma(c, v.hi, d.hi));
     }
-    let ds = sg_row_sum(d);
-    if (lane == 0u) {
-        dots[t / size] = ds;
-    }
+    dots_put(d, t / size, lane, size);
     workgroupBarrier();
-    var s = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
-    for (var k = 0u; k < PW / size; k++) {
-        let q = dots[k];
-        s = Row8(s.lo + q.lo, s.hi + q.hi);
-    }
+    let s = dots_total(PW / size, lane, size);
     // w = Tᵀ·s: w_c = Σ_{r ≤ c} T[r, c]·s_r; T's column c read as eight
     // independent loads (a loop that set one lane per load waited for
     // each load in turn)
