@@ -165,6 +165,17 @@ fn solve_backward_error() {
 
 #[test]
 fn triangular_solves_every_variant() {
+    // the GPU with and without subgroups: trsm_diag_sg (its subgroup
+    // groups, and its fallback for backward blocks not a multiple of the
+    // group) and trsm_diag_pack
+    let plain = wgpu_linalg::Context::builder()
+        .route(Route::Gpu)
+        .without_features(wgpu::Features::SUBGROUP)
+        .build()
+        .unwrap();
+    assert!(!plain.features().contains(wgpu::Features::SUBGROUP));
+    let [cpu, gpu] = backends();
+    let contexts = [cpu, gpu, (Route::Gpu, plain)];
     for (case, &n) in [1usize, 31, 63, 64, 65, 129].iter().enumerate() {
         let mut r = rng("trsm", case as u64);
         // well-conditioned triangles: unit-ish diagonal
@@ -187,13 +198,14 @@ fn triangular_solves_every_variant() {
                         }
                     });
                     let op = if trans { tri.transpose() } else { tri.clone() };
-                    for (route, ctx) in backends() {
+                    for (route, ctx) in &contexts {
                         let x = ctx.solve_triangular_with(&t, &b, f).unwrap();
                         let res = (&op * to64(&x) - to64(&b)).norm()
                             / (op.norm() * fro32(&x) + fro32(&b));
+                        let sg = ctx.features().contains(wgpu::Features::SUBGROUP);
                         assert!(
                             res <= bound(n),
-                            "{route:?} n={n} {f:?}: backward error {res:.3e}"
+                            "{route:?} subgroups={sg} n={n} {f:?}: backward error {res:.3e}"
                         );
                     }
                 }

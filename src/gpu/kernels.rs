@@ -50,6 +50,10 @@ pub enum Kernel {
     /// Blocked factorizations: diagonal-block Cholesky, triangular solves,
     /// LU panels (one workgroup each, `workgroupBarrier()` between columns).
     Factor,
+    /// The blocked-factorization kernels with `trsm_diag_sg`, the diagonal
+    /// triangular solve with subgroup broadcasts
+    /// (`wgsl/factor/trsm_subgroup.wgsl`; adapters with `SUBGROUP`).
+    FactorSubgroup,
     /// LU panel with a workgroup tree reduction for the pivot search.
     Getf2,
     /// LU panel with subgroup reductions for the pivot search (adapters with
@@ -116,6 +120,7 @@ const REDUCE: &str = include_str!("../../wgsl/common/reduce.wgsl");
 const FACTOR_COMMON: &str = include_str!("../../wgsl/factor/common.wgsl");
 const FACTOR: &str = include_str!("../../wgsl/factor/blocked.wgsl");
 const FACTOR_PANEL: &str = include_str!("../../wgsl/factor/panel.wgsl");
+const TRSM_SUBGROUP: &str = include_str!("../../wgsl/factor/trsm_subgroup.wgsl");
 const LANES: &str = include_str!("../../wgsl/common/lanes.wgsl");
 const GETF2: &str = include_str!("../../wgsl/factor/getf2.wgsl");
 const GETF2_REG: &str = include_str!("../../wgsl/factor/getf2_reg.wgsl");
@@ -136,7 +141,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 27] = [
+    pub const ALL: [Kernel; 28] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
@@ -151,6 +156,7 @@ impl Kernel {
         Kernel::Elementwise,
         Kernel::Reduce,
         Kernel::Factor,
+        Kernel::FactorSubgroup,
         Kernel::Getf2,
         Kernel::Getf2Subgroup,
         Kernel::Getf2Reg,
@@ -248,6 +254,12 @@ impl Kernel {
                 ("factor/blocked.wgsl", FACTOR),
                 ("factor/panel.wgsl", FACTOR_PANEL),
             ],
+            Kernel::FactorSubgroup => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/blocked.wgsl", FACTOR),
+                ("factor/panel.wgsl", FACTOR_PANEL),
+                ("factor/trsm_subgroup.wgsl", TRSM_SUBGROUP),
+            ],
             Kernel::Getf2 => &[
                 ("factor/common.wgsl", FACTOR_COMMON),
                 ("factor/pivot_tree.wgsl", PIVOT_TREE),
@@ -319,9 +331,10 @@ impl Kernel {
             Kernel::GemmCoop | Kernel::GemmCoopScalar => {
                 wgpu::Features::SHADER_F16 | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
             }
-            Kernel::Getf2Subgroup | Kernel::Getf2RegSubgroup | Kernel::QrRegSubgroup => {
-                wgpu::Features::SUBGROUP
-            }
+            Kernel::FactorSubgroup
+            | Kernel::Getf2Subgroup
+            | Kernel::Getf2RegSubgroup
+            | Kernel::QrRegSubgroup => wgpu::Features::SUBGROUP,
             _ => wgpu::Features::empty(),
         }
     }
@@ -342,6 +355,7 @@ impl Kernel {
             Kernel::Elementwise => "elementwise",
             Kernel::Reduce => "reduce",
             Kernel::Factor => "factor",
+            Kernel::FactorSubgroup => "factor_subgroup",
             Kernel::Getf2 => "getf2",
             Kernel::Getf2Subgroup => "getf2_subgroup",
             Kernel::Getf2Reg => "getf2_reg",

@@ -460,6 +460,12 @@ pub(crate) fn encode_trsm(
     let fp = FactorParams::default();
     let nb_max = fp.trsm_nb;
     let eff_lower = flags.upper == flags.trans;
+    // the diagonal solve with subgroup broadcasts where the adapter has them
+    let (kernel, entry) = if gpu.features.contains(wgpu::Features::SUBGROUP) {
+        (Kernel::FactorSubgroup, "trsm_diag_sg")
+    } else {
+        (Kernel::Factor, "trsm_diag_pack")
+    };
     let mut order: Vec<(usize, usize)> = blocks(0, n, nb_max).collect();
     if !eff_lower {
         order.reverse();
@@ -481,8 +487,8 @@ pub(crate) fn encode_trsm(
         gpu.launch(
             enc,
             "trsm diag",
-            Kernel::Factor,
-            "trsm_diag_pack",
+            kernel,
+            entry,
             &[],
             &params_bytes(&u),
             &[(1, t), (2, b), (5, scratch)],

@@ -1,22 +1,33 @@
 //! QR factorizations: blocked Householder (LAPACK `geqrf`/`orgqr` with the
 //! compact WY form), two-pass modified Gram–Schmidt, orthonormal bases.
 //!
-//! Algorithm (GPU route, Householder): for each panel of `nb` columns
-//! (32, or 64 from min(m, n) ≥ 4096; [`QrParams`]) one workgroup of 1024
-//! invocations factorizes the panel column by column (`geqr2`: reflector norms as power-of-two
-//! scaled double-float sums of squares, so they neither overflow nor lose
-//! digits) and builds the nb×nb triangular T of the compact WY form
-//! (`larft`); the trailing matrix is updated as `C − V·(Tᵀ·(Vᵀ·C))`, three
-//! GEMMs with V packed into scratch (`larfb`). Q is formed by blocked
-//! backward accumulation from the identity (`orgqr`) with the same T
-//! factors. Cost: 4mns − 2(m+n)s² + 4s³/3 flops for the factorization
-//! (s = min(m, n); 2mn² − 2n³/3 when m ≥ n) and as much again for Q.
-//! Two-pass MGS (`QrAlgo::Mgs`, m ≥ n) records five kernels per column
-//! (projection with double-float dot products, update, again, then the
-//! scaled norm and normalization); r_kk stays on the GPU. Cost 4mn².
-//! Everything is recorded into one submission; nothing is read back before
-//! the results. Measured on an H200 (Vulkan): geqrf 8192² in 1.08 s, Q and
-//! R in 1.19 s — the one-workgroup panels dominate, the GEMMs take ~0.1 s.
+//! Algorithm (GPU route, Householder), with [`QrParams`]:
+//! - Where the panel fits in registers (≤ 8192 rows, SUBGROUP), blocks of 64
+//!   columns are factorized 8 columns at a time. One workgroup holds each
+//!   8-wide panel in registers (`geqr2_reg`: reflector norms as
+//!   power-of-two-scaled double-float sums of squares, so they neither
+//!   overflow nor lose digits; T of the panel from the Gram columns that
+//!   ride in the same reductions).
+//! - One dispatch then applies the panel's reflectors to the rest of the
+//!   block (`larfb_reg`, a workgroup per column).
+//! - The block's T comes from its Gram matrix VᵀV (a GEMM) by doubling
+//!   (`t_from_gram`), and the trailing matrix is updated as
+//!   `C − V·(Tᵀ·(Vᵀ·C))`, three GEMMs with V packed into scratch (`larfb`).
+//! - Otherwise the panel is one workgroup of 1024 invocations streaming
+//!   its columns (`geqr2_panel` with `larft`), 32 wide, or 8 wide in 64-wide
+//!   blocks from min(m, n) = 4096.
+//!
+//! Q is formed by blocked backward accumulation from the identity
+//! (`orgqr`) with the same T factors. Cost: 4mns − 2(m+n)s² + 4s³/3 flops
+//! for the factorization (s = min(m, n); 2mn² − 2n³/3 when m ≥ n) and as
+//! much again for Q. Two-pass MGS (`QrAlgo::Mgs`, m ≥ n) records five
+//! kernels per column (projection with double-float dot products, update,
+//! again, then the scaled norm and normalization); r_kk stays on the GPU.
+//! Cost 4mn². Everything is recorded into one submission (flushed in
+//! parts as it grows); nothing is read back before the results. Measured
+//! on an H200 through Vulkan (benches/RESULTS.md, 2026-12-01): Q and R of
+//! 4096² in 51.8 ms and of 8192² in 231 ms. The one-workgroup panels are
+//! still the largest share (24.5 and 90.6 ms).
 //! Every pooled buffer a recording uses is kept (`QrRec`) until it is
 //! submitted, so no other thread can take it from the shared pool while
 //! steps that use it are still unsubmitted.

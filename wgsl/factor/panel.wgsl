@@ -136,28 +136,50 @@ fn subst_row(s: u32, nb: u32, lower: bool) -> u32 {
     return select(nb - 1u - s, s, lower);
 }
 
-@compute @workgroup_size(256, 1, 1)
-fn trsm_diag_pack(
-    @builtin(local_invocation_index) tid: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
+// Where invocation tid works in trsm_diag_pack: its row of the block,
+// its right-hand side (lane, column col), and the solve's flags.
+struct TrsmAt {
+    row: u32,
+    lane: u32,
+    col: u32,
+    live: bool,
+    base: u32,
+    // effective lower triangle: lower and not transposed, or upper transposed
+    lower: bool,
+    unit: bool,
+    // this row's substitution step
+    step: u32,
+}
+
+fn trsm_at(tid: u32, wid: vec3<u32>, groups: vec3<u32>) -> TrsmAt {
     let nb = p.nb;
     let upper = (p.flags & 1u) != 0u;
     let trans = (p.flags & 2u) != 0u;
-    let unit = (p.flags & 4u) != 0u;
-    // effective lower triangle: lower and not transposed, or upper transposed
-    let eff_lower = upper == trans;
+    let lower = upper == trans;
     let row = tid % 64u;
     let lane = tid / 64u;
     let col = (wid.x + wid.y * groups.x) * 4u + lane;
-    let live = col < p.n && row < nb;
-    let base = p.b_off + p.k0 + col * p.lda;
+    return TrsmAt(
+        row,
+        lane,
+        col,
+        col < p.n && row < nb,
+        p.b_off + p.k0 + col * p.lda,
+        lower,
+        (p.flags & 4u) != 0u,
+        select(nb - 1u - row, row, lower),
+    );
+}
+
+// op(T)'s triangle into blk (eight loads in flight per invocation) and
+// this invocation's right-hand side into xrun; the caller puts a barrier
+// after it.
+fn trsm_load(at: TrsmAt, tid: u32) {
+    let nb = p.nb;
     var v = 0.0;
-    if (live) {
-        v = a[base + row];
+    if (at.live) {
+        v = a[at.base + at.row];
     }
-    // op(T)'s triangle, eight loads in flight per invocation
     for (var e0 = tid; e0 < NB * NB; e0 += 2048u) {
         var tv: array<f32, 8>;
         for (var q = 0u; q < 8u; q++) {
@@ -165,7 +187,7 @@ fn trsm_diag_pack(
             let i = e % NB;
             let j = e / NB;
             var x = 0.0;
-            if (i < nb && j < nb && ((eff_lower && i >= j) || (!eff_lower && i <= j))) {
+            if (i < nb && j < nb && ((at.lower && i >= j) || (!at.lower && i <= j))) {
                 x = t_eff(i, j);
             }
             tv[q] = x;
@@ -175,41 +197,63 @@ fn trsm_diag_pack(
         }
     }
     xrun[tid] = v;
-    workgroupBarrier();
-    // this row's substitution step
-    let my_s = select(nb - 1u - row, row, eff_lower);
+}
+
+// The substitution in groups of eight rows, running values in xrun: one
+// invocation per right-hand side solves a group's triangle, then every
+// row after the group subtracts its terms; two barriers per group.
+fn trsm_groups(at: TrsmAt, tid: u32) {
+    let nb = p.nb;
+    let lane = at.lane;
     for (var s0 = 0u; s0 < nb; s0 += 8u) {
         let s1 = min(s0 + 8u, nb);
-        if (row == 0u) {
+        if (at.row == 0u) {
             for (var s = s0; s < s1; s++) {
-                let i = subst_row(s, nb, eff_lower);
+                let i = subst_row(s, nb, at.lower);
                 var xi = xrun[i + 64u * lane];
                 for (var q = s0; q < s; q++) {
-                    let k = subst_row(q, nb, eff_lower);
+                    let k = subst_row(q, nb, at.lower);
                     xi = fma(-blk[i + k * NB], xrun[k + 64u * lane], xi);
                 }
-                if (!unit) {
+                if (!at.unit) {
                     xi = xi / blk[i + i * NB];
                 }
                 xrun[i + 64u * lane] = xi;
             }
         }
         workgroupBarrier();
-        if (row < nb && my_s >= s1) {
+        if (at.row < nb && at.step >= s1) {
             var acc = xrun[tid];
             for (var q = s0; q < s1; q++) {
-                let k = subst_row(q, nb, eff_lower);
-                acc = fma(-blk[row + k * NB], xrun[k + 64u * lane], acc);
+                let k = subst_row(q, nb, at.lower);
+                acc = fma(-blk[at.row + k * NB], xrun[k + 64u * lane], acc);
             }
             xrun[tid] = acc;
         }
         workgroupBarrier();
     }
-    if (live) {
+}
+
+// X_k in place and packed into w.
+fn trsm_store(at: TrsmAt, tid: u32) {
+    if (at.live) {
         let x = xrun[tid];
-        a[base + row] = x;
-        w[row + col * nb] = x;
+        a[at.base + at.row] = x;
+        w[at.row + at.col * p.nb] = x;
     }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn trsm_diag_pack(
+    @builtin(local_invocation_index) tid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let at = trsm_at(tid, wid, groups);
+    trsm_load(at, tid);
+    workgroupBarrier();
+    trsm_groups(at, tid);
+    trsm_store(at, tid);
 }
 
 // LU, after getf2_block: the rank-nb update of the outer block right of
