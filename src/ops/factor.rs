@@ -694,9 +694,11 @@ fn lu_reg_rows() -> usize {
 
 /// After the LU of the block column kb .. kb+w (pivots applied to its
 /// columns and to columns kb+w .. col_end): U12 = L11⁻¹·A12 for columns
-/// kb+w .. col_end, as U12ᵀ = A12ᵀ·L11⁻ᵀ on the (narrow) GEMM with the
-/// inverted unit-lower block; U12 written back and L21 packed in one
-/// dispatch; and A22 −= L21·U12 over rows kb+w .. m and those columns.
+/// kb+w .. col_end, by substitution in place where the adapter has
+/// subgroups (`trsm_diag_sg`), else as U12ᵀ = A12ᵀ·L11⁻ᵀ on the (narrow)
+/// GEMM with the inverted unit-lower block and written back; L21 packed
+/// (with that write-back, one dispatch); and A22 −= L21·U12 over rows
+/// kb+w .. m and those columns.
 #[allow(clippy::too_many_arguments)]
 fn lu_update(
     gpu: &Gpu,
@@ -711,22 +713,66 @@ fn lu_update(
     let op = "lu";
     let k1 = kb + w;
     let cols = col_end - k1;
-    encode_trtri_lower(gpu, enc, a, lda, kb, w, true, sc.inv.buffer())?;
-    gemm(
-        gpu,
-        enc,
-        (cols, w, w),
-        opnd(a, kb + k1 * lda, lda),
-        true,
-        opnd(sc.inv.buffer(), 0, w),
-        true,
-        opnd(sc.p2.buffer(), 0, cols),
-        1.0,
-        0.0,
-        false,
-    )?;
     let rows = m - k1;
-    let g1 = (w * cols).div_ceil(256);
+    // U12 packed in p2: w × cols (leading dimension w), or its transpose
+    let u12_transposed = if gpu.features.contains(wgpu::Features::SUBGROUP) {
+        // U12 = L11⁻¹·A12 by substitution (trsm_diag_sg, four columns per
+        // workgroup), in place and packed, L11 read from a. On an H200
+        // (benches/RESULTS.md, 2026-12-01) this took 2.78 ms at n = 4096
+        // with trsm_diag_pack's shared-memory chain, slower than the
+        // inverse below (1.82 ms); with subgroup broadcasts it is faster.
+        let tu = FUniform {
+            n: u32_of(op, cols)?,
+            k0: u32_of(op, kb)?,
+            nb: u32_of(op, w)?,
+            ldt: u32_of(op, lda)?,
+            t_off: 0,
+            flags: TriFlags {
+                upper: false,
+                trans: false,
+                unit: true,
+            }
+            .bits()
+                | 8,
+            b_off: u32_of(op, k1 * lda)?,
+            ..u
+        };
+        gpu.launch(
+            enc,
+            "lu u12 trsm",
+            Kernel::FactorSubgroup,
+            "trsm_diag_sg",
+            &[],
+            &params_bytes(&tu),
+            &[(1, sc.p3.buffer()), (2, a), (5, sc.p2.buffer())],
+            grid(gpu, cols.div_ceil(4)),
+        );
+        false
+    } else {
+        // U12ᵀ = A12ᵀ·L11⁻ᵀ on the (narrow) GEMM with the inverted block
+        encode_trtri_lower(gpu, enc, a, lda, kb, w, true, sc.inv.buffer())?;
+        gemm(
+            gpu,
+            enc,
+            (cols, w, w),
+            opnd(a, kb + k1 * lda, lda),
+            true,
+            opnd(sc.inv.buffer(), 0, w),
+            true,
+            opnd(sc.p2.buffer(), 0, cols),
+            1.0,
+            0.0,
+            false,
+        )?;
+        true
+    };
+    // U12 written back from its transpose (workgroups below g1) and L21
+    // packed into p3, in one dispatch
+    let g1 = if u12_transposed {
+        (w * cols).div_ceil(256)
+    } else {
+        0
+    };
     let g2 = (rows * w).div_ceil(256);
     let pu = FUniform {
         k0: u32_of(op, kb)?,
@@ -746,15 +792,16 @@ fn lu_update(
         [u32_of(op, g1 + g2)?, 1, 1],
     );
     if rows > 0 {
-        // A22 −= L21·U12 = p3·p2ᵀ
+        // A22 −= L21·U12 = p3·p2 (or p3·p2ᵀ)
+        let ld_u12 = if u12_transposed { cols } else { w };
         gemm(
             gpu,
             enc,
             (rows, cols, w),
             opnd(sc.p3.buffer(), 0, rows),
             false,
-            opnd(sc.p2.buffer(), 0, cols),
-            true,
+            opnd(sc.p2.buffer(), 0, ld_u12),
+            u12_transposed,
             opnd(a, k1 + k1 * lda, lda),
             -1.0,
             1.0,

@@ -120,7 +120,8 @@ fn lu_pack(
 //   trsm_diag_pack  X ← op(T_kk)⁻¹·B_k for the nb rows k0 .. k0+nb of the
 //                   right-hand sides B (in a at b_off, leading dimension
 //                   lda), written in place and packed (nb × nrhs, leading
-//                   dimension nb) into w for the off-diagonal GEMM. Four
+//                   dimension nb) into w for the off-diagonal GEMM (T in
+//                   t, or in a with flags bit 3; see t_block). Four
 //                   right-hand sides per workgroup, one invocation per row
 //                   and column, the running values in workgroup memory.
 //                   The rows go in groups of eight in substitution order:
@@ -129,6 +130,23 @@ fn lu_pack(
 //                   subtracts the group's eight terms, so a block costs 16
 //                   barriers instead of one per row (64).
 var<workgroup> xrun: array<f32, 256>; // running values, row + 64·column
+
+// op(T)(i, j) of the diagonal block at k0: from t, or with flags bit 3
+// from a itself (LU's U12 = L11⁻¹·A12 reads L11 from the matrix whose
+// columns right of it it solves in place; a buffer cannot be bound both
+// read-only and read-write in one dispatch).
+fn t_block(i: u32, j: u32) -> f32 {
+    if ((p.flags & 8u) != 0u) {
+        var r = p.k0 + i;
+        var c = p.k0 + j;
+        if ((p.flags & 2u) != 0u) {
+            r = p.k0 + j;
+            c = p.k0 + i;
+        }
+        return a[p.t_off + r + c * p.ldt];
+    }
+    return t_eff(i, j);
+}
 
 // The row solved at substitution step s: s for a lower triangle, counted
 // from the bottom for an upper one.
@@ -188,7 +206,7 @@ fn trsm_load(at: TrsmAt, tid: u32) {
             let j = e / NB;
             var x = 0.0;
             if (i < nb && j < nb && ((at.lower && i >= j) || (!at.lower && i <= j))) {
-                x = t_eff(i, j);
+                x = t_block(i, j);
             }
             tv[q] = x;
         }
