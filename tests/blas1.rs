@@ -71,7 +71,7 @@ fn swap_rows_like_laswp() {
     let (m, n) = (37, 70);
     let ipiv: Vec<u32> = (0..20).map(|i| r.random_range(i..m as u32)).collect();
     check_swaps(ctx, &mut r, (m, n), &ipiv);
-    // more swaps than one chunk of the kernel (32), pivots above and below
+    // more swaps than one chunk of the kernel (64), pivots above and below
     // their row, repeated pivot rows, more columns than one dispatch pass
     for (m, n, swaps) in [(150, 9, 100), (70, 300, 70), (33, 5, 33)] {
         let ipiv: Vec<u32> = (0..swaps)

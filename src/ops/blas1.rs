@@ -262,7 +262,7 @@ pub(crate) fn encode_copy(
 /// Workgroups of a `laswp` dispatch: four columns each, looping over the
 /// rest past the dispatch limit.
 fn laswp_groups(gpu: &Gpu, cols: usize) -> u32 {
-    cols.div_ceil(4).clamp(1, gpu.max_groups() as usize) as u32
+    cols.div_ceil(16).clamp(1, gpu.max_groups() as usize) as u32
 }
 
 /// Records LAPACK `laswp` on `cols` columns from `c0` of an m-row matrix,

@@ -78,14 +78,18 @@ fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 // every row it touches (its own rows and the pivot rows outside them,
 // ≤ 2·LSW slots) gets its source row π(x) by running the chunk's swaps
 // backwards from x (one invocation per slot, no serial simulation), then
-// each column's touched rows are all read and, after a barrier, all
-// written: one global round trip per chunk instead of a load-after-store
-// chain per swap. 256 invocations: 64 slots × 4 columns per pass.
-const LSW: u32 = 32u;
+// each column's touched rows are all read and, after a storage barrier,
+// all written: one global round trip per chunk instead of a
+// load-after-store chain per swap. 256 invocations: 128 slots × 2 halves,
+// each invocation moving its slot in LCOLS columns with all LCOLS loads
+// issued before the barrier, so one slot computation serves 2·LCOLS
+// columns (it served 4, and LU's 64 swaps were two chunks of 32).
+const LSW: u32 = 64u;
+const LCOLS: u32 = 8u;
 const NONE: u32 = 0xffffffffu;
-var<workgroup> lsw_piv: array<u32, 32>;
-var<workgroup> lsw_dst: array<u32, 64>;
-var<workgroup> lsw_src: array<u32, 64>;
+var<workgroup> lsw_piv: array<u32, 64>;
+var<workgroup> lsw_dst: array<u32, 128>;
+var<workgroup> lsw_src: array<u32, 128>;
 
 @compute @workgroup_size(256, 1, 1)
 fn laswp(
@@ -94,23 +98,17 @@ fn laswp(
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
     let z = wid.z + p.batch_base;
-    let slot = t % 64u;
-    let lane = t / 64u;
-    for (var g = wid.x; g * 4u < p.cols; g += nwg.x) {
-        let gj = g * 4u + lane;
-        let in_range = gj < p.cols;
-        var j = gj;
-        if (j >= p.skip0) {
-            j += p.skip1 - p.skip0;
-        }
-        let col = p.off_out + z * p.stride_out + j * p.ld_out;
+    let slot = t % 128u;
+    let half = t / 128u;
+    let per = 2u * LCOLS;
+    for (var g = wid.x; g * per < p.cols; g += nwg.x) {
         for (var c0 = p.k0; c0 < p.k1; c0 += LSW) {
             let len = min(LSW, p.k1 - c0);
             if (t < len) {
                 lsw_piv[t] = ipiv[z * p.n + c0 + t];
             }
             workgroupBarrier();
-            if (t < 64u) {
+            if (t < 128u) {
                 var x = NONE;
                 if (t < len) {
                     x = c0 + t;
@@ -140,14 +138,28 @@ fn laswp(
             workgroupBarrier();
             let x = lsw_dst[slot];
             let src = lsw_src[slot];
-            let moved = in_range && x < p.rows && src < p.rows && src != x;
-            var v = 0.0;
-            if (moved) {
-                v = y[col + src];
+            let moved = x < p.rows && src < p.rows && src != x;
+            var v: array<f32, 8>;
+            for (var q = 0u; q < LCOLS; q++) {
+                let gj = g * per + half * LCOLS + q;
+                var j = gj;
+                if (j >= p.skip0) {
+                    j += p.skip1 - p.skip0;
+                }
+                if (moved && gj < p.cols) {
+                    v[q] = y[p.off_out + z * p.stride_out + j * p.ld_out + src];
+                }
             }
             storageBarrier();
-            if (moved) {
-                y[col + x] = v;
+            for (var q = 0u; q < LCOLS; q++) {
+                let gj = g * per + half * LCOLS + q;
+                var j = gj;
+                if (j >= p.skip0) {
+                    j += p.skip1 - p.skip0;
+                }
+                if (moved && gj < p.cols) {
+                    y[p.off_out + z * p.stride_out + j * p.ld_out + x] = v[q];
+                }
             }
             storageBarrier();
         }
