@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+set -uo pipefail
+O=$OUT
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+if ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
+    export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > $O/env.txt
+OPS=solve,qr,lstsq,matmul,svd_topk
+timeout 200 .gpu/bench --routes gpu --quick --ops $OPS --min-dim 1024 --out $O/ours.json > /dev/null 2> $O/ours.log; echo "ours rc=$?"
+grep -v "GPU time" $O/ours.log | cut -c1-160
+timeout 150 python3 benches/peers/torch_peers.py --ops $OPS --out $O/peer.json > $O/peer.log 2>&1; echo "peer rc=$?"
+python3 -c "
+import json
+for r in json.load(open('$O/peer.json'))['results']: print(r['op'], r['shape'], r.get('batch'), round(r['median_ms'],3))
+"
