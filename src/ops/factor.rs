@@ -479,39 +479,6 @@ pub(crate) fn encode_trsm(
         flags: flags.bits(),
         ..Default::default()
     };
-    if kernel == Kernel::FactorSubgroup && nrhs <= 4 && !flags.trans {
-        // one dispatch per block (trsv_step: the diagonal solve in every
-        // workgroup, X_k into x, the rows after the block updated), then
-        // x copied into B
-        let x = gpu.storage(op, (n * nrhs * 4) as u64, "trsv solution")?;
-        for (k0, nb) in order {
-            gpu.flush_after(enc, fp.flush_steps);
-            u.k0 = k0 as u32;
-            u.nb = nb as u32;
-            let rest = if eff_lower { n - k0 - nb } else { k0 };
-            gpu.launch(
-                enc,
-                "trsv step",
-                Kernel::FactorSubgroup,
-                "trsv_step",
-                &[],
-                &params_bytes(&u),
-                &[(1, t), (2, b), (5, x.buffer())],
-                [u32_of(op, rest.div_ceil(64).max(1))?, 1, 1],
-            );
-        }
-        for c in 0..nrhs {
-            enc.copy_buffer_to_buffer(
-                x.buffer(),
-                (c * n * 4) as u64,
-                b,
-                (c * ldb * 4) as u64,
-                (n * 4) as u64,
-            );
-        }
-        enc.keep(x);
-        return Ok(());
-    }
     for (k0, nb) in order {
         gpu.flush_after(enc, fp.flush_steps);
         u.k0 = k0 as u32;

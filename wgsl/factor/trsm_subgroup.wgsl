@@ -17,16 +17,24 @@
 //                  backward groups that would straddle subgroups (nb not a
 //                  multiple of g), take trsm_groups.
 
-// The substitution of the loaded block, leaving every row's final value
-// in xrun (the caller puts a barrier before reading other rows' values).
-fn trsm_solve_sg(at: TrsmAt, tid: u32, size: u32) {
+@compute @workgroup_size(256, 1, 1)
+fn trsm_diag_sg(
+    @builtin(local_invocation_index) tid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(subgroup_size) size: u32,
+) {
+    let at = trsm_at(tid, wid, groups);
+    trsm_load(at, tid);
+    workgroupBarrier();
     let nb = p.nb;
     let g = min(size, 32u);
     // from the uniform flags, not from `at` (its other fields vary by
-    // invocation, and barriers follow under this branch)
+    // invocation, and a barrier follows under this branch)
     let lower = ((p.flags & 1u) != 0u) == ((p.flags & 2u) != 0u);
     if (size < 8u || !(lower || nb % g == 0u)) {
         trsm_groups(at, tid);
+        trsm_store(at, tid);
         return;
     }
     let in_block = at.row < nb;
@@ -57,55 +65,5 @@ fn trsm_solve_sg(at: TrsmAt, tid: u32, size: u32) {
             }
         }
     }
-}
-
-@compute @workgroup_size(256, 1, 1)
-fn trsm_diag_sg(
-    @builtin(local_invocation_index) tid: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(subgroup_size) size: u32,
-) {
-    let at = trsm_at(tid, wid, groups);
-    trsm_load(at, tid);
-    workgroupBarrier();
-    trsm_solve_sg(at, tid, size);
     trsm_store(at, tid);
-}
-
-// One block step of a triangular solve with at most four right-hand sides
-// (op(T) = T, not transposed), in one dispatch: every workgroup solves the
-// diagonal block k0 .. k0+nb itself (trsm_solve_sg, a few µs), workgroup
-// 0 writes X_k into w (n × nrhs, leading dimension p.m, from row k0), and
-// workgroup q subtracts T[r, k0..k0+nb]·X_k from the rows r of its
-// 64-row chunk of those after the block (below it for a lower T, above
-// for an upper one). The blocked trsm took two dispatches per block, the
-// diagonal solve and a GEMV. The right-hand sides' rows of the block are
-// read by every workgroup and written by none (X goes to w, copied into
-// B after the last block), so the workgroups need no order among them.
-@compute @workgroup_size(256, 1, 1)
-fn trsv_step(
-    @builtin(local_invocation_index) tid: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(subgroup_size) size: u32,
-) {
-    let at = trsm_at(tid, vec3<u32>(0u), vec3<u32>(1u));
-    trsm_load(at, tid);
-    workgroupBarrier();
-    trsm_solve_sg(at, tid, size);
-    workgroupBarrier();
-    let nb = p.nb;
-    if (wid.x == 0u && at.live) {
-        w[p.k0 + at.row + at.col * p.m] = xrun[tid];
-    }
-    let r = select(wid.x * 64u + at.row, p.k0 + nb + wid.x * 64u + at.row, at.lower);
-    let end = select(p.k0, p.m, at.lower);
-    if (at.col < p.n && r < end) {
-        let bi = p.b_off + r + at.col * p.lda;
-        var acc = a[bi];
-        for (var k = 0u; k < nb; k++) {
-            acc = fma(-t[p.t_off + r + (p.k0 + k) * p.ldt], xrun[k + 64u * at.lane], acc);
-        }
-        a[bi] = acc;
-    }
 }
