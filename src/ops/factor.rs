@@ -438,7 +438,12 @@ pub(crate) fn encode_tri_zero(
 /// Records `B ← op(T)⁻¹·B` for an n×n triangular T (in `t` at `t_off`,
 /// leading dimension `ldt`) and n×nrhs B (in `b`, leading dimension `ldb`):
 /// diagonal blocks solved four columns per workgroup (and packed for the
-/// update), off-diagonal updates as GEMMs: two dispatches per block. `scratch` holds at least nb·nrhs floats.
+/// update), off-diagonal updates as GEMMs: two dispatches per block. The
+/// diagonal solve passes each finished x to the other rows of its group
+/// by subgroup shuffles where the adapter has SUBGROUP (`trsm_diag_sg`;
+/// on an H200 2.53 → 1.50 ms for the two 1-RHS solves at n = 4096,
+/// benches/RESULTS.md, 2026-12-01), else through workgroup memory
+/// (`trsm_diag_pack`). `scratch` holds at least nb·nrhs floats.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_trsm(
     gpu: &Gpu,
