@@ -112,7 +112,7 @@ fn invert_lower_rows(nb: u32, unit: bool, tid: u32) {
     workgroupBarrier();
     for (var s = 8u; s < NB; s *= 2u) {
         // 64/(2s) blocks of s×s elements: 32·s elements, ≤ 4 per invocation
-        let per = (32u * s) / 256u + select(0u, 1u, (32u * s) % 256u != 0u);
+        let per = (32u * s + 255u) / 256u;
         var y: array<f32, 4>;
         // Y[r, c] = Σ_{c ≤ k < s} B[r, k]·A⁻¹[k, c], consecutive
         // invocations along r (B's columns are contiguous, A⁻¹[k, c] is
@@ -120,58 +120,55 @@ fn invert_lower_rows(nb: u32, unit: bool, tid: u32) {
         for (var q = 0u; q < per; q++) {
             let e = tid + 256u * q;
             if (e < 32u * s) {
-                let o = (e / (s * s)) * 2u * s;
-                let r = e % s;
-                let c = (e / s) % s;
+                let v = x21_elem(e, s, true);
                 var acc = 0.0;
-                for (var k = c; k < s; k++) {
-                    acc = fma(blk[o + s + r + (o + k) * NB], x_at(o + k, o + c, nb, unit), acc);
+                for (var k = v.z; k < s; k++) {
+                    acc = fma(blk[v.x + s + v.y + (v.x + k) * NB], x_at(v.x + k, v.x + v.z, nb, unit), acc);
                 }
                 y[q] = acc;
             }
         }
-        // Y into X21's slots (X21[r, c] at blk[o + c + (o + s + r)·NB]),
-        // which nothing reads yet
-        for (var q = 0u; q < per; q++) {
-            let e = tid + 256u * q;
-            if (e < 32u * s) {
-                let o = (e / (s * s)) * 2u * s;
-                let r = e % s;
-                let c = (e / s) % s;
-                blk[o + c + (o + s + r) * NB] = y[q];
-            }
-        }
+        // Y into X21's slots, which nothing reads yet
+        x21_store(y, per, s, tid, true);
         workgroupBarrier();
         // X21[r, c] = −Σ_{k ≤ r} C⁻¹[r, k]·Y[k, c], consecutive
         // invocations along c (Y's rows are contiguous in the slots)
         for (var q = 0u; q < per; q++) {
             let e = tid + 256u * q;
             if (e < 32u * s) {
-                let o = (e / (s * s)) * 2u * s;
-                let c = e % s;
-                let r = (e / s) % s;
+                let v = x21_elem(e, s, false);
+                let o = v.x;
                 var acc = 0.0;
-                for (var k = 0u; k <= r; k++) {
-                    acc = fma(
-                        x_at(o + s + r, o + s + k, nb, unit),
-                        blk[o + c + (o + s + k) * NB],
-                        acc,
-                    );
+                for (var k = 0u; k <= v.y; k++) {
+                    acc = fma(x_at(o + s + v.y, o + s + k, nb, unit), blk[o + v.z + (o + s + k) * NB], acc);
                 }
                 y[q] = -acc;
             }
         }
         workgroupBarrier();
-        for (var q = 0u; q < per; q++) {
-            let e = tid + 256u * q;
-            if (e < 32u * s) {
-                let o = (e / (s * s)) * 2u * s;
-                let c = e % s;
-                let r = (e / s) % s;
-                blk[o + c + (o + s + r) * NB] = y[q];
-            }
-        }
+        x21_store(y, per, s, tid, false);
         workgroupBarrier();
+    }
+}
+
+// Element e (< 32·s) of the level-s blocks X21 as (block origin o, row r,
+// column c), r varying fastest with `rows_fast`, else c.
+fn x21_elem(e: u32, s: u32, rows_fast: bool) -> vec3<u32> {
+    let o = (e / (s * s)) * 2u * s;
+    let f = e % s;
+    let g = (e / s) % s;
+    return select(vec3<u32>(o, g, f), vec3<u32>(o, f, g), rows_fast);
+}
+
+// This invocation's elements y[q] of X21 into their slots (X21[r, c] at
+// blk[o + c + (o + s + r)·NB]).
+fn x21_store(y: array<f32, 4>, per: u32, s: u32, tid: u32, rows_fast: bool) {
+    for (var q = 0u; q < per; q++) {
+        let e = tid + 256u * q;
+        if (e < 32u * s) {
+            let v = x21_elem(e, s, rows_fast);
+            blk[v.x + v.z + (v.x + s + v.y) * NB] = y[q];
+        }
     }
 }
 
