@@ -163,17 +163,24 @@ fn solve_backward_error() {
     }
 }
 
-#[test]
-fn triangular_solves_every_variant() {
-    // the GPU with and without subgroups: trsm_diag_sg (its subgroup
-    // groups, and its fallback for backward blocks not a multiple of the
-    // group) and trsm_diag_pack
+/// A GPU-route context whose device was opened without SUBGROUP, so the
+/// kernels' fallbacks run.
+fn without_subgroups() -> wgpu_linalg::Context {
     let plain = wgpu_linalg::Context::builder()
         .route(Route::Gpu)
         .without_features(wgpu::Features::SUBGROUP)
         .build()
         .unwrap();
     assert!(!plain.features().contains(wgpu::Features::SUBGROUP));
+    plain
+}
+
+#[test]
+fn triangular_solves_every_variant() {
+    // the GPU with and without subgroups: trsm_diag_sg (its subgroup
+    // groups, and its fallback for backward blocks not a multiple of the
+    // group) and trsm_diag_pack
+    let plain = without_subgroups();
     let [cpu, gpu] = backends();
     let contexts = [cpu, gpu, (Route::Gpu, plain)];
     for (case, &n) in [1usize, 31, 63, 64, 65, 129].iter().enumerate() {
@@ -458,12 +465,7 @@ fn device_resident_batches_use_the_small_kernels() {
 
 #[test]
 fn lu_panel_without_subgroups_uses_the_tree_reduction() {
-    let plain = wgpu_linalg::Context::builder()
-        .route(Route::Gpu)
-        .without_features(wgpu::Features::SUBGROUP)
-        .build()
-        .unwrap();
-    assert!(!plain.features().contains(wgpu::Features::SUBGROUP));
+    let plain = without_subgroups();
     let with = ctx().with_route(Route::Gpu);
     let mut r = rng("lu_tree", 0);
     for &(m, n) in &[(257usize, 257usize), (130, 70), (33, 100)] {

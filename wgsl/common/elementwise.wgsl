@@ -91,6 +91,16 @@ var<workgroup> lsw_piv: array<u32, 64>;
 var<workgroup> lsw_dst: array<u32, 128>;
 var<workgroup> lsw_src: array<u32, 128>;
 
+// (offset of column gj's first element in y, 1 if gj < cols else 0), for
+// the gj-th column laswp swaps (the skipped columns passed over).
+fn laswp_col(gj: u32, z: u32) -> vec2<u32> {
+    var j = gj;
+    if (j >= p.skip0) {
+        j += p.skip1 - p.skip0;
+    }
+    return vec2<u32>(p.off_out + z * p.stride_out + j * p.ld_out, select(0u, 1u, gj < p.cols));
+}
+
 @compute @workgroup_size(256, 1, 1)
 fn laswp(
     @builtin(local_invocation_index) t: u32,
@@ -141,24 +151,16 @@ fn laswp(
             let moved = x < p.rows && src < p.rows && src != x;
             var v: array<f32, 8>;
             for (var q = 0u; q < LCOLS; q++) {
-                let gj = g * per + half * LCOLS + q;
-                var j = gj;
-                if (j >= p.skip0) {
-                    j += p.skip1 - p.skip0;
-                }
-                if (moved && gj < p.cols) {
-                    v[q] = y[p.off_out + z * p.stride_out + j * p.ld_out + src];
+                let col = laswp_col(g * per + half * LCOLS + q, z);
+                if (moved && col.y != 0u) {
+                    v[q] = y[col.x + src];
                 }
             }
             storageBarrier();
             for (var q = 0u; q < LCOLS; q++) {
-                let gj = g * per + half * LCOLS + q;
-                var j = gj;
-                if (j >= p.skip0) {
-                    j += p.skip1 - p.skip0;
-                }
-                if (moved && gj < p.cols) {
-                    y[p.off_out + z * p.stride_out + j * p.ld_out + x] = v[q];
+                let col = laswp_col(g * per + half * LCOLS + q, z);
+                if (moved && col.y != 0u) {
+                    y[col.x + x] = v[q];
                 }
             }
             storageBarrier();
