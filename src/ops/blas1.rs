@@ -259,8 +259,8 @@ pub(crate) fn encode_copy(
     Ok(())
 }
 
-/// Workgroups of a `laswp` dispatch: four columns each, looping over the
-/// rest past the dispatch limit.
+/// Workgroups of a `laswp` dispatch: sixteen columns each (2·LCOLS in
+/// `elementwise.wgsl`), looping over the rest past the dispatch limit.
 fn laswp_groups(gpu: &Gpu, cols: usize) -> u32 {
     cols.div_ceil(16).clamp(1, gpu.max_groups() as usize) as u32
 }

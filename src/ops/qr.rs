@@ -530,7 +530,7 @@ pub(crate) fn record_geqrf(
             if let Some((pw, _)) = reg_pw.filter(|_| nc > 0 && two_level) {
                 // the rest of the block: V and T read in place, one
                 // workgroup per column (nc < nb ≤ 64)
-                let lu = QrUniform {
+                let bu = QrUniform {
                     cols: nc as u32,
                     ..u
                 };
@@ -540,7 +540,7 @@ pub(crate) fn record_geqrf(
                     Kernel::QrRegSubgroup,
                     "larfb_reg",
                     &[("PW", pw as f64)],
-                    &params_bytes(&lu),
+                    &params_bytes(&bu),
                     &[(1, f.h.buffer()), (3, &t_in)],
                     [nc as u32, 1, 1],
                 );

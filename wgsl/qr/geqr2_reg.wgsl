@@ -33,7 +33,8 @@ var<workgroup> nrm_s: array<vec2<f32>, 256>;
 // (lanes 0..4 at 2·slot, lanes 4..8 at 2·slot + 1)
 var<workgroup> dots: array<vec4<f32>, 512>;
 var<workgroup> alpha_s: f32; // a[col, col] of the current column
-var<workgroup> t8: array<Row8, CMAX>; // T by columns
+// per column j: the Gram column G[0:j, j] in lanes below j, tau_j in lane j
+var<workgroup> t8: array<Row8, CMAX>;
 
 // Σ over the subgroup of double-floats, by butterfly exchanges.
 fn sg_df_sum(v: vec2<f32>, size: u32) -> vec2<f32> {
@@ -294,12 +295,8 @@ fn geqr2_reg(
             let g = t8[j];
             tr = row_set(tr, j, -row_get(g, j) * row_dot(tr, row_head(g, j)));
         }
-        let len_t = arrayLength(&tf);
         for (var c = 0u; c < jb; c++) {
-            let idx = t + (j0 + c) * p.ldt;
-            if (idx < len_t) {
-                tf[idx] = row_get(tr, c);
-            }
+            put_t(j0, t, c, row_get(tr, c));
         }
     }
 }

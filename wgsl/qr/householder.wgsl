@@ -357,14 +357,17 @@ fn t_column(t: u32, i: u32, ti: f32) {
 // The jb×jb T in tsh into columns j0 .. j0+jb of `tf` (leading dimension
 // p.ldt), exact zeros below the diagonal.
 fn store_t(t: u32, j0: u32, jb: u32) {
-    let len_t = arrayLength(&tf);
     for (var e = t; e < jb * jb; e += WG) {
-        let r = e % jb;
-        let c = e / jb;
-        let idx = r + (j0 + c) * p.ldt;
-        if (idx < len_t) {
-            tf[idx] = select(0.0, tsh[r + c * NBMAX], r <= c);
-        }
+        put_t(j0, e % jb, e / jb, tsh[e % jb + (e / jb) * NBMAX]);
+    }
+}
+
+// T[r, c] = v into column j0 + c of `tf` (leading dimension p.ldt), an
+// exact zero below the diagonal.
+fn put_t(j0: u32, r: u32, c: u32, v: f32) {
+    let idx = r + (j0 + c) * p.ldt;
+    if (idx < arrayLength(&tf)) {
+        tf[idx] = select(0.0, v, r <= c);
     }
 }
 
@@ -466,14 +469,8 @@ fn t_from_gram(@builtin(local_invocation_index) t: u32) {
         }
         workgroupBarrier();
     }
-    let len_t = arrayLength(&tf);
     for (var e = t; e < jb * jb; e += WG) {
-        let r = e % jb;
-        let c = e / jb;
-        let idx = r + (j0 + c) * p.ldt;
-        if (idx < len_t) {
-            tf[idx] = select(0.0, gt[r + c * GLD], r <= c);
-        }
+        put_t(j0, e % jb, e / jb, gt[e % jb + (e / jb) * GLD]);
     }
 }
 
