@@ -135,7 +135,7 @@ struct FUniform {
     mode: u32,
     b_off: u32,
     o_off: u32,
-    pad: u32,
+    depth: u32,
 }
 
 /// Flags of a triangular solve.
@@ -308,6 +308,8 @@ pub(crate) fn encode_potrf(
     let fp = FactorParams::default();
     let nb_max = fp.chol_nb;
     let p = sc.p2.buffer();
+    let dg = sc.p3.buffer();
+    let fused = crate::ops::env_usize("WGPU_LINALG_CHOL_OLD").is_none();
     let mut u = FUniform {
         m: u32_of(op, n)?,
         n: u32_of(op, n)?,
@@ -324,38 +326,59 @@ pub(crate) fn encode_potrf(
             let k1 = kk + nb;
             u.k0 = kk as u32;
             u.nb = nb as u32;
-            gpu.launch(
-                enc,
-                "potrf diag",
-                Kernel::Factor,
-                "potrf_diag",
-                &[],
-                &params_bytes(&u),
-                &[(2, a), (3, info)],
-                [1, 1, 1],
-            );
-            if k1 >= n {
-                break;
-            }
             let rows = n - k1;
             // this block's columns of P, from its row k1
             let p_off = (k1 - base) + (kk - k0) * ld;
             let pu = FUniform {
                 ldt: u32_of(op, ld)?,
                 o_off: u32_of(op, p_off)?,
+                mode: crate::ops::env_usize("WGPU_LINALG_CHOL_SKIP").unwrap_or(0) as u32,
+                // the earlier inner blocks' columns of P, and P's row
+                // of this block's diagonal
+                depth: u32_of(op, if fused { kk - k0 } else { 0 })?,
+                t_off: u32_of(op, kk.saturating_sub(base))?,
                 ..u
             };
-            gpu.launch(
-                enc,
-                &format!("potrf panel {rows}x{nb}"),
-                Kernel::Factor,
-                "potrf_panel",
-                &[],
-                &params_bytes(&pu),
-                &[(2, a), (6, p)],
-                [rows.div_ceil(64) as u32, 1, 1],
-            );
-            if k1 < kend {
+            if fused {
+                gpu.launch(
+                    enc,
+                    "potrf block",
+                    Kernel::Factor,
+                    "potrf_block",
+                    &[],
+                    &params_bytes(&pu),
+                    &[(2, a), (3, info), (5, dg), (6, p)],
+                    [rows.div_ceil(64).max(1) as u32, 1, 1],
+                );
+                if k1 >= n {
+                    break;
+                }
+            } else {
+                gpu.launch(
+                    enc,
+                    "potrf diag",
+                    Kernel::Factor,
+                    "potrf_diag",
+                    &[],
+                    &params_bytes(&u),
+                    &[(2, a), (3, info)],
+                    [1, 1, 1],
+                );
+                if k1 >= n {
+                    break;
+                }
+                gpu.launch(
+                    enc,
+                    &format!("potrf panel {rows}x{nb}"),
+                    Kernel::Factor,
+                    "potrf_panel",
+                    &[],
+                    &params_bytes(&pu),
+                    &[(2, a), (6, p)],
+                    [rows.div_ceil(64) as u32, 1, 1],
+                );
+            }
+            if k1 < kend && !fused {
                 // the outer block's columns right of this inner block:
                 // A[k1.., k1..kend] −= L21·L21[0:kend−k1]ᵀ
                 gemm(
@@ -392,7 +415,25 @@ pub(crate) fn encode_potrf(
             )?;
         }
     }
-    encode_tri_zero(gpu, enc, a, n, n, lda, 0)
+    if !fused {
+        return encode_tri_zero(gpu, enc, a, n, n, lda, 0);
+    }
+    let fu = FUniform {
+        ldt: u32_of(op, n)?,
+        nb: u32_of(op, nb_max)?,
+        ..u
+    };
+    gpu.launch(
+        enc,
+        "potrf finish",
+        Kernel::Factor,
+        "potrf_finish",
+        &[],
+        &params_bytes(&fu),
+        &[(1, dg), (2, a)],
+        [n.div_ceil(16) as u32, n.div_ceil(16) as u32, 1],
+    );
+    Ok(())
 }
 
 /// The blocks `(first, width)` of `width` columns from `start` to `end`,

@@ -13,7 +13,7 @@ struct FParams {
     mode: u32,
     b_off: u32,   // element offset of the right-hand sides in a (trsm_diag_pack)
     o_off: u32,   // element offset of the packed output (potrf_panel)
-    pad2: u32,
+    depth: u32,   // potrf_block: packed-panel columns whose update comes first
 }
 
 @group(0) @binding(0) var<uniform> p: FParams;

@@ -337,3 +337,313 @@ fn lu_rank_update(
         }
     }
 }
+
+// potrf_block   one dispatch per block column (nb ≤ 64): the diagonal
+//               block's Cholesky factor L11 and the panel L21 = A21·L11⁻ᵀ
+//               below it. Every workgroup factorizes the diagonal block
+//               itself (the same arithmetic on the same data in each, so
+//               the same L11) beside its 64 rows of the panel: no second
+//               dispatch waits for the first, and no workgroup reads
+//               what another writes. The block and the rows are held in
+//               workgroup memory (blk, xs: 32 KiB together) and treated
+//               eight columns at a time, three barriers each:
+//                 1. invocation 0 factorizes the 8×8 diagonal sub-block
+//                    in registers (chol8);
+//                 2. every row below it, of the block and of the panel,
+//                    solves x·L_bᵀ = a against it (one invocation a row);
+//                 3. the columns right of the sub-block take the rank-8
+//                    update, four invocations a row.
+//               L21 is written in place into a and, packed, into outp
+//               (as potrf_panel does); L11 goes to w (element (k0+i, k0+j)
+//               at w[k0 + i + j·p.m]) from workgroup 0 alone, since other
+//               workgroups may still be reading A11 from a; tri_zero mode
+//               2 copies the diagonal blocks into a at the end. A failed
+//               pivot (d ≤ 0 or NaN) is taken as 1 and reported as in
+//               potrf_diag.
+@compute @workgroup_size(256, 1, 1)
+fn potrf_block(
+    @builtin(local_invocation_index) tid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let nb = p.nb;
+    let k0 = p.k0;
+    let k1 = k0 + nb;
+    let rows = p.n - k1;
+    let r0 = wid.x * 64u;
+    let prows = rows - min(r0, rows);
+    // the update from the outer block's earlier inner blocks (left-
+    // looking within the outer block, in place of a GEMM dispatch):
+    // A11 −= Pd·Pdᵀ and the rows' A21 −= Pr·Pdᵀ, with Pd (the diagonal
+    // block's rows of P, from P row p.t_off) and Pr (this workgroup's
+    // rows) staged in blk and xs 64 columns at a time. Invocation
+    // (ti, tj) holds rows ti + 16u and columns tj + 16v (u, v < 4) of
+    // both products.
+    let ti = tid % 16u;
+    let tj = tid / 16u;
+    var ax: array<f32, 16>;
+    var ad: array<f32, 16>;
+    for (var t0 = 0u; t0 < p.depth; t0 += NB) {
+        let dt = min(NB, p.depth - t0);
+        for (var e = tid; e < NB * NB; e += 256u) {
+            let ei = e % NB;
+            let ej = e / NB;
+            let col = (t0 + ej) * p.ldt;
+            var d = 0.0;
+            var x = 0.0;
+            if (ej < dt) {
+                if (ei < nb) {
+                    d = outp[p.t_off + ei + col];
+                }
+                if (ei < prows) {
+                    x = outp[p.t_off + nb + r0 + ei + col];
+                }
+            }
+            blk[e] = d;
+            xs[e] = x;
+        }
+        workgroupBarrier();
+        for (var t = 0u; t < dt; t++) {
+            var xr: array<f32, 4>;
+            var dr: array<f32, 4>;
+            var lc: array<f32, 4>;
+            for (var u = 0u; u < 4u; u++) {
+                xr[u] = xs[ti + 16u * u + t * NB];
+                dr[u] = blk[ti + 16u * u + t * NB];
+                lc[u] = blk[tj + 16u * u + t * NB];
+            }
+            for (var u = 0u; u < 4u; u++) {
+                for (var v = 0u; v < 4u; v++) {
+                    ax[4u * u + v] = fma(xr[u], lc[v], ax[4u * u + v]);
+                    ad[4u * u + v] = fma(dr[u], lc[v], ad[4u * u + v]);
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+    // A11 (lower triangle) and the rows' A21, less the update, in place
+    // of the staged panel
+    var va: array<f32, 16>;
+    var vx: array<f32, 16>;
+    for (var u = 0u; u < 4u; u++) {
+        for (var v = 0u; v < 4u; v++) {
+            let r = ti + 16u * u;
+            let c = tj + 16u * v;
+            var d = 0.0;
+            var x = 0.0;
+            if (c < nb) {
+                if (r < nb && r >= c) {
+                    d = a[at(k0 + r, k0 + c)] - ad[4u * u + v];
+                }
+                if (r < prows) {
+                    x = a[at(k1 + r0 + r, k0 + c)] - ax[4u * u + v];
+                }
+            }
+            va[4u * u + v] = d;
+            vx[4u * u + v] = x;
+        }
+    }
+    for (var u = 0u; u < 4u; u++) {
+        for (var v = 0u; v < 4u; v++) {
+            let e = ti + 16u * u + (tj + 16u * v) * NB;
+            blk[e] = va[4u * u + v];
+            xs[e] = vx[4u * u + v];
+        }
+    }
+    workgroupBarrier();
+    let i = tid % 64u;
+    let q = tid / 64u;
+    var bad = 0u; // invocation 0: column + 1 of the first failed pivot
+    for (var cb = 0u; cb < nb; cb += 8u) {
+        let ce = min(cb + 8u, nb);
+        if (tid == 0u && (p.mode & 1u) == 0u) {
+            bad = chol8(cb, ce, bad);
+        }
+        workgroupBarrier();
+        if ((p.mode & 2u) != 0u) {
+        } else if (tid < 64u) {
+            solve8(i, cb, ce, true);
+        } else if (tid < 128u && ce + i < nb) {
+            solve8(ce + i, cb, ce, false);
+        }
+        workgroupBarrier();
+        if (ce < nb && (p.mode & 4u) == 0u) {
+            // row i's multipliers in the panel and in the block (the
+            // block's only used for columns c ≤ i, where i ≥ ce)
+            var xr: array<f32, 8>;
+            var dr: array<f32, 8>;
+            for (var k = 0u; k < 8u; k++) {
+                let kk = min(cb + k, NB - 1u);
+                xr[k] = select(0.0, xs[i + kk * NB], cb + k < ce);
+                dr[k] = select(0.0, blk[i + kk * NB], cb + k < ce);
+            }
+            // two columns (c, c + 4) per step, all loads ahead of the
+            // stores, and two chains per sum
+            for (var c = ce + q; c < nb; c += 8u) {
+                let c2 = min(c + 4u, NB - 1u);
+                var s0 = xs[i + c * NB];
+                var d0 = blk[i + c * NB];
+                var s2 = xs[i + c2 * NB];
+                var d2 = blk[i + c2 * NB];
+                var s1 = 0.0;
+                var d1 = 0.0;
+                var s3 = 0.0;
+                var d3 = 0.0;
+                for (var k = 0u; k < 8u; k += 2u) {
+                    let ka = min(cb + k, NB - 1u) * NB;
+                    let kb = min(cb + k + 1u, NB - 1u) * NB;
+                    let la = blk[c + ka];
+                    let lb = blk[c + kb];
+                    let ma = blk[c2 + ka];
+                    let mb = blk[c2 + kb];
+                    s0 = fma(-xr[k], la, s0);
+                    s1 = fma(-xr[k + 1u], lb, s1);
+                    d0 = fma(-dr[k], la, d0);
+                    d1 = fma(-dr[k + 1u], lb, d1);
+                    s2 = fma(-xr[k], ma, s2);
+                    s3 = fma(-xr[k + 1u], mb, s3);
+                    d2 = fma(-dr[k], ma, d2);
+                    d3 = fma(-dr[k + 1u], mb, d3);
+                }
+                xs[i + c * NB] = s0 + s1;
+                if (c <= i) {
+                    blk[i + c * NB] = d0 + d1;
+                }
+                if (c + 4u < nb) {
+                    xs[i + c2 * NB] = s2 + s3;
+                    if (c2 <= i) {
+                        blk[i + c2 * NB] = d2 + d3;
+                    }
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var e = tid; e < NB * NB; e += 256u) {
+        let ei = e % NB;
+        let ej = e / NB;
+        let r = r0 + ei;
+        if (r < rows && ej < nb) {
+            let v = xs[e];
+            a[at(k1 + r, k0 + ej)] = v;
+            outp[p.o_off + r + ej * p.ldt] = v;
+        }
+        if (wid.x == 0u && ei < nb && ej <= ei) {
+            w[k0 + ei + ej * p.m] = blk[e];
+        }
+    }
+    if (wid.x == 0u && tid == 0u && bad != 0u && info[0] == 0u) {
+        info[0] = k0 + bad;
+    }
+}
+
+// The 8×8 diagonal sub-block at (cb, cb) of blk (columns cb .. ce), in
+// registers: right-looking, the pivot's reciprocal by inverseSqrt (one
+// step of the column chain instead of a square root and a division).
+// Positions past ce act as the identity's. Returns `bad`, or column + 1
+// (within the block) of the first failed pivot.
+fn chol8(cb: u32, ce: u32, bad_in: u32) -> u32 {
+    var bad = bad_in;
+    let w = ce - cb;
+    // every loop has a constant trip count, so that the compiler can
+    // unroll them all and keep m in registers
+    var m: array<f32, 64>; // m[r + 8c], lower triangle
+    for (var c = 0u; c < 8u; c++) {
+        for (var r = 0u; r < 8u; r++) {
+            var v = select(0.0, 1.0, r == c);
+            if (r >= c && r < w) {
+                v = blk[cb + r + (cb + c) * NB];
+            }
+            m[r + 8u * c] = v;
+        }
+    }
+    for (var j = 0u; j < 8u; j++) {
+        var d = m[j + 8u * j];
+        // NaN fails this test too
+        if (!(d > 0.0)) {
+            if (bad == 0u && j < w) {
+                bad = cb + j + 1u;
+            }
+            d = 1.0;
+        }
+        let rs = inverseSqrt(d);
+        var l: array<f32, 8>;
+        for (var r = 0u; r < 8u; r++) {
+            l[r] = m[r + 8u * j] * rs;
+        }
+        for (var r = 0u; r < 8u; r++) {
+            if (r > j) {
+                m[r + 8u * j] = l[r];
+            }
+        }
+        m[j + 8u * j] = d * rs;
+        for (var c = 0u; c < 8u; c++) {
+            for (var r = 0u; r < 8u; r++) {
+                if (c > j && r >= c) {
+                    m[r + 8u * c] = fma(-l[r], l[c], m[r + 8u * c]);
+                }
+            }
+        }
+    }
+    for (var c = 0u; c < 8u; c++) {
+        for (var r = 0u; r < 8u; r++) {
+            if (r >= c && r < w) {
+                blk[cb + r + (cb + c) * NB] = m[r + 8u * c];
+            }
+        }
+    }
+    return bad;
+}
+
+// Row `row` of the panel (xs, `panel`) or of the diagonal block (blk),
+// columns cb .. ce: x·L_bᵀ = a by forward substitution with the
+// sub-block chol8 left in blk, the reciprocals of its diagonal first.
+fn solve8(row: u32, cb: u32, ce: u32, panel: bool) {
+    let w = ce - cb;
+    var x: array<f32, 8>;
+    var rd: array<f32, 8>;
+    for (var k = 0u; k < 8u; k++) {
+        let kk = min(cb + k, NB - 1u);
+        var v = blk[row + kk * NB];
+        if (panel) {
+            v = xs[row + kk * NB];
+        }
+        x[k] = v;
+        rd[k] = 1.0 / blk[kk + kk * NB];
+    }
+    // constant loop bounds keep x in registers; x[j] for j ≥ w (columns
+    // past the block, cb + j ≤ 63) is computed and dropped
+    for (var j = 0u; j < 8u; j++) {
+        var s = x[j];
+        for (var k = 0u; k < 8u; k++) {
+            if (k < j) {
+                s = fma(-x[k], blk[cb + j + (cb + k) * NB], s);
+            }
+        }
+        x[j] = s * rd[j];
+    }
+    for (var j = 0u; j < 8u; j++) {
+        if (j < w) {
+            if (panel) {
+                xs[row + (cb + j) * NB] = x[j];
+            } else {
+                blk[row + (cb + j) * NB] = x[j];
+            }
+        }
+    }
+}
+
+// After the last potrf_block: zeros into the strict upper triangle, and
+// the diagonal blocks (p.nb wide, from 0) from t, where potrf_block left
+// them (element (i, j) at t[i + (j mod nb)·ldt]).
+@compute @workgroup_size(16, 16, 1)
+fn potrf_finish(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let j = gid.y;
+    if (i < p.n && j < p.n) {
+        if (i < j) {
+            a[at(i, j)] = 0.0;
+        } else if (i / p.nb == j / p.nb) {
+            a[at(i, j)] = t[i + (j % p.nb) * p.ldt];
+        }
+    }
+}
