@@ -49,6 +49,8 @@ pub(crate) struct Recorder {
     /// Pooled buffers the recording uses that nothing else keeps alive
     /// (scratch): released only after submission.
     kept: Vec<PooledBuffer>,
+    /// Parts submitted early by [`Gpu::flush_after`].
+    parts: usize,
 }
 
 impl Recorder {
@@ -57,6 +59,7 @@ impl Recorder {
             label: label.to_string(),
             steps: Vec::new(),
             kept: Vec::new(),
+            parts: 0,
         }
     }
 
@@ -106,18 +109,33 @@ impl Recorder {
     }
 }
 
+/// Steps after which a long recording submits its first part: 8, or
+/// `WGPU_LINALG_FLUSH_FIRST`.
+fn first_flush_steps() -> usize {
+    static FIRST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *FIRST.get_or_init(|| crate::ops::env_usize("WGPU_LINALG_FLUSH_FIRST").unwrap_or(8))
+}
+
 impl Gpu {
     /// Submits what `rec` has queued once it holds `steps` steps or more,
     /// so that the GPU starts on a long recording (a blocked factorization
     /// loop, the tridiagonal reduction) while the host records the rest;
     /// the buffers the recording keeps stay kept until its final
-    /// submission.
+    /// submission. The first part goes at `first_steps` already
+    /// ([`first_flush_steps`]): until it is submitted the GPU idles.
     pub(crate) fn flush_after(&self, rec: &mut Recorder, steps: usize) {
+        let steps = if rec.parts == 0 {
+            steps.min(first_flush_steps())
+        } else {
+            steps
+        };
         if rec.steps.len() >= steps {
+            rec.parts += 1;
             let part = Recorder {
                 label: rec.label.clone(),
                 steps: std::mem::take(&mut rec.steps),
                 kept: Vec::new(),
+                parts: 0,
             };
             self.submit(part);
         }

@@ -43,7 +43,8 @@ pub struct FactorParams {
     /// Triangular-solve diagonal block (≤ 64).
     pub trsm_nb: usize,
     /// Recorded steps (launches) after which the blocked loops submit what
-    /// they have, so that the GPU starts while the host records the rest.
+    /// they have, so that the GPU starts while the host records the rest
+    /// (the first part already after 8 steps: `Gpu::flush_after`).
     pub flush_steps: usize,
 }
 
@@ -135,7 +136,7 @@ struct FUniform {
     mode: u32,
     b_off: u32,
     o_off: u32,
-    depth: u32,
+    pad: u32,
 }
 
 /// Flags of a triangular solve.
@@ -283,18 +284,19 @@ fn opnd(buf: &wgpu::Buffer, off: usize, ld: usize) -> Operand<'_> {
 /// dimension `lda`) in place: L in the lower triangle, exact zeros above.
 /// `info[0]` (zeroed by the caller) receives column + 1 of the first
 /// non-positive pivot. `sc.p2` holds at least n × [`FactorParams::chol_panel_cols`]
-/// floats.
+/// floats, `sc.p3` at least n × `chol_nb`.
 ///
 /// Two levels of blocking. An outer block column of up to
 /// `chol_outer`·`chol_nb` columns is factorized `chol_nb` columns at a
-/// time: the diagonal block in one workgroup (`potrf_diag`), the panel
-/// L21 = A21·L11⁻ᵀ by forward substitution in place (`potrf_panel`, 64
-/// rows per workgroup, which also packs L21 into P, the outer block's
-/// packed panel), and, when more inner blocks follow, the update of the
-/// outer block's remaining columns alone (a GEMM at most 192 wide). The
-/// trailing lower triangle then takes one GEMM with the whole outer panel:
-/// with two inner blocks its depth is 128 instead of 64, which the tiled
-/// GEMM runs at a higher rate.
+/// time, each block in one dispatch (`potrf_block`: the diagonal block
+/// factorized redundantly in every workgroup beside 64 rows of the panel
+/// L21 = A21·L11⁻ᵀ, which it writes in place and packs into P, the outer
+/// block's packed panel; L11 goes to `sc.p3` until `potrf_finish` copies
+/// the diagonal blocks back at the end), and, when more inner blocks
+/// follow, the update of the outer block's remaining columns alone (a
+/// GEMM at most 192 wide). The trailing lower triangle then takes one
+/// GEMM with the whole outer panel: with two inner blocks its depth is 128
+/// instead of 64, which the tiled GEMM runs at a higher rate.
 pub(crate) fn encode_potrf(
     gpu: &Gpu,
     enc: &mut Recorder,
@@ -309,7 +311,6 @@ pub(crate) fn encode_potrf(
     let nb_max = fp.chol_nb;
     let p = sc.p2.buffer();
     let dg = sc.p3.buffer();
-    let fused = crate::ops::env_usize("WGPU_LINALG_CHOL_OLD").is_none();
     let mut u = FUniform {
         m: u32_of(op, n)?,
         n: u32_of(op, n)?,
@@ -332,53 +333,22 @@ pub(crate) fn encode_potrf(
             let pu = FUniform {
                 ldt: u32_of(op, ld)?,
                 o_off: u32_of(op, p_off)?,
-                mode: crate::ops::env_usize("WGPU_LINALG_CHOL_SKIP").unwrap_or(0) as u32,
-                // the earlier inner blocks' columns of P, and P's row
-                // of this block's diagonal
-                depth: u32_of(op, if fused { kk - k0 } else { 0 })?,
-                t_off: u32_of(op, kk.saturating_sub(base))?,
                 ..u
             };
-            if fused {
-                gpu.launch(
-                    enc,
-                    "potrf block",
-                    Kernel::Factor,
-                    "potrf_block",
-                    &[],
-                    &params_bytes(&pu),
-                    &[(2, a), (3, info), (5, dg), (6, p)],
-                    [rows.div_ceil(64).max(1) as u32, 1, 1],
-                );
-                if k1 >= n {
-                    break;
-                }
-            } else {
-                gpu.launch(
-                    enc,
-                    "potrf diag",
-                    Kernel::Factor,
-                    "potrf_diag",
-                    &[],
-                    &params_bytes(&u),
-                    &[(2, a), (3, info)],
-                    [1, 1, 1],
-                );
-                if k1 >= n {
-                    break;
-                }
-                gpu.launch(
-                    enc,
-                    &format!("potrf panel {rows}x{nb}"),
-                    Kernel::Factor,
-                    "potrf_panel",
-                    &[],
-                    &params_bytes(&pu),
-                    &[(2, a), (6, p)],
-                    [rows.div_ceil(64) as u32, 1, 1],
-                );
+            gpu.launch(
+                enc,
+                "potrf block",
+                Kernel::Factor,
+                "potrf_block",
+                &[],
+                &params_bytes(&pu),
+                &[(2, a), (3, info), (5, dg), (6, p)],
+                [rows.div_ceil(64).max(1) as u32, 1, 1],
+            );
+            if k1 >= n {
+                break;
             }
-            if k1 < kend && !fused {
+            if k1 < kend {
                 // the outer block's columns right of this inner block:
                 // A[k1.., k1..kend] −= L21·L21[0:kend−k1]ᵀ
                 gemm(
@@ -415,9 +385,6 @@ pub(crate) fn encode_potrf(
             )?;
         }
     }
-    if !fused {
-        return encode_tri_zero(gpu, enc, a, n, n, lda, 0);
-    }
     let fu = FUniform {
         ldt: u32_of(op, n)?,
         nb: u32_of(op, nb_max)?,
@@ -443,37 +410,6 @@ fn blocks(start: usize, end: usize, width: usize) -> impl Iterator<Item = (usize
     (start..end)
         .step_by(width.max(1))
         .map(move |b| (b, width.min(end - b)))
-}
-
-/// Records exact zeros in the strict upper (`mode` 0) or lower (1) triangle.
-pub(crate) fn encode_tri_zero(
-    gpu: &Gpu,
-    enc: &mut Recorder,
-    a: &wgpu::Buffer,
-    m: usize,
-    n: usize,
-    lda: usize,
-    mode: u32,
-) -> Result<()> {
-    let op = "tri_zero";
-    let u = FUniform {
-        m: u32_of(op, m)?,
-        n: u32_of(op, n)?,
-        lda: u32_of(op, lda)?,
-        mode,
-        ..Default::default()
-    };
-    gpu.launch(
-        enc,
-        "tri zero",
-        Kernel::Factor,
-        "tri_zero",
-        &[],
-        &params_bytes(&u),
-        &[(2, a)],
-        [m.div_ceil(16) as u32, n.div_ceil(16) as u32, 1],
-    );
-    Ok(())
 }
 
 /// Records `B ← op(T)⁻¹·B` for an n×n triangular T (in `t` at `t_off`,

@@ -1,21 +1,15 @@
 // Kernels of the blocked factorizations. Each works on one block column
 // (nb ≤ 64 wide) of a column-major matrix in place:
-//   potrf_diag      Cholesky of the nb×nb diagonal block, in one workgroup,
-//                   with one workgroupBarrier() per column; a non-positive
-//                   pivot sets info[0] = column + 1 (first failure only).
 //   t_eff           op(T)(i, j) of a diagonal block, for the triangular
 //                   solve of factor/panel.wgsl (trsm_diag_pack).
 //   trtri_lower     W ← T_kk⁻¹ for a lower-triangular diagonal block of T
 //                   (unit or not), one invocation per row of the
 //                   inverse, so panel solves become GEMMs.
-//   tri_zero        writes exact zeros into the strict upper (mode 0) or
-//                   strict lower (mode 1) triangle.
 // Trailing updates are GEMMs (gemm/tiled.wgsl), launched from the host code;
 // the panel kernels are in factor/panel.wgsl.
 
 const NB: u32 = 64u;
 var<workgroup> blk: array<f32, 4096>; // NB × NB, column-major
-var<workgroup> pv: array<f32, 64>; // pivots sqrt(d_j) (1 for a failed pivot)
 
 // Loading a 64×64 block into workgroup memory, 256 invocations: element
 // e = tid + 256·q (q < 16) of the column-major block. The loops take eight
@@ -187,98 +181,6 @@ fn inverse_at(i: u32, j: u32, unit: bool) -> f32 {
     return blk[j + i * NB];
 }
 
-// ---------------------------------------------------------------- Cholesky
-
-// Right-looking Cholesky with one barrier per column: step j reads the
-// Schur-complement diagonal d = blk[j, j] (every invocation derives the
-// same pivot sqrt(d), or 1 after a failure) and updates the trailing lower
-// triangle with l_rj·l_cj, l = blk[·, j] / pivot recomputed where used;
-// column j itself is not written during step j, so nothing races. The
-// columns are scaled by their pivots after the loop.
-@compute @workgroup_size(256, 1, 1)
-fn potrf_diag(@builtin(local_invocation_index) tid: u32) {
-    let nb = p.nb;
-    let k0 = p.k0;
-    for (var e = tid; e < NB * NB; e += 2048u) {
-        stash8(e, gather8(e, k0, k0, nb, nb, true));
-    }
-    if (tid == 0u) {
-        bad_s = 0u;
-    }
-    workgroupBarrier();
-    let row = tid % NB;
-    let lane = tid / NB; // 4 invocations share a row
-    for (var j = 0u; j < nb; j++) {
-        let d = blk[j + j * NB];
-        var piv = 1.0;
-        // NaN fails this test too
-        if (d > 0.0) {
-            piv = sqrt(d);
-        } else if (tid == 0u && bad_s == 0u) {
-            bad_s = j + 1u;
-        }
-        if (tid == 0u) {
-            pv[j] = piv;
-        }
-        // trailing update of the block: columns c in (j, row], lanes
-        // interleaved, four columns' loads ahead of their stores
-        if (row > j && row < nb) {
-            // one division per step, not one per element
-            let rp = 1.0 / piv;
-            let lij = blk[row + j * NB] * rp;
-            var c = j + 1u + lane;
-            loop {
-                if (c > row) {
-                    break;
-                }
-                let c1 = c + 4u;
-                let c2 = c + 8u;
-                let c3 = c + 12u;
-                // columns past row read (and leave) zeros above the diagonal
-                let x0 = blk[row + c * NB];
-                let x1 = blk[row + min(c1, NB - 1u) * NB];
-                let x2 = blk[row + min(c2, NB - 1u) * NB];
-                let x3 = blk[row + min(c3, NB - 1u) * NB];
-                let y0 = blk[c + j * NB] * rp;
-                let y1 = blk[min(c1, NB - 1u) + j * NB] * rp;
-                let y2 = blk[min(c2, NB - 1u) + j * NB] * rp;
-                let y3 = blk[min(c3, NB - 1u) + j * NB] * rp;
-                blk[row + c * NB] = x0 - lij * y0;
-                if (c1 <= row) {
-                    blk[row + c1 * NB] = x1 - lij * y1;
-                }
-                if (c2 <= row) {
-                    blk[row + c2 * NB] = x2 - lij * y2;
-                }
-                if (c3 <= row) {
-                    blk[row + c3 * NB] = x3 - lij * y3;
-                }
-                c += 16u;
-            }
-        }
-        workgroupBarrier();
-    }
-    // L = the columns scaled by their pivots, written to a and kept in blk
-    // (in place: each invocation owns its entries, pv is read only)
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        if (i < nb && j < nb) {
-            var v = 0.0;
-            if (i == j) {
-                v = pv[j];
-            } else if (i > j) {
-                v = blk[e] / pv[j];
-            }
-            blk[e] = v;
-            a[at(k0 + i, k0 + j)] = v;
-        }
-    }
-    if (tid == 0u && bad_s != 0u && info[0] == 0u) {
-        info[0] = k0 + bad_s;
-    }
-}
-
 // ------------------------------------------------------ triangular solves
 
 // op(T)(i, j) of the diagonal block at k0, read from t.
@@ -317,19 +219,5 @@ fn trtri_lower(@builtin(local_invocation_index) tid: u32) {
     workgroupBarrier();
     for (var e = tid; e < nb * nb; e += 256u) {
         w[e] = inverse_at(e % nb, e / nb, unit);
-    }
-}
-
-// ----------------------------------------------------------------- helpers
-
-// mode 0: zero the strict upper triangle; mode 1: the strict lower one.
-@compute @workgroup_size(16, 16, 1)
-fn tri_zero(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
-    let j = gid.y;
-    if (i < p.m && j < p.n) {
-        if ((p.mode == 0u && i < j) || (p.mode == 1u && i > j)) {
-            a[at(i, j)] = 0.0;
-        }
     }
 }

@@ -12,8 +12,8 @@ struct FParams {
     flags: u32,   // bit 0: upper, bit 1: transpose, bit 2: unit diagonal
     mode: u32,
     b_off: u32,   // element offset of the right-hand sides in a (trsm_diag_pack)
-    o_off: u32,   // element offset of the packed output (potrf_panel)
-    depth: u32,   // potrf_block: packed-panel columns whose update comes first
+    o_off: u32,   // element offset of the packed output (potrf_block)
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: FParams;

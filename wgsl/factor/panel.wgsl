@@ -1,86 +1,11 @@
-// Cholesky panel below a factorized diagonal block, in one dispatch:
-//   potrf_panel   L21 = A21·L11⁻ᵀ for the rows k0+nb .. n of block column
-//                 k0 (nb ≤ 64 wide), by forward substitution with L11 as
-//                 potrf_diag leaves it in a (no inverse: forming L11⁻¹
-//                 took as long as the factorization of the block). The
-//                 result is written in place into a and, packed (leading
-//                 dimension p.ldt, from element p.o_off), into outp for the
-//                 trailing update (a
-//                 GEMM cannot read a and write it in one dispatch). One
-//                 workgroup per 64 rows: L11 (blk) and the rows' block of
-//                 A21 (xs) in workgroup memory, 32 KiB together; all 256
-//                 invocations load and store; x·L11ᵀ = a is solved in
-//                 blocks of 16 columns (see below).
+// Panel kernels of the blocked factorizations: LU's packing and rank
+// updates, the triangular solves' diagonal blocks, and Cholesky's block
+// step (potrf_block, potrf_finish, at the end). Each is described where
+// it is defined.
 
 @group(0) @binding(6) var<storage, read_write> outp: array<f32>;
 
-var<workgroup> xs: array<f32, 4096>; // 64 rows × NB columns, column-major
-
-@compute @workgroup_size(256, 1, 1)
-fn potrf_panel(
-    @builtin(local_invocation_index) tid: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-) {
-    let nb = p.nb;
-    let k0 = p.k0;
-    let k1 = k0 + nb;
-    let rows = p.n - k1;
-    let r0 = wid.x * 64u;
-    // eight elements of each block per step, loads ahead of the stores
-    for (var e = tid; e < NB * NB; e += 2048u) {
-        let l = gather8(e, k0, k0, nb, nb, true);
-        let x = gather8(e, k1 + r0, k0, rows - r0, nb, false);
-        stash8(e, l);
-        for (var q = 0u; q < 8u; q++) {
-            xs[e + q * 256u] = x[q];
-        }
-    }
-    workgroupBarrier();
-    // blocks of 16 columns: invocation i (< 64) solves its row within the
-    // block, x_j = (a_j − Σ_{jb ≤ k < j} x_k·L[j, k]) / L[j, j]; then the
-    // four invocations of each row subtract the block from the columns
-    // right of it (every fourth column each): two barriers per block
-    // instead of one 2016-step chain per row
-    let i = tid % 64u;
-    let q = tid / 64u;
-    for (var jb = 0u; jb < nb; jb += 16u) {
-        let je = min(jb + 16u, nb);
-        if (q == 0u) {
-            for (var j = jb; j < je; j++) {
-                var s = xs[j * NB + i];
-                for (var k = jb; k < j; k++) {
-                    s = fma(-xs[k * NB + i], blk[j + k * NB], s);
-                }
-                xs[j * NB + i] = s / blk[j + j * NB];
-            }
-        }
-        workgroupBarrier();
-        for (var c = je + q; c < nb; c += 4u) {
-            var s0 = xs[c * NB + i];
-            var s1 = 0.0;
-            var k = jb;
-            for (; k + 2u <= je; k += 2u) {
-                s0 = fma(-xs[k * NB + i], blk[c + k * NB], s0);
-                s1 = fma(-xs[(k + 1u) * NB + i], blk[c + (k + 1u) * NB], s1);
-            }
-            if (k < je) {
-                s0 = fma(-xs[k * NB + i], blk[c + k * NB], s0);
-            }
-            xs[c * NB + i] = s0 + s1;
-        }
-        workgroupBarrier();
-    }
-    for (var e = tid; e < NB * NB; e += 256u) {
-        let i = e % NB;
-        let j = e / NB;
-        let r = r0 + i;
-        if (r < rows && j < nb) {
-            let v = xs[e];
-            a[at(k1 + r, k0 + j)] = v;
-            outp[p.o_off + r + j * p.ldt] = v;
-        }
-    }
-}
+var<workgroup> xs: array<f32, 4096>; // 64 rows × NB columns, column-major (potrf_block)
 
 // LU, after the U12 product: one dispatch doing two disjoint copies.
 //   lu_pack   workgroups below p.mode write U12 into place from its
@@ -353,13 +278,19 @@ fn lu_rank_update(
 //                    solves x·L_bᵀ = a against it (one invocation a row);
 //                 3. the columns right of the sub-block take the rank-8
 //                    update, four invocations a row.
-//               L21 is written in place into a and, packed, into outp
-//               (as potrf_panel does); L11 goes to w (element (k0+i, k0+j)
-//               at w[k0 + i + j·p.m]) from workgroup 0 alone, since other
-//               workgroups may still be reading A11 from a; tri_zero mode
-//               2 copies the diagonal blocks into a at the end. A failed
-//               pivot (d ≤ 0 or NaN) is taken as 1 and reported as in
-//               potrf_diag.
+//               L21 is written in place into a and, packed (leading
+//               dimension p.ldt, from element p.o_off), into outp for the
+//               trailing GEMM (which cannot read a and write it in one
+//               dispatch). L11 goes to w (element (k0+i, k0+j) at
+//               w[k0 + i + j·p.m]) from workgroup 0 alone, since other
+//               workgroups may still be reading A11 from a; potrf_finish
+//               copies the diagonal blocks into a at the end. A failed
+//               pivot (d ≤ 0 or NaN) is taken as 1, and info[0] (if still
+//               0) receives column + 1 of the block's first one.
+//               On an H200 (benches/RESULTS.md, 2026-12-01) this took the
+//               4096² factorization from 5.76 to 3.63 ms: the two kernels
+//               it replaces (the block, one barrier per column; the panel
+//               by 16-column substitution) took 1.77 + 1.64 ms, it 1.25.
 @compute @workgroup_size(256, 1, 1)
 fn potrf_block(
     @builtin(local_invocation_index) tid: u32,
@@ -370,83 +301,12 @@ fn potrf_block(
     let k1 = k0 + nb;
     let rows = p.n - k1;
     let r0 = wid.x * 64u;
-    let prows = rows - min(r0, rows);
-    // the update from the outer block's earlier inner blocks (left-
-    // looking within the outer block, in place of a GEMM dispatch):
-    // A11 −= Pd·Pdᵀ and the rows' A21 −= Pr·Pdᵀ, with Pd (the diagonal
-    // block's rows of P, from P row p.t_off) and Pr (this workgroup's
-    // rows) staged in blk and xs 64 columns at a time. Invocation
-    // (ti, tj) holds rows ti + 16u and columns tj + 16v (u, v < 4) of
-    // both products.
-    let ti = tid % 16u;
-    let tj = tid / 16u;
-    var ax: array<f32, 16>;
-    var ad: array<f32, 16>;
-    for (var t0 = 0u; t0 < p.depth; t0 += NB) {
-        let dt = min(NB, p.depth - t0);
-        for (var e = tid; e < NB * NB; e += 256u) {
-            let ei = e % NB;
-            let ej = e / NB;
-            let col = (t0 + ej) * p.ldt;
-            var d = 0.0;
-            var x = 0.0;
-            if (ej < dt) {
-                if (ei < nb) {
-                    d = outp[p.t_off + ei + col];
-                }
-                if (ei < prows) {
-                    x = outp[p.t_off + nb + r0 + ei + col];
-                }
-            }
-            blk[e] = d;
-            xs[e] = x;
-        }
-        workgroupBarrier();
-        for (var t = 0u; t < dt; t++) {
-            var xr: array<f32, 4>;
-            var dr: array<f32, 4>;
-            var lc: array<f32, 4>;
-            for (var u = 0u; u < 4u; u++) {
-                xr[u] = xs[ti + 16u * u + t * NB];
-                dr[u] = blk[ti + 16u * u + t * NB];
-                lc[u] = blk[tj + 16u * u + t * NB];
-            }
-            for (var u = 0u; u < 4u; u++) {
-                for (var v = 0u; v < 4u; v++) {
-                    ax[4u * u + v] = fma(xr[u], lc[v], ax[4u * u + v]);
-                    ad[4u * u + v] = fma(dr[u], lc[v], ad[4u * u + v]);
-                }
-            }
-        }
-        workgroupBarrier();
-    }
-    // A11 (lower triangle) and the rows' A21, less the update, in place
-    // of the staged panel
-    var va: array<f32, 16>;
-    var vx: array<f32, 16>;
-    for (var u = 0u; u < 4u; u++) {
-        for (var v = 0u; v < 4u; v++) {
-            let r = ti + 16u * u;
-            let c = tj + 16u * v;
-            var d = 0.0;
-            var x = 0.0;
-            if (c < nb) {
-                if (r < nb && r >= c) {
-                    d = a[at(k0 + r, k0 + c)] - ad[4u * u + v];
-                }
-                if (r < prows) {
-                    x = a[at(k1 + r0 + r, k0 + c)] - ax[4u * u + v];
-                }
-            }
-            va[4u * u + v] = d;
-            vx[4u * u + v] = x;
-        }
-    }
-    for (var u = 0u; u < 4u; u++) {
-        for (var v = 0u; v < 4u; v++) {
-            let e = ti + 16u * u + (tj + 16u * v) * NB;
-            blk[e] = va[4u * u + v];
-            xs[e] = vx[4u * u + v];
+    for (var e = tid; e < NB * NB; e += 2048u) {
+        let l = gather8(e, k0, k0, nb, nb, true);
+        let x = gather8(e, k1 + r0, k0, rows - min(r0, rows), nb, false);
+        stash8(e, l);
+        for (var q = 0u; q < 8u; q++) {
+            xs[e + q * 256u] = x[q];
         }
     }
     workgroupBarrier();
@@ -455,18 +315,17 @@ fn potrf_block(
     var bad = 0u; // invocation 0: column + 1 of the first failed pivot
     for (var cb = 0u; cb < nb; cb += 8u) {
         let ce = min(cb + 8u, nb);
-        if (tid == 0u && (p.mode & 1u) == 0u) {
+        if (tid == 0u) {
             bad = chol8(cb, ce, bad);
         }
         workgroupBarrier();
-        if ((p.mode & 2u) != 0u) {
-        } else if (tid < 64u) {
+        if (tid < 64u) {
             solve8(i, cb, ce, true);
         } else if (tid < 128u && ce + i < nb) {
             solve8(ce + i, cb, ce, false);
         }
         workgroupBarrier();
-        if (ce < nb && (p.mode & 4u) == 0u) {
+        if (ce < nb) {
             // row i's multipliers in the panel and in the block (the
             // block's only used for columns c ≤ i, where i ≥ ce)
             var xr: array<f32, 8>;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# potrf_block with the outer block's earlier inner blocks applied inside
+# (no narrow GEMM dispatch): outer 2, 1, 3, 4; outer 2 with submissions
+# every 16 steps; the peer.
+set -uo pipefail
+O=$OUT
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+if ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
+    export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+B="timeout 100 .gpu/bench --routes gpu --quick --ops cholesky --min-dim 1024"
+for o in 2 1 3 4; do WGPU_LINALG_CHOL_OUTER=$o $B --out $O/o$o.json 2> $O/o$o.log > /dev/null; echo "o$o rc=$?"; done
+WGPU_LINALG_FLUSH_STEPS=16 $B --out $O/f16.json 2> $O/f16.log > /dev/null; echo "f16 rc=$?"
+for o in o2 o1 o3 o4 f16; do echo "== $o"; grep -v adapter $O/$o.log | cut -c1-200; done
+rm -f $O/*.json
+timeout 100 python3 benches/peers/torch_peers.py --ops cholesky --out $O/peer.json > $O/peer.log 2>&1; echo "peer rc=$?"
+python3 -c "
+import json
+for r in json.load(open('$O/peer.json'))['results']: print(r['op'], r['shape'], r.get('batch'), round(r['median_ms'],3))
+"
