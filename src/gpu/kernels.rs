@@ -66,6 +66,11 @@ pub enum Kernel {
     Getf2Reg,
     /// The register-held LU panel with subgroup pivot reductions.
     Getf2RegSubgroup,
+    /// The register-held LU panel four columns wide (`wgsl/common/row4.wgsl`),
+    /// for panels at more than four rows per invocation.
+    Getf2Reg4,
+    /// The four-column register-held LU panel with subgroup pivot reductions.
+    Getf2Reg4Subgroup,
     /// Small matrices in batches (n ≤ 64): each matrix factorized whole in
     /// workgroup memory, up to 32 matrices per workgroup for small n.
     Batched,
@@ -129,6 +134,7 @@ const PIVOT_SUBGROUP: &str = include_str!("../../wgsl/factor/pivot_subgroup.wgsl
 const BATCHED: &str = include_str!("../../wgsl/batched/small.wgsl");
 const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
 const ROW8: &str = include_str!("../../wgsl/common/row8.wgsl");
+const ROW4: &str = include_str!("../../wgsl/common/row4.wgsl");
 const QR_REG: &str = include_str!("../../wgsl/qr/geqr2_reg.wgsl");
 const QR_TREE: &str = include_str!("../../wgsl/qr/tree.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
@@ -141,7 +147,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 28] = [
+    pub const ALL: [Kernel; 30] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
@@ -161,6 +167,8 @@ impl Kernel {
         Kernel::Getf2Subgroup,
         Kernel::Getf2Reg,
         Kernel::Getf2RegSubgroup,
+        Kernel::Getf2Reg4,
+        Kernel::Getf2Reg4Subgroup,
         Kernel::Batched,
         Kernel::QrBlocked,
         Kernel::QrRegSubgroup,
@@ -282,6 +290,18 @@ impl Kernel {
                 ("common/row8.wgsl", ROW8),
                 ("factor/getf2_reg.wgsl", GETF2_REG),
             ],
+            Kernel::Getf2Reg4 => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/pivot_tree.wgsl", PIVOT_TREE),
+                ("common/row4.wgsl", ROW4),
+                ("factor/getf2_reg.wgsl", GETF2_REG),
+            ],
+            Kernel::Getf2Reg4Subgroup => &[
+                ("factor/common.wgsl", FACTOR_COMMON),
+                ("factor/pivot_subgroup.wgsl", PIVOT_SUBGROUP),
+                ("common/row4.wgsl", ROW4),
+                ("factor/getf2_reg.wgsl", GETF2_REG),
+            ],
             Kernel::Batched => &[("batched/small.wgsl", BATCHED)],
             Kernel::QrBlocked => &[
                 ("common/twosum.wgsl", TWOSUM),
@@ -334,6 +354,7 @@ impl Kernel {
             Kernel::FactorSubgroup
             | Kernel::Getf2Subgroup
             | Kernel::Getf2RegSubgroup
+            | Kernel::Getf2Reg4Subgroup
             | Kernel::QrRegSubgroup => wgpu::Features::SUBGROUP,
             _ => wgpu::Features::empty(),
         }
@@ -360,6 +381,8 @@ impl Kernel {
             Kernel::Getf2Subgroup => "getf2_subgroup",
             Kernel::Getf2Reg => "getf2_reg",
             Kernel::Getf2RegSubgroup => "getf2_reg_subgroup",
+            Kernel::Getf2Reg4 => "getf2_reg4",
+            Kernel::Getf2Reg4Subgroup => "getf2_reg4_subgroup",
             Kernel::Batched => "batched",
             Kernel::QrBlocked => "qr_blocked",
             Kernel::QrRegSubgroup => "qr_reg_subgroup",

@@ -556,10 +556,15 @@ pub(crate) fn encode_getrf(
 ) -> Result<()> {
     let op = "lu";
     let kmax = m.min(n);
-    let (getf2_kernel, reg_kernel) = if gpu.features.contains(wgpu::Features::SUBGROUP) {
-        (Kernel::Getf2Subgroup, Kernel::Getf2RegSubgroup)
+    let (getf2_kernel, reg_kernel, reg4_kernel) = if gpu.features.contains(wgpu::Features::SUBGROUP)
+    {
+        (
+            Kernel::Getf2Subgroup,
+            Kernel::Getf2RegSubgroup,
+            Kernel::Getf2Reg4Subgroup,
+        )
     } else {
-        (Kernel::Getf2, Kernel::Getf2Reg)
+        (Kernel::Getf2, Kernel::Getf2Reg, Kernel::Getf2Reg4)
     };
     let fp = FactorParams::default();
     let (nb_max, _) = fp.lu_blocking(m, n);
@@ -574,7 +579,9 @@ pub(crate) fn encode_getrf(
         let kend = k0 + w;
         let rows = m - k0;
         let reg = reg_panel(rows).filter(|_| in_registers && rows <= lu_reg_rows());
-        let nb_block = reg.map_or(nb_max, |_| nb_max.min(8));
+        // eight columns in registers up to four rows per invocation, four
+        // beyond (wgsl/common/row4.wgsl says why)
+        let nb_block = reg.map_or(nb_max, |(_, rpi)| nb_max.min(if rpi > crate::ops::env_usize("WGPU_LINALG_LU_W4_RPI").unwrap_or(4) { 4 } else { 8 }));
         for (kk, nb) in blocks(k0, kend, nb_block) {
             gpu.flush_after(enc, fp.flush_steps);
             let k1 = kk + nb;
@@ -591,7 +598,11 @@ pub(crate) fn encode_getrf(
                 gpu.launch(
                     enc,
                     "getf2 block",
-                    reg_kernel,
+                    if nb_block <= 4 {
+                        reg4_kernel
+                    } else {
+                        reg_kernel
+                    },
                     "getf2_block",
                     &[("PW", pw as f64), ("RPI", rpi as f64)],
                     &params_bytes(&pu),

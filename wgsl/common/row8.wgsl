@@ -9,6 +9,15 @@ struct Row8 {
     hi: vec4<f32>, // columns 4 .. 8
 }
 
+// The row type and width the LU panel (factor/getf2_reg.wgsl) is built
+// with; common/row4.wgsl defines the same names for four columns.
+alias Row = Row8;
+const ROW_W: u32 = 8u;
+
+fn row_zero() -> Row8 {
+    return Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+}
+
 const LANES_LO: vec4<u32> = vec4<u32>(0u, 1u, 2u, 3u);
 const LANES_HI: vec4<u32> = vec4<u32>(4u, 5u, 6u, 7u);
 

@@ -16,20 +16,21 @@
 // the panel is read from global memory once and written once, and a column
 // step costs two barriers and no global-memory round trip (getf2_panel
 // reads and writes the panel in global memory at every column, which made
-// its time per column the latency of those round trips). A row is a Row8
-// (common/row8.wgsl): the step's column selects vector lanes rather than
-// indexing an array, which would send the rows to local memory. The host
-// picks RPI by the panel's rows.
+// its time per column the latency of those round trips). A row is a Row
+// (common/row8.wgsl, or common/row4.wgsl for panels four columns wide):
+// the step's column selects vector lanes rather than indexing an array,
+// which would send the rows to local memory. The host picks RPI by the
+// panel's rows, and the four-column form where RPI > 4.
 
 override PW: u32 = 256u; // workgroup size (a multiple of 32, ≤ 1024)
 override RPI: u32 = 4u; // panel rows per invocation: m − k0 ≤ RPI·PW
 const RMAX: u32 = 16u;
-const CMAX: u32 = 8u; // panel columns at most
+const CMAX: u32 = ROW_W; // panel columns at most (8, or 4 with common/row4.wgsl)
 
-var<workgroup> urow: Row8; // the pivot row of the panel
-var<workgroup> orow: Row8; // the row it replaces
+var<workgroup> urow: Row; // the pivot row of the panel
+var<workgroup> orow: Row; // the row it replaces
 var<workgroup> pivs: array<u32, CMAX>; // the panel's pivot rows
-var<workgroup> l11: array<Row8, CMAX>; // L11 (unit lower), by rows
+var<workgroup> l11: array<Row, CMAX>; // L11 (unit lower), by rows
 
 @compute @workgroup_size(PW, 1, 1)
 fn getf2_block(@builtin(local_invocation_index) tid: u32) {
@@ -39,21 +40,21 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u) {
         bad_s = 0u;
     }
-    // x[r]: row k0 + tid + r·PW, columns k0 .. k0+8 (zero outside the panel)
-    var x: array<Row8, RMAX>;
+    // x[r]: row k0 + tid + r·PW, columns k0 .. k0+CMAX (zero outside the panel)
+    var x: array<Row, RMAX>;
     var best = -1.0;
     var bi = 0xffffffffu;
     for (var r = 0u; r < RPI; r++) {
         let i = k0 + tid + r * PW;
-        var y = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+        var y = row_zero();
         if (i < m) {
             for (var c = 0u; c < CMAX; c++) {
                 if (c < nb) {
                     y = row_set(y, c, a[at(i, k0 + c)]);
                 }
             }
-            if (better(abs(y.lo.x), i, best, bi)) {
-                best = abs(y.lo.x);
+            if (better(abs(row_get(y, 0u)), i, best, bi)) {
+                best = abs(row_get(y, 0u));
                 bi = i;
             }
         }
@@ -167,12 +168,15 @@ fn block_rest(tid: u32, k0: u32, nb: u32) {
     let k1 = k0 + nb;
     let left = k0 - ob0;
     let ncols = min(left + (ob1 - k1), 64u);
-    if (tid < 2u * CMAX) {
-        let j = tid % CMAX;
+    if (tid < 16u) {
+        // slots 0 .. 8 the panel's rows, 8 .. 16 its pivot rows, whatever
+        // CMAX is (every slot is set: an unset one would read as row 0)
+        let j = tid % 8u;
+        let jc = min(j, CMAX - 1u);
         var r = k0 + j;
         var live = j < nb;
-        if (tid >= CMAX) {
-            r = pivs[j];
+        if (tid >= 8u) {
+            r = pivs[jc];
             live = live && r >= k1;
             for (var q = 0u; q < CMAX; q++) {
                 if (q < j && pivs[q] == r) {
@@ -227,4 +231,5 @@ fn block_rest(tid: u32, k0: u32, nb: u32) {
             a[at(r, col)] = pvals[e];
         }
     }
+
 }
