@@ -580,8 +580,10 @@ pub(crate) fn encode_getrf(
         let rows = m - k0;
         let reg = reg_panel(rows).filter(|_| in_registers && rows <= lu_reg_rows());
         // eight columns in registers up to four rows per invocation, four
-        // beyond (wgsl/common/row4.wgsl says why)
-        let nb_block = reg.map_or(nb_max, |(_, rpi)| nb_max.min(if rpi > crate::ops::env_usize("WGPU_LINALG_LU_W4_RPI").unwrap_or(4) { 4 } else { 8 }));
+        // beyond (wgsl/common/row4.wgsl says why): on an H200 solve 8192²
+        // took 79.2 / 79.6 ms against 86.7 ms with eight columns
+        // throughout (benches/RESULTS.md, 2026-12-01)
+        let nb_block = reg.map_or(nb_max, |(_, rpi)| nb_max.min(if rpi > 4 { 4 } else { 8 }));
         for (kk, nb) in blocks(k0, kend, nb_block) {
             gpu.flush_after(enc, fp.flush_steps);
             let k1 = kk + nb;
