@@ -654,14 +654,11 @@ pub(crate) fn encode_getrf(
                 (kk - k0, k1 - k0),
             )?;
             if k1 < kend {
-                lu_update(gpu, enc, a, (m, lda), (kk, nb), kend, sc, u, None)?;
+                lu_update(gpu, enc, a, (m, lda), (kk, nb), kend, sc, u)?;
             }
         }
         // the outer block's interchanges left and right of it, then the
-        // trailing update as deep as the outer block. With subgroups the
-        // U12 solve applies the interchanges right of the block itself
-        // (lu_u12_swap): on an H200 (benches/RESULTS.md, 2026-12-01) …
-        let fuse = gpu.features.contains(wgpu::Features::SUBGROUP) && kend < n;
+        // trailing update as deep as the outer block
         encode_laswp(
             gpu,
             enc,
@@ -669,24 +666,14 @@ pub(crate) fn encode_getrf(
             m,
             lda,
             0,
-            if fuse { k0 } else { n - (kend - k0) },
+            n - (kend - k0),
             ipiv,
             k0,
             kend,
             (k0, kend),
         )?;
         if kend < n {
-            lu_update(
-                gpu,
-                enc,
-                a,
-                (m, lda),
-                (k0, w),
-                n,
-                sc,
-                u,
-                fuse.then_some(ipiv),
-            )?;
+            lu_update(gpu, enc, a, (m, lda), (k0, w), n, sc, u)?;
         }
     }
     Ok(())
@@ -717,7 +704,6 @@ fn lu_update(
     col_end: usize,
     sc: &Scratch,
     u: FUniform,
-    swaps: Option<&wgpu::Buffer>,
 ) -> Result<()> {
     let op = "lu";
     let k1 = kb + w;
@@ -742,27 +728,18 @@ fn lu_update(
                 unit: true,
             }
             .bits()
-                | 8
-                | if swaps.is_some() { 16 } else { 0 },
+                | 8,
             b_off: u32_of(op, k1 * lda)?,
             ..u
         };
-        let mut binds = vec![(1, sc.p3.buffer()), (2, a), (5, sc.p2.buffer())];
-        if let Some(ipiv) = swaps {
-            binds.push((4, ipiv));
-        }
         gpu.launch(
             enc,
             "lu u12 trsm",
             Kernel::FactorSubgroup,
-            if swaps.is_some() {
-                "lu_u12_swap"
-            } else {
-                "trsm_diag_sg"
-            },
+            "trsm_diag_sg",
             &[],
             &params_bytes(&tu),
-            &binds,
+            &[(1, sc.p3.buffer()), (2, a), (5, sc.p2.buffer())],
             grid(gpu, cols.div_ceil(4)),
         );
         false

@@ -56,83 +56,6 @@ fn lu_pack(
 //                   barriers instead of one per row (64).
 var<workgroup> xrun: array<f32, 256>; // running values, row + 64·column
 
-// With flags bit 4 (LU's U12, lu_u12_swap), the right-hand sides come
-// through the outer block's row interchanges ipiv[k0 .. k0+nb], which the
-// dispatch applies on the way (in place of a laswp dispatch over the
-// columns right of the block, which read and wrote every interchanged
-// row once more). As in laswp, the rows it touches are slots: slot
-// s < 64 is row k0 + s, slot 64 + j the pivot row of step j where it lies
-// below the block and no earlier step names it; sw_src holds the row whose
-// values end in each slot's row after the interchanges.
-const SW_NONE: u32 = 0xffffffffu;
-var<workgroup> sw_piv: array<u32, 64>;
-var<workgroup> sw_row: array<u32, 128>; // the slot's row, or SW_NONE
-var<workgroup> sw_src: array<u32, 128>;
-
-fn swaps_fused() -> bool {
-    return (p.flags & 16u) != 0u;
-}
-
-// The slots (the caller puts a barrier after it).
-fn swap_slots(tid: u32) {
-    let nb = p.nb;
-    let k0 = p.k0;
-    if (tid < nb) {
-        sw_piv[tid] = ipiv[k0 + tid];
-    }
-    workgroupBarrier();
-    if (tid < 128u) {
-        let j = tid % 64u;
-        var r = SW_NONE;
-        if (j < nb) {
-            r = k0 + j;
-            if (tid >= 64u) {
-                r = sw_piv[j];
-                if (r < k0 + nb) {
-                    r = SW_NONE;
-                }
-                for (var q = 0u; q < j; q++) {
-                    if (sw_piv[q] == r) {
-                        r = SW_NONE;
-                    }
-                }
-            }
-        }
-        // undo the interchanges in reverse order
-        var src = r;
-        for (var q = nb; q > 0u; q--) {
-            let rr = k0 + q - 1u;
-            let pq = sw_piv[q - 1u];
-            if (src == rr) {
-                src = pq;
-            } else if (src == pq) {
-                src = rr;
-            }
-        }
-        sw_row[tid] = r;
-        sw_src[tid] = src;
-    }
-}
-
-// The value that ends in pivot slot 64 + row of this invocation's column
-// (read before any store of the dispatch).
-fn swap_load_pivot(at: TrsmAt) -> f32 {
-    var v = 0.0;
-    if (at.col < p.n && sw_row[64u + at.row] != SW_NONE) {
-        v = a[at.base - p.k0 + sw_src[64u + at.row]];
-    }
-    return v;
-}
-
-// Stores it in the slot's row, after every load of the workgroup.
-fn swap_store_pivot(at: TrsmAt, v: f32) {
-    storageBarrier();
-    let r = sw_row[64u + at.row];
-    if (at.col < p.n && r != SW_NONE) {
-        a[at.base - p.k0 + r] = v;
-    }
-}
-
 // op(T)(i, j) of the diagonal block at k0: from t, or with flags bit 3
 // from a itself (LU's U12 = L11⁻¹·A12 reads L11 from the matrix whose
 // columns right of it it solves in place; a buffer cannot be bound both
@@ -198,11 +121,7 @@ fn trsm_load(at: TrsmAt, tid: u32) {
     let nb = p.nb;
     var v = 0.0;
     if (at.live) {
-        var r = p.k0 + at.row;
-        if (swaps_fused()) {
-            r = sw_src[at.row];
-        }
-        v = a[at.base - p.k0 + r];
+        v = a[at.base + at.row];
     }
     for (var e0 = tid; e0 < NB * NB; e0 += 2048u) {
         var tv: array<f32, 8>;

@@ -16,9 +16,6 @@
 //                  chain on an H200. Subgroups narrower than 8, or
 //                  backward groups that would straddle subgroups (nb not a
 //                  multiple of g), take trsm_groups.
-//   lu_u12_swap    the same solve for LU's U12 = L11⁻¹·A12, the
-//                  right-hand sides taken through the outer block's row
-//                  interchanges (swap_slots in factor/panel.wgsl).
 
 @compute @workgroup_size(256, 1, 1)
 fn trsm_diag_sg(
@@ -30,33 +27,6 @@ fn trsm_diag_sg(
     let at = trsm_at(tid, wid, groups);
     trsm_load(at, tid);
     workgroupBarrier();
-    trsm_sg_solve(at, tid, size);
-    trsm_store(at, tid);
-}
-
-// LU's U12 = L11⁻¹·A12 with the outer block's row interchanges applied to
-// A12's columns on the way (flags bit 4 set; see swap_slots): a separate
-// entry point, since it binds ipiv.
-@compute @workgroup_size(256, 1, 1)
-fn lu_u12_swap(
-    @builtin(local_invocation_index) tid: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(subgroup_size) size: u32,
-) {
-    let at = trsm_at(tid, wid, groups);
-    swap_slots(tid);
-    workgroupBarrier();
-    let pv = swap_load_pivot(at);
-    trsm_load(at, tid);
-    workgroupBarrier();
-    trsm_sg_solve(at, tid, size);
-    trsm_store(at, tid);
-    swap_store_pivot(at, pv);
-}
-
-// The substitution on the values trsm_load left in xrun.
-fn trsm_sg_solve(at: TrsmAt, tid: u32, size: u32) {
     let nb = p.nb;
     let g = min(size, 32u);
     // from the uniform flags, not from `at` (its other fields vary by
@@ -64,6 +34,7 @@ fn trsm_sg_solve(at: TrsmAt, tid: u32, size: u32) {
     let lower = ((p.flags & 1u) != 0u) == ((p.flags & 2u) != 0u);
     if (size < 8u || !(lower || nb % g == 0u)) {
         trsm_groups(at, tid);
+        trsm_store(at, tid);
         return;
     }
     let in_block = at.row < nb;
@@ -94,4 +65,5 @@ fn trsm_sg_solve(at: TrsmAt, tid: u32, size: u32) {
             }
         }
     }
+    trsm_store(at, tid);
 }
