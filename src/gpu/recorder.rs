@@ -121,14 +121,16 @@ impl Gpu {
     /// so that the GPU starts on a long recording (a blocked factorization
     /// loop, the tridiagonal reduction) while the host records the rest;
     /// the buffers the recording keeps stay kept until its final
-    /// submission. The first part goes at `first_steps` already
-    /// ([`first_flush_steps`]): until it is submitted the GPU idles.
+    /// submission. The first part goes after [`first_flush_steps`]
+    /// already (until it is submitted the GPU idles), and each part may be
+    /// twice as long as the one before, up to `steps`.
     pub(crate) fn flush_after(&self, rec: &mut Recorder, steps: usize) {
-        let steps = if rec.parts == 0 {
-            steps.min(first_flush_steps())
-        } else {
-            steps
-        };
+        // parts of first, 2·first, 4·first … steps, up to `steps`: the
+        // GPU runs each part while the host records the next, twice as
+        // long. On an H200 (benches/RESULTS.md, 2026-12-01) Cholesky 4096²
+        // took 3.26 / 3.21 ms against 3.67 / 3.50 ms with parts of 8 and
+        // then 96 steps, and 3.90 ms with 96 throughout.
+        let steps = steps.min(first_flush_steps() << rec.parts.min(16));
         if rec.steps.len() >= steps {
             rec.parts += 1;
             let part = Recorder {

@@ -44,7 +44,7 @@ pub struct FactorParams {
     pub trsm_nb: usize,
     /// Recorded steps (launches) after which the blocked loops submit what
     /// they have, so that the GPU starts while the host records the rest
-    /// (the first part already after 8 steps: `Gpu::flush_after`).
+    /// (parts growing from 8 steps up to this many: `Gpu::flush_after`).
     pub flush_steps: usize,
 }
 
