@@ -318,14 +318,95 @@ impl GpuMatrix {
             b.need_f32("solve")?;
             return self.solve_small(b);
         }
-        if self.rows != self.cols {
+        if self.rows != self.cols || self.batch != 1 {
             return Err(Error::shape(
                 "solve",
                 "a square matrix",
-                format!("{}×{}", self.rows, self.cols),
+                format!("{}×{}×{}", self.batch, self.rows, self.cols),
             ));
         }
-        self.lu()?.solve(b)
+        self.solve_augmented(b)
+    }
+
+    /// One square system through the LU of [A | B]: the factorization's
+    /// row interchanges and trailing updates carry B along, so its last
+    /// columns end as Y = L⁻¹·P·B, and only the backward substitution
+    /// U·X = Y remains (no laswp of B, no forward substitution, one
+    /// recording).
+    fn solve_augmented(&self, b: &GpuMatrix) -> Result<GpuMatrix> {
+        let op = "solve";
+        let n = self.rows;
+        let nrhs = b.cols;
+        if b.rows != n || b.batch != 1 {
+            return Err(Error::shape(
+                op,
+                format!("B with {n} rows"),
+                format!("B {}×{}×{}", b.batch, b.rows, b.cols),
+            ));
+        }
+        self.same_device(op, b)?;
+        self.need_f32(op)?;
+        b.need_f32(op)?;
+        let gpu = self.gpu();
+        gpu.scoped(|| {
+            let cols = n + nrhs;
+            let aug = GpuMatrix::alloc(&self.ctx, op, n, cols, 1)?;
+            let mut x = GpuMatrix::alloc(&self.ctx, op, n, nrhs, 1)?;
+            let ipiv = gpu.storage(op, (n.max(1) * 4) as u64, "pivots")?;
+            let mut enc = gpu.encoder(op);
+            let info = status_word(gpu, op, &mut enc)?;
+            let (a_bytes, b_bytes) = ((n * n * 4) as u64, (n * nrhs * 4) as u64);
+            if n > 0 {
+                enc.copy_buffer_to_buffer(self.buffer(), 0, aug.buffer(), 0, a_bytes);
+                if nrhs > 0 {
+                    enc.copy_buffer_to_buffer(b.buffer(), 0, aug.buffer(), a_bytes, b_bytes);
+                }
+                let fp = FactorParams::default();
+                let sc = Scratch::new(gpu, op, n, cols, fp.lu_panel_cols(n, cols))?;
+                encode_getrf(
+                    gpu,
+                    &mut enc,
+                    aug.buffer(),
+                    n,
+                    cols,
+                    n,
+                    ipiv.buffer(),
+                    info.buffer(),
+                    &sc,
+                )?;
+                sc.keep_in(&mut enc);
+                if nrhs > 0 {
+                    enc.copy_buffer_to_buffer(aug.buffer(), a_bytes, x.buffer(), 0, b_bytes);
+                    let tsc = scratch(gpu, op, fp.trsm_nb * nrhs)?;
+                    encode_trsm(
+                        gpu,
+                        &mut enc,
+                        aug.buffer(),
+                        0,
+                        n,
+                        n,
+                        TriFlags {
+                            upper: true,
+                            trans: false,
+                            unit: false,
+                        },
+                        x.buffer(),
+                        n,
+                        nrhs,
+                        tsc.buffer(),
+                    )?;
+                    enc.keep(tsc);
+                }
+            }
+            enc.keep(ipiv);
+            gpu.submit(enc);
+            x.check = Some(Arc::new(Check {
+                word: info,
+                kind: CheckKind::Singular,
+                count: 1,
+            }));
+            Ok(x)
+        })
     }
 
     /// `op(T)⁻¹·B` for triangular `self` (only its triangle is read).
