@@ -350,6 +350,10 @@ impl GpuMatrix {
         self.need_f32(op)?;
         b.need_f32(op)?;
         let gpu = self.gpu();
+        if (n * (n + nrhs) * 4) as u64 > gpu.max_binding() {
+            // [A | B] would not fit one binding where A and B apart do
+            return self.lu()?.solve(b);
+        }
         gpu.scoped(|| {
             let cols = n + nrhs;
             let aug = GpuMatrix::alloc(&self.ctx, op, n, cols, 1)?;
