@@ -24,144 +24,13 @@
 
 override PW: u32 = 256u; // workgroup size (a multiple of 32, ≤ 1024)
 override RPI: u32 = 4u; // panel rows per invocation: m − k0 ≤ RPI·PW
-const RMAX: u32 = 16u; // rows per invocation at most (the fields of Rows)
+const RMAX: u32 = 16u;
 const CMAX: u32 = ROW_W; // panel columns at most (8, or 4 with common/row4.wgsl)
 
 var<workgroup> urow: Row; // the pivot row of the panel
 var<workgroup> orow: Row; // the row it replaces
 var<workgroup> pivs: array<u32, CMAX>; // the panel's pivot rows
 var<workgroup> l11: array<Row, CMAX>; // L11 (unit lower), by rows
-
-// The invocation's panel rows as sixteen named fields rather than an
-// array (RMAX rows at most): a field picked by a switch stays in
-// registers however the compiler treats the loops over r, where an array
-// indexed by the loop variable may be sent to local memory.
-struct Rows {
-    r0: Row,
-    r1: Row,
-    r2: Row,
-    r3: Row,
-    r4: Row,
-    r5: Row,
-    r6: Row,
-    r7: Row,
-    r8: Row,
-    r9: Row,
-    r10: Row,
-    r11: Row,
-    r12: Row,
-    r13: Row,
-    r14: Row,
-    r15: Row,
-}
-
-fn rows_get(x: Rows, r: u32) -> Row {
-    switch r {
-        case 0u: {
-            return x.r0;
-        }
-        case 1u: {
-            return x.r1;
-        }
-        case 2u: {
-            return x.r2;
-        }
-        case 3u: {
-            return x.r3;
-        }
-        case 4u: {
-            return x.r4;
-        }
-        case 5u: {
-            return x.r5;
-        }
-        case 6u: {
-            return x.r6;
-        }
-        case 7u: {
-            return x.r7;
-        }
-        case 8u: {
-            return x.r8;
-        }
-        case 9u: {
-            return x.r9;
-        }
-        case 10u: {
-            return x.r10;
-        }
-        case 11u: {
-            return x.r11;
-        }
-        case 12u: {
-            return x.r12;
-        }
-        case 13u: {
-            return x.r13;
-        }
-        case 14u: {
-            return x.r14;
-        }
-        default: {
-            return x.r15;
-        }
-    }
-}
-
-fn rows_set(x: Rows, r: u32, v: Row) -> Rows {
-    var y = x;
-    switch r {
-        case 0u: {
-            y.r0 = v;
-        }
-        case 1u: {
-            y.r1 = v;
-        }
-        case 2u: {
-            y.r2 = v;
-        }
-        case 3u: {
-            y.r3 = v;
-        }
-        case 4u: {
-            y.r4 = v;
-        }
-        case 5u: {
-            y.r5 = v;
-        }
-        case 6u: {
-            y.r6 = v;
-        }
-        case 7u: {
-            y.r7 = v;
-        }
-        case 8u: {
-            y.r8 = v;
-        }
-        case 9u: {
-            y.r9 = v;
-        }
-        case 10u: {
-            y.r10 = v;
-        }
-        case 11u: {
-            y.r11 = v;
-        }
-        case 12u: {
-            y.r12 = v;
-        }
-        case 13u: {
-            y.r13 = v;
-        }
-        case 14u: {
-            y.r14 = v;
-        }
-        default: {
-            y.r15 = v;
-        }
-    }
-    return y;
-}
 
 @compute @workgroup_size(PW, 1, 1)
 fn getf2_block(@builtin(local_invocation_index) tid: u32) {
@@ -171,8 +40,8 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u) {
         bad_s = 0u;
     }
-    // field r of x: row k0 + tid + r·PW, columns k0 .. k0+CMAX (zero outside the panel)
-    var x: Rows;
+    // x[r]: row k0 + tid + r·PW, columns k0 .. k0+CMAX (zero outside the panel)
+    var x: array<Row, RMAX>;
     var best = -1.0;
     var bi = 0xffffffffu;
     for (var r = 0u; r < RPI; r++) {
@@ -189,7 +58,7 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
                 bi = i;
             }
         }
-        x = rows_set(x, r, y);
+        x[r] = y;
     }
     for (var j = 0u; j < CMAX; j++) {
         if (j >= nb) {
@@ -209,22 +78,22 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
         let rp = (pr - k0) / PW;
         for (var r = 0u; r < RPI; r++) {
             if (own_pr && r == rp) {
-                urow = rows_get(x, r);
+                urow = x[r];
             }
         }
         if (own_col) {
-            orow = x.r0;
+            orow = x[0];
         }
         workgroupBarrier();
         let u = urow;
         if (pr != col) {
             let o = orow;
             if (own_col) {
-                x.r0 = u;
+                x[0] = u;
             }
             for (var r = 0u; r < RPI; r++) {
                 if (own_pr && r == rp) {
-                    x = rows_set(x, r, o);
+                    x[r] = o;
                 }
             }
         }
@@ -241,11 +110,11 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
         for (var r = 0u; r < RPI; r++) {
             let i = k0 + tid + r * PW;
             if (i > col && i < m) {
-                var y = rows_get(x, r);
+                var y = x[r];
                 if (piv != 0.0) {
                     let l = row_get(y, j) * inv;
                     y = row_axpy_right(row_set(y, j, l), l, u, j);
-                    x = rows_set(x, r, y);
+                    x[r] = y;
                 }
                 if (next) {
                     let v = abs(row_get(y, j + 1u));
@@ -260,7 +129,7 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     for (var r = 0u; r < RPI; r++) {
         let i = k0 + tid + r * PW;
         if (i < m) {
-            let y = rows_get(x, r);
+            let y = x[r];
             for (var c = 0u; c < CMAX; c++) {
                 if (c < nb) {
                     a[at(i, k0 + c)] = row_get(y, c);
@@ -269,7 +138,7 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
         }
     }
     if (tid < nb) {
-        l11[tid] = x.r0;
+        l11[tid] = x[0];
     }
     workgroupBarrier();
     block_rest(tid, k0, nb);
