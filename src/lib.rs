@@ -28,7 +28,7 @@ pub use error::{Error, Result};
 pub use gpu::kernels::Kernel;
 pub use gpu::matrix::GpuMatrix;
 #[doc(hidden)]
-pub use ops::factor::{with_four_column_panels, with_lu_blocking};
+pub use ops::factor::with_lu_blocking;
 pub use ops::factor::{FactorParams, TriFlags};
 pub use ops::linsolve::GpuLu;
 pub use ops::lu::Lu;

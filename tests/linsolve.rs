@@ -504,25 +504,15 @@ fn lu_two_level_blocking_matches_the_oracle() {
     // The blocking large matrices get (narrow panels inside 64-column
     // outer blocks), forced at small sizes: outer blocks whole and cut
     // short, square, tall and wide, and solve through the same factors.
-    // Both panels: held in registers (getf2_block) and in global memory
+    // Both panels: held in registers (getf2_block; four columns wide, as
+    // for panels of more than 4096 rows, with nb 4) and in global memory
     // (getf2_panel with the per-panel GEMM update).
     let gpu = ctx().with_route(wgpu_linalg::Route::Gpu);
     let shapes = [(130, 130), (257, 257), (300, 150), (150, 300), (70, 70)];
-    // The register form also in four columns (nb 4), and eight-column
-    // panels in two four-column parts (`with_four_column_panels`, the form
-    // panels of more than 4096 rows take).
-    for (in_registers, four) in [(true, false), (true, true), (false, false)] {
-        let with = |f: &mut dyn FnMut()| {
-            wgpu_linalg::with_panels_in_registers(in_registers, || {
-                if four {
-                    wgpu_linalg::with_four_column_panels(f)
-                } else {
-                    f()
-                }
-            })
-        };
+    for in_registers in [true, false] {
+        let with = |f: &mut dyn FnMut()| wgpu_linalg::with_panels_in_registers(in_registers, f);
         for (nb, outer) in [(8, 8), (16, 4), (8, 3), (4, 16), (4, 5)] {
-            let blocking = format!("registers {in_registers} four {four} nb {nb} outer {outer}");
+            let blocking = format!("registers {in_registers} nb {nb} outer {outer}");
             for (case, &(m, n)) in shapes.iter().enumerate() {
                 let mut r = rng("lu_two_level", (nb * 100 + outer * 10 + case) as u64);
                 let a = random(&mut r, m, n);

@@ -13,15 +13,6 @@ use crate::ops::{env_usize, panels_in_registers, reg_panel, u32_of, with_overrid
 
 thread_local! {
     static FORCED_LU: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
-    static FORCED_FOUR: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
-}
-
-/// Runs `f` with every register-held LU panel recorded on this thread in
-/// its four-column form (an eight-column panel in two parts) whatever its
-/// rows. For tests at sizes that take the eight-column form.
-#[doc(hidden)]
-pub fn with_four_column_panels<T>(f: impl FnOnce() -> T) -> T {
-    with_override(&FORCED_FOUR, true, f)
 }
 
 /// Runs `f` with every LU recorded on this thread blocked as `nb`-wide
@@ -592,9 +583,7 @@ pub(crate) fn encode_getrf(
         // beyond (wgsl/common/row4.wgsl says why): on an H200 solve 8192²
         // took 79.2 / 79.6 ms against 86.7 ms with eight columns
         // throughout (benches/RESULTS.md, 2026-12-01)
-        let four =
-            reg.is_some_and(|(_, rpi)| rpi > 4) || FORCED_FOUR.with(|f| f.get()).unwrap_or(false);
-        let nb_block = reg.map_or(nb_max, |_| nb_max.min(8));
+        let nb_block = reg.map_or(nb_max, |(_, rpi)| nb_max.min(if rpi > 4 { 4 } else { 8 }));
         for (kk, nb) in blocks(k0, kend, nb_block) {
             gpu.flush_after(enc, fp.flush_steps);
             let k1 = kk + nb;
@@ -611,7 +600,7 @@ pub(crate) fn encode_getrf(
                 gpu.launch(
                     enc,
                     "getf2 block",
-                    if four || nb <= 4 {
+                    if nb_block <= 4 {
                         reg4_kernel
                     } else {
                         reg_kernel

@@ -1,5 +1,5 @@
 // Four f32 values in one vec4, with the names of common/row8.wgsl (Row,
-// ROW_W, row_zero, row_get, row_set, row_axpy, row_axpy_right): the LU panel
+// ROW_W, row_zero, row_get, row_set, row_axpy_right): the LU panel
 // (factor/getf2_reg.wgsl) built four columns wide. A panel taller than
 // 4096 rows takes eight rows per invocation in a workgroup of 1024, and
 // eight such rows of eight columns are 64 registers of values alone,
@@ -27,11 +27,6 @@ fn row_get(x: Row4, c: u32) -> f32 {
 
 fn row_set(x: Row4, c: u32, v: f32) -> Row4 {
     return Row4(select(x.v, vec4<f32>(v), LANES4 == vec4<u32>(c)));
-}
-
-// x − s·y.
-fn row_axpy(x: Row4, s: f32, y: Row4) -> Row4 {
-    return Row4(fma(vec4<f32>(-s), y.v, x.v));
 }
 
 // x − s·y in the columns right of j, x elsewhere.

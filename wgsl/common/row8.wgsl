@@ -34,11 +34,6 @@ fn row_set(x: Row8, c: u32, v: f32) -> Row8 {
     );
 }
 
-// x − s·y.
-fn row_axpy(x: Row8, s: f32, y: Row8) -> Row8 {
-    return Row8(fma(vec4<f32>(-s), y.lo, x.lo), fma(vec4<f32>(-s), y.hi, x.hi));
-}
-
 // x − s·y in the columns right of j, x elsewhere.
 fn row_axpy_right(x: Row8, s: f32, y: Row8, j: u32) -> Row8 {
     return Row8(

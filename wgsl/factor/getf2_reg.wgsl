@@ -34,43 +34,11 @@ var<workgroup> l11: array<Row, CMAX>; // L11 (unit lower), by rows
 
 @compute @workgroup_size(PW, 1, 1)
 fn getf2_block(@builtin(local_invocation_index) tid: u32) {
-    let kp = p.k0;
+    let k0 = p.k0;
+    let nb = min(p.nb, CMAX);
     let m = p.m;
     if (tid == 0u) {
         bad_s = 0u;
-    }
-    // the panel in parts of at most CMAX columns (two with the four-column
-    // form and an eight-column panel): part h factors its columns after
-    // part h − 1's block_rest has applied its interchanges and U12 to
-    // them, and takes that part's rank update as it loads them
-    let nbt = min(p.nb, 2u * CMAX);
-    for (var h0 = 0u; h0 < nbt; h0 += CMAX) {
-        getf2_part(tid, kp + h0, min(nbt - h0, CMAX), h0);
-        storageBarrier();
-        workgroupBarrier();
-    }
-    if (tid == 0u && bad_s != 0u && info[0] == 0u) {
-        info[0] = bad_s;
-    }
-}
-
-// Part of the panel: columns k0 .. k0+nb, the panel's earlier parts the
-// `prev` columns left of k0 (their rank update is applied on loading).
-fn getf2_part(tid: u32, k0: u32, nb: u32, prev: u32) {
-    let m = p.m;
-    let kp = k0 - prev;
-    // U of the earlier parts on this part's columns (prev ≤ CMAX)
-    var up: array<Row, CMAX>;
-    for (var q = 0u; q < CMAX; q++) {
-        var y = row_zero();
-        if (q < prev) {
-            for (var c = 0u; c < CMAX; c++) {
-                if (c < nb) {
-                    y = row_set(y, c, a[at(kp + q, k0 + c)]);
-                }
-            }
-        }
-        up[q] = y;
     }
     // x[r]: row k0 + tid + r·PW, columns k0 .. k0+CMAX (zero outside the panel)
     var x: array<Row, RMAX>;
@@ -83,11 +51,6 @@ fn getf2_part(tid: u32, k0: u32, nb: u32, prev: u32) {
             for (var c = 0u; c < CMAX; c++) {
                 if (c < nb) {
                     y = row_set(y, c, a[at(i, k0 + c)]);
-                }
-            }
-            for (var q = 0u; q < CMAX; q++) {
-                if (q < prev) {
-                    y = row_axpy(y, a[at(i, kp + q)], up[q]);
                 }
             }
             if (better(abs(row_get(y, 0u)), i, best, bi)) {
@@ -178,7 +141,10 @@ fn getf2_part(tid: u32, k0: u32, nb: u32, prev: u32) {
         l11[tid] = x[0];
     }
     workgroupBarrier();
-    block_rest(tid, k0, nb, prev);
+    block_rest(tid, k0, nb);
+    if (tid == 0u && bad_s != 0u && info[0] == 0u) {
+        info[0] = bad_s;
+    }
 }
 
 // The panel's interchanges on the outer block's other columns, and
@@ -196,7 +162,7 @@ var<workgroup> prow: array<u32, 16>; // the row of each slot (or NO_ROW)
 var<workgroup> psrc: array<u32, 16>; // the row whose values end there
 var<workgroup> pvals: array<f32, 1024>; // slot + 16·column (64 columns)
 
-fn block_rest(tid: u32, k0: u32, nb: u32, prev: u32) {
+fn block_rest(tid: u32, k0: u32, nb: u32) {
     let ob0 = p.b_off;
     let ob1 = p.o_off;
     let k1 = k0 + nb;
@@ -244,19 +210,8 @@ fn block_rest(tid: u32, k0: u32, nb: u32, prev: u32) {
     }
     workgroupBarrier();
     if (tid >= left && tid < ncols) {
-        let b = 16u * tid;
-        // the panel's earlier parts (the `prev` columns left of k0): their
-        // rank update of this part's rows, with their L in the left
-        // columns' slots and their U in rows k0 − prev .. k0 of a
-        let col = k1 + (tid - left);
-        for (var q = 0u; q < prev; q++) {
-            let uq = a[at(k0 - prev + q, col)];
-            let cq = 16u * (k0 - prev + q - ob0);
-            for (var s = 0u; s < nb; s++) {
-                pvals[b + s] = fma(-pvals[cq + s], uq, pvals[b + s]);
-            }
-        }
         // forward substitution with the unit-lower L11 (slots 0 .. nb)
+        let b = 16u * tid;
         for (var j = 1u; j < nb; j++) {
             let l = l11[j];
             var x = pvals[b + j];
@@ -276,4 +231,5 @@ fn block_rest(tid: u32, k0: u32, nb: u32, prev: u32) {
             a[at(r, col)] = pvals[e];
         }
     }
+
 }
