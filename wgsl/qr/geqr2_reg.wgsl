@@ -110,7 +110,7 @@ fn dots_put(d: Row8, slot: u32, lane: u32, size: u32) {
 // adds its share, the subgroup reduce-scatters them and every lane
 // gathers the eight totals (after the barrier that follows dots_put).
 fn dots_total(parts: u32, lane: u32, size: u32) -> Row8 {
-    var wp = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    var wp = row_zero();
     for (var k = lane; k < parts; k += size) {
         wp = Row8(wp.lo + dots[2u * k], wp.hi + dots[2u * k + 1u]);
     }
@@ -146,7 +146,7 @@ fn geqr2_reg(
     let jb = min(p.jb, CMAX);
     let slot = t / size;
     let parts = PW / size;
-    let zero = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    let zero = row_zero();
     // x[r]: row j0 + t + r·PW, columns j0 .. j0+8 (zero outside the panel)
     var x: array<Row8, RMAX>;
     for (var r = 0u; r < RPI; r++) {
@@ -356,7 +356,7 @@ fn larfb_reg(
     let j0 = p.j0;
     let jb = min(p.jb, CMAX);
     let col = j0 + jb + wid.x;
-    var d = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    var d = row_zero();
     for (var i = j0 + t; i < m; i += PW) {
         let v = v_row(i, j0, jb);
         let c = vec4<f32>(lda_(i, col));
@@ -368,7 +368,7 @@ fn larfb_reg(
     // w = Tᵀ·s: w_c = Σ_{r ≤ c} T[r, c]·s_r; T's column c read as eight
     // independent loads (a loop that set one lane per load waited for
     // each load in turn)
-    var w = Row8(vec4<f32>(0.0), vec4<f32>(0.0));
+    var w = row_zero();
     for (var c = 0u; c < CMAX; c++) {
         if (c < jb) {
             let b = (j0 + c) * p.ldt;
