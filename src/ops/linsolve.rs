@@ -102,15 +102,7 @@ impl GpuLu {
                 format!("{}×{}", a.rows, a.cols),
             ));
         }
-        if b.rows != n || b.batch != 1 {
-            return Err(Error::shape(
-                "solve",
-                format!("B with {n} rows"),
-                format!("B {}×{}×{}", b.batch, b.rows, b.cols),
-            ));
-        }
-        a.same_device("solve", b)?;
-        b.need_f32("solve")?;
+        check_gpu_rhs(a, b)?;
         let gpu = a.gpu();
         gpu.scoped(|| {
             let mut x = GpuMatrix::alloc(&a.ctx, "solve", n, b.cols, 1)?;
@@ -155,6 +147,37 @@ fn encode_lu_solve(
         nrhs,
         sc.buffer(),
     )?;
+    encode_u_solve(gpu, enc, lu, n, x, nrhs, sc.buffer())?;
+    enc.keep(sc);
+    Ok(())
+}
+
+/// B's n rows (in the caller's right-hand sides `b`) for `a`'s system:
+/// one matrix of n rows, on `a`'s device, f32.
+fn check_gpu_rhs(a: &GpuMatrix, b: &GpuMatrix) -> Result<()> {
+    let n = a.rows;
+    if b.rows != n || b.batch != 1 {
+        return Err(Error::shape(
+            "solve",
+            format!("B with {n} rows"),
+            format!("B {}×{}×{}", b.batch, b.rows, b.cols),
+        ));
+    }
+    a.same_device("solve", b)?;
+    b.need_f32("solve")
+}
+
+/// X ← U⁻¹·X with U the upper triangle of the packed LU factors in `lu`
+/// (n×n, leading dimension n); `sc` holds trsm_nb·nrhs floats.
+fn encode_u_solve(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    lu: &wgpu::Buffer,
+    n: usize,
+    x: &wgpu::Buffer,
+    nrhs: usize,
+    sc: &wgpu::Buffer,
+) -> Result<()> {
     encode_trsm(
         gpu,
         enc,
@@ -170,10 +193,29 @@ fn encode_lu_solve(
         x,
         n,
         nrhs,
-        sc.buffer(),
-    )?;
-    enc.keep(sc);
-    Ok(())
+        sc,
+    )
+}
+
+/// Records the LU of the m×n matrix in `buf` (leading dimension m) in
+/// place and returns the pivots and the status word it sets (zeroed
+/// here); the scratch stays kept by `enc`.
+fn encode_lu(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    op: &'static str,
+    buf: &wgpu::Buffer,
+    m: usize,
+    n: usize,
+) -> Result<(PooledBuffer, PooledBuffer)> {
+    let ipiv = gpu.storage(op, (m.min(n).max(1) * 4) as u64, "pivots")?;
+    let info = status_word(gpu, op, enc)?;
+    if m * n > 0 {
+        let sc = Scratch::new(gpu, op, m, n, FactorParams::default().lu_panel_cols(m, n))?;
+        encode_getrf(gpu, enc, buf, m, n, m, ipiv.buffer(), info.buffer(), &sc)?;
+        sc.keep_in(enc);
+    }
+    Ok((ipiv, info))
 }
 
 impl GpuMatrix {
@@ -227,29 +269,14 @@ impl GpuMatrix {
             ));
         }
         let (m, n) = (self.rows, self.cols);
-        let k = m.min(n);
         let gpu = self.gpu();
         gpu.scoped(|| {
             let mut out = GpuMatrix::alloc(&self.ctx, op, m, n, 1)?;
-            let ipiv = gpu.storage(op, (k.max(1) * 4) as u64, "pivots")?;
             let mut enc = gpu.encoder("lu");
-            let info = status_word(gpu, op, &mut enc)?;
             if m * n > 0 {
                 enc.copy_buffer_to_buffer(self.buffer(), 0, out.buffer(), 0, (m * n * 4) as u64);
-                let sc = Scratch::new(gpu, op, m, n, FactorParams::default().lu_panel_cols(m, n))?;
-                encode_getrf(
-                    gpu,
-                    &mut enc,
-                    out.buffer(),
-                    m,
-                    n,
-                    m,
-                    ipiv.buffer(),
-                    info.buffer(),
-                    &sc,
-                )?;
-                sc.keep_in(&mut enc);
             }
+            let (ipiv, info) = encode_lu(gpu, &mut enc, op, out.buffer(), m, n)?;
             gpu.submit(enc);
             out.check = Some(Arc::new(Check {
                 word: info,
@@ -339,16 +366,8 @@ impl GpuMatrix {
         let op = "solve";
         let n = self.rows;
         let nrhs = b.cols;
-        if b.rows != n || b.batch != 1 {
-            return Err(Error::shape(
-                op,
-                format!("B with {n} rows"),
-                format!("B {}×{}×{}", b.batch, b.rows, b.cols),
-            ));
-        }
-        self.same_device(op, b)?;
+        check_gpu_rhs(self, b)?;
         self.need_f32(op)?;
-        b.need_f32(op)?;
         let gpu = self.gpu();
         if (n * (n + nrhs) * 4) as u64 > gpu.max_binding() {
             // [A | B] would not fit one binding where A and B apart do
@@ -358,51 +377,28 @@ impl GpuMatrix {
             let cols = n + nrhs;
             let aug = GpuMatrix::alloc(&self.ctx, op, n, cols, 1)?;
             let mut x = GpuMatrix::alloc(&self.ctx, op, n, nrhs, 1)?;
-            let ipiv = gpu.storage(op, (n.max(1) * 4) as u64, "pivots")?;
             let mut enc = gpu.encoder(op);
-            let info = status_word(gpu, op, &mut enc)?;
             let (a_bytes, b_bytes) = ((n * n * 4) as u64, (n * nrhs * 4) as u64);
             if n > 0 {
                 enc.copy_buffer_to_buffer(self.buffer(), 0, aug.buffer(), 0, a_bytes);
-                if nrhs > 0 {
-                    enc.copy_buffer_to_buffer(b.buffer(), 0, aug.buffer(), a_bytes, b_bytes);
-                }
-                let fp = FactorParams::default();
-                let sc = Scratch::new(gpu, op, n, cols, fp.lu_panel_cols(n, cols))?;
-                encode_getrf(
+            }
+            if n * nrhs > 0 {
+                enc.copy_buffer_to_buffer(b.buffer(), 0, aug.buffer(), a_bytes, b_bytes);
+            }
+            let (ipiv, info) = encode_lu(gpu, &mut enc, op, aug.buffer(), n, cols)?;
+            if n * nrhs > 0 {
+                enc.copy_buffer_to_buffer(aug.buffer(), a_bytes, x.buffer(), 0, b_bytes);
+                let sc = scratch(gpu, op, FactorParams::default().trsm_nb * nrhs)?;
+                encode_u_solve(
                     gpu,
                     &mut enc,
                     aug.buffer(),
                     n,
-                    cols,
-                    n,
-                    ipiv.buffer(),
-                    info.buffer(),
-                    &sc,
+                    x.buffer(),
+                    nrhs,
+                    sc.buffer(),
                 )?;
-                sc.keep_in(&mut enc);
-                if nrhs > 0 {
-                    enc.copy_buffer_to_buffer(aug.buffer(), a_bytes, x.buffer(), 0, b_bytes);
-                    let tsc = scratch(gpu, op, fp.trsm_nb * nrhs)?;
-                    encode_trsm(
-                        gpu,
-                        &mut enc,
-                        aug.buffer(),
-                        0,
-                        n,
-                        n,
-                        TriFlags {
-                            upper: true,
-                            trans: false,
-                            unit: false,
-                        },
-                        x.buffer(),
-                        n,
-                        nrhs,
-                        tsc.buffer(),
-                    )?;
-                    enc.keep(tsc);
-                }
+                enc.keep(sc);
             }
             enc.keep(ipiv);
             gpu.submit(enc);
