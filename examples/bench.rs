@@ -645,7 +645,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     by_kernel.sort_by(|a, b| b.1.total_cmp(&a.1));
                     let top: Vec<String> = by_kernel
                         .iter()
-                        .take(6)
+                        .take(if experiment() { usize::MAX } else { 6 })
                         .map(|(k, t)| format!("{k} {t:.3}"))
                         .collect();
                     eprintln!("  GPU time by kernel (ms): {}", top.join(", "));
@@ -731,9 +731,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     eprintln!("  solve {} backward error {berr:.3e}", c.shape());
                     // a NaN fails too
                     if berr.is_nan() || berr > c.n as f64 * f64::from(f32::EPSILON) {
-                        return Err(
-                            format!("solve {}: backward error {berr:.3e}", c.shape()).into()
-                        );
+                        if experiment() {
+                            eprintln!("  EXPERIMENT: solve {} FAILED its check", c.shape());
+                        } else {
+                            return Err(
+                                format!("solve {}: backward error {berr:.3e}", c.shape()).into()
+                            );
+                        }
                     }
                     accuracy = Some(json!({"backward_error": berr}));
                 }
@@ -877,4 +881,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&out, serde_json::to_string_pretty(&doc)?)?;
     eprintln!("wrote {out}");
     Ok(())
+}
+
+/// `BENCH_EXPERIMENT=1` (kernel variants under `WGPU_LINALG_WGSL_DIR`): the
+/// profile lists every kernel, and a failed solve check is printed as
+/// FAILED instead of ending the run, so that a variant that leaves out a
+/// step can still be timed. Never set for recorded results.
+fn experiment() -> bool {
+    std::env::var_os("BENCH_EXPERIMENT").is_some_and(|v| v == "1")
 }

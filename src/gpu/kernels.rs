@@ -344,6 +344,24 @@ impl Kernel {
             .join("\n")
     }
 
+    /// The source the pipelines are built from: [`Kernel::source`], except
+    /// that with `WGPU_LINALG_WGSL_DIR` set a part found as a file under
+    /// that folder (by its path under `wgsl/`) replaces the built-in one.
+    /// A development switch: kernel variants measured on one binary.
+    fn runtime_source(self) -> String {
+        let Some(dir) = std::env::var_os("WGPU_LINALG_WGSL_DIR") else {
+            return self.source();
+        };
+        let dir = std::path::PathBuf::from(dir);
+        self.parts()
+            .iter()
+            .map(|(path, s)| {
+                std::fs::read_to_string(dir.join(path)).unwrap_or_else(|_| s.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Device features the kernel needs.
     pub fn required_features(self) -> wgpu::Features {
         match self {
@@ -417,7 +435,7 @@ impl PipelineCache {
         modules
             .entry(kernel)
             .or_insert_with(|| {
-                let source = kernel.source();
+                let source = kernel.runtime_source();
                 let desc = wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.label()),
                     source: wgpu::ShaderSource::Wgsl(source.into()),

@@ -9,12 +9,13 @@
 //                 update of the rows below (`lu_rank_update`) follows.
 //                 Pivots go to ipiv (absolute rows), the first exactly
 //                 zero pivot sets info[0] = column + 1.
-// The pivot reduction `pivot_reduce` comes from pivot_tree.wgsl or
-// pivot_subgroup.wgsl, as for getf2_panel.
+// The pivot search (pivot_init, pivot_publish, pivot_finish) comes from
+// pivot_subgroup.wgsl, where it and the pivot row's values take one
+// barrier per column, or pivot_tree.wgsl (three).
 //
 // Invocation t holds the panel rows k0 + t + r·PW (r < RPI) in registers:
 // the panel is read from global memory once and written once, and a column
-// step costs two barriers and no global-memory round trip (getf2_panel
+// step costs one barrier and no global-memory round trip (getf2_panel
 // reads and writes the panel in global memory at every column, which made
 // its time per column the latency of those round trips). A row is a Row
 // (common/row8.wgsl, or common/row4.wgsl for panels four columns wide):
@@ -27,8 +28,8 @@ override RPI: u32 = 4u; // panel rows per invocation: m − k0 ≤ RPI·PW
 const RMAX: u32 = 16u;
 const CMAX: u32 = ROW_W; // panel columns at most (8, or 4 with common/row4.wgsl)
 
-var<workgroup> urow: Row; // the pivot row of the panel
-var<workgroup> orow: Row; // the row it replaces
+var<workgroup> orow: array<Row, 2>; // row k0 + j before column j's swap, by j % 2
+var<workgroup> prows: array<Row, PIV_ROWS>; // candidate rows (pivot_publish's slots)
 var<workgroup> pivs: array<u32, CMAX>; // the panel's pivot rows
 var<workgroup> l11: array<Row, CMAX>; // L11 (unit lower), by rows
 
@@ -40,10 +41,14 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u) {
         bad_s = 0u;
     }
-    // x[r]: row k0 + tid + r·PW, columns k0 .. k0+CMAX (zero outside the panel)
+    pivot_init(tid);
+    // x[r]: row k0 + tid + r·PW, columns k0 .. k0+CMAX (zero outside the
+    // panel); this invocation's candidate for the next pivot is row bi
+    // (x[br]) with |a| = best
     var x: array<Row, RMAX>;
     var best = -1.0;
     var bi = 0xffffffffu;
+    var br = 0u;
     for (var r = 0u; r < RPI; r++) {
         let i = k0 + tid + r * PW;
         var y = row_zero();
@@ -56,6 +61,7 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
             if (better(abs(row_get(y, 0u)), i, best, bi)) {
                 best = abs(row_get(y, 0u));
                 bi = i;
+                br = r;
             }
         }
         x[r] = y;
@@ -65,30 +71,34 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
             break;
         }
         let col = k0 + j;
-        let found = pivot_reduce(best, bi, tid);
-        let pr = select(col, found, found < m && found >= col);
+        // one barrier: row col (slot 0 of invocation j) and the candidate
+        // rows go to workgroup memory with the reduction's partials
+        if (tid == j) {
+            orow[j & 1u] = x[0];
+        }
+        let slot = pivot_publish(best, bi, j);
+        if (slot != NO_SLOT) {
+            for (var r = 0u; r < RPI; r++) {
+                if (r == br) {
+                    prows[slot] = x[r];
+                }
+            }
+        }
+        workgroupBarrier();
+        let found = pivot_finish(j);
+        let pr = select(col, found.x, found.x < m && found.x >= col);
         if (tid == 0u) {
             ipiv[col] = pr;
             pivs[j] = pr;
         }
-        // the owners of rows pr and col stage them; after the barrier each
-        // takes the other's (one invocation may own both)
-        let own_col = tid == j; // row col is slot 0 of invocation j
-        let own_pr = tid == (pr - k0) % PW;
-        let rp = (pr - k0) / PW;
-        for (var r = 0u; r < RPI; r++) {
-            if (own_pr && r == rp) {
-                urow = x[r];
-            }
-        }
-        if (own_col) {
-            orow = x[0];
-        }
-        workgroupBarrier();
-        let u = urow;
+        let o = orow[j & 1u];
+        var u = o;
         if (pr != col) {
-            let o = orow;
-            if (own_col) {
+            u = prows[found.y];
+            // the owners of rows col and pr take each other's
+            let rp = (pr - k0) / PW;
+            let own_pr = tid == (pr - k0) % PW;
+            if (tid == j) {
                 x[0] = u;
             }
             for (var r = 0u; r < RPI; r++) {
@@ -121,6 +131,7 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
                     if (better(v, i, best, bi)) {
                         best = v;
                         bi = i;
+                        br = r;
                     }
                 }
             }

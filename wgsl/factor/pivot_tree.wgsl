@@ -46,3 +46,26 @@ fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
     }
     return i;
 }
+
+// The interface factor/getf2_reg.wgsl takes the pivot through (see
+// pivot_subgroup.wgsl): here the reduction itself ends with every
+// invocation knowing the pivot row, and the pivot row's owner writes its
+// values to slot j % 2 for the caller's barrier.
+const PIV_ROWS: u32 = 2u;
+const NO_SLOT: u32 = 0xffffffffu;
+
+var<private> piv_tid: u32;
+var<private> piv_found: u32;
+
+fn pivot_init(tid: u32) {
+    piv_tid = tid;
+}
+
+fn pivot_publish(best: f32, bi: u32, j: u32) -> u32 {
+    piv_found = pivot_reduce(best, bi, piv_tid);
+    return select(NO_SLOT, j & 1u, bi == piv_found && bi != 0xffffffffu);
+}
+
+fn pivot_finish(j: u32) -> vec2<u32> {
+    return vec2<u32>(piv_found, j & 1u);
+}
