@@ -33,6 +33,15 @@ var<workgroup> prows: array<Row, PIV_ROWS>; // candidate rows (pivot_publish's s
 var<workgroup> pivs: array<u32, CMAX>; // the panel's pivot rows
 var<workgroup> l11: array<Row, CMAX>; // L11 (unit lower), by rows
 
+// An invocation's candidate for the next pivot: its row x[br], with
+// |a| = best (−1 for none). Its rows are visited in increasing order and a
+// row replaces the candidate only when strictly larger, so the candidate
+// is the first of the largest, as `better` orders them.
+struct Cand {
+    best: f32,
+    br: u32,
+}
+
 @compute @workgroup_size(PW, 1, 1)
 fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     let k0 = p.k0;
@@ -43,99 +52,49 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     }
     pivot_init(tid);
     // x[r]: row k0 + tid + r·PW, columns k0 .. k0+CMAX (zero outside the
-    // panel); this invocation's candidate for the next pivot is row bi
-    // (x[br]) with |a| = best
+    // panel and past row m)
     var x: array<Row, RMAX>;
-    var best = -1.0;
-    var bi = 0xffffffffu;
-    var br = 0u;
+    var c = Cand(-1.0, 0u);
     for (var r = 0u; r < RPI; r++) {
         let i = k0 + tid + r * PW;
         var y = row_zero();
         if (i < m) {
-            for (var c = 0u; c < CMAX; c++) {
-                if (c < nb) {
-                    y = row_set(y, c, a[at(i, k0 + c)]);
+            for (var q = 0u; q < CMAX; q++) {
+                if (q < nb) {
+                    y = row_set(y, q, a[at(i, k0 + q)]);
                 }
-            }
-            if (better(abs(row_get(y, 0u)), i, best, bi)) {
-                best = abs(row_get(y, 0u));
-                bi = i;
-                br = r;
             }
         }
         x[r] = y;
+        let v = abs(row_get(y, 0u));
+        if (v > c.best) {
+            c = Cand(v, r);
+        }
     }
-    for (var j = 0u; j < CMAX; j++) {
-        if (j >= nb) {
-            break;
-        }
-        let col = k0 + j;
-        // one barrier: row col (slot 0 of invocation j) and the candidate
-        // rows go to workgroup memory with the reduction's partials
-        if (tid == j) {
-            orow[j & 1u] = x[0];
-        }
-        let slot = pivot_publish(best, bi, j);
-        if (slot != NO_SLOT) {
-            for (var r = 0u; r < RPI; r++) {
-                if (r == br) {
-                    prows[slot] = x[r];
-                }
-            }
-        }
-        workgroupBarrier();
-        let found = pivot_finish(j);
-        let pr = select(col, found.x, found.x < m && found.x >= col);
-        if (tid == 0u) {
-            ipiv[col] = pr;
-            pivs[j] = pr;
-        }
-        let o = orow[j & 1u];
-        var u = o;
-        if (pr != col) {
-            u = prows[found.y];
-            // the owners of rows col and pr take each other's
-            let rp = (pr - k0) / PW;
-            let own_pr = tid == (pr - k0) % PW;
-            if (tid == j) {
-                x[0] = u;
-            }
-            for (var r = 0u; r < RPI; r++) {
-                if (own_pr && r == rp) {
-                    x[r] = o;
-                }
-            }
-        }
-        let piv = row_get(u, j);
-        if (tid == 0u && piv == 0.0 && bad_s == 0u) {
-            bad_s = col + 1u;
-        }
-        // scale and rank-1 update of the rows below col; candidates of the
-        // next column on the way
-        best = -1.0;
-        bi = 0xffffffffu;
-        let next = j + 1u < nb;
-        let inv = 1.0 / piv;
-        for (var r = 0u; r < RPI; r++) {
-            let i = k0 + tid + r * PW;
-            if (i > col && i < m) {
-                var y = x[r];
-                if (piv != 0.0) {
-                    let l = row_get(y, j) * inv;
-                    y = row_axpy_right(row_set(y, j, l), l, u, j);
-                    x[r] = y;
-                }
-                if (next) {
-                    let v = abs(row_get(y, j + 1u));
-                    if (better(v, i, best, bi)) {
-                        best = v;
-                        bi = i;
-                        br = r;
-                    }
-                }
-            }
-        }
+    // the columns one call each, with constant column numbers, so that
+    // every lane selection resolves at compile time (a loop over them
+    // holds a barrier, and the compiler does not unroll it)
+    column(0u, tid, &x, &c);
+    if (nb > 1u) {
+        column(1u, tid, &x, &c);
+    }
+    if (nb > 2u) {
+        column(2u, tid, &x, &c);
+    }
+    if (nb > 3u) {
+        column(3u, tid, &x, &c);
+    }
+    if (CMAX > 4u && nb > 4u) {
+        column(4u, tid, &x, &c);
+    }
+    if (CMAX > 5u && nb > 5u) {
+        column(5u, tid, &x, &c);
+    }
+    if (CMAX > 6u && nb > 6u) {
+        column(6u, tid, &x, &c);
+    }
+    if (CMAX > 7u && nb > 7u) {
+        column(7u, tid, &x, &c);
     }
     for (var r = 0u; r < RPI; r++) {
         let i = k0 + tid + r * PW;
@@ -156,6 +115,77 @@ fn getf2_block(@builtin(local_invocation_index) tid: u32) {
     if (tid == 0u && bad_s != 0u && info[0] == 0u) {
         info[0] = bad_s;
     }
+}
+
+// Column j of the panel (a constant at each call): the pivot, the
+// interchange, the scaling and rank-1 update of the rows below, and the
+// candidates for column j + 1.
+fn column(j: u32, tid: u32, x: ptr<function, array<Row, RMAX>>, c: ptr<function, Cand>) {
+    let k0 = p.k0;
+    let m = p.m;
+    let col = k0 + j;
+    // one barrier: row col (slot 0 of invocation j) and the candidate rows
+    // go to workgroup memory with the reduction's partials
+    if (tid == j) {
+        orow[j & 1u] = (*x)[0];
+    }
+    let cand = *c;
+    let bi = select(0xffffffffu, k0 + tid + cand.br * PW, cand.best >= 0.0);
+    let slot = pivot_publish(cand.best, bi, j);
+    if (slot != NO_SLOT) {
+        for (var r = 0u; r < RPI; r++) {
+            if (r == cand.br) {
+                prows[slot] = (*x)[r];
+            }
+        }
+    }
+    workgroupBarrier();
+    let found = pivot_finish(j);
+    let pr = select(col, found.x, found.x < m && found.x >= col);
+    if (tid == 0u) {
+        ipiv[col] = pr;
+        pivs[j] = pr;
+    }
+    let o = orow[j & 1u];
+    var u = o;
+    if (pr != col) {
+        // the owners of rows col and pr take each other's
+        u = prows[found.y];
+        let rp = (pr - k0) / PW;
+        let own_pr = tid == (pr - k0) % PW;
+        if (tid == j) {
+            (*x)[0] = u;
+        }
+        for (var r = 0u; r < RPI; r++) {
+            if (own_pr && r == rp) {
+                (*x)[r] = o;
+            }
+        }
+    }
+    let piv = row_get(u, j);
+    if (tid == 0u && piv == 0.0 && bad_s == 0u) {
+        bad_s = col + 1u;
+    }
+    // the rows below col: r > 0, or r = 0 past slot j (rows past m are zero
+    // and stay zero, and lose every tie to the rows above them)
+    let inv = 1.0 / piv;
+    let jn = min(j + 1u, CMAX - 1u);
+    var nc = Cand(-1.0, 0u);
+    for (var r = 0u; r < RPI; r++) {
+        if (r > 0u || tid > j) {
+            var y = (*x)[r];
+            if (piv != 0.0) {
+                let l = row_get(y, j) * inv;
+                y = row_axpy_right(row_set(y, j, l), l, u, j);
+                (*x)[r] = y;
+            }
+            let v = abs(row_get(y, jn));
+            if (v > nc.best) {
+                nc = Cand(v, r);
+            }
+        }
+    }
+    *c = nc;
 }
 
 // The panel's interchanges on the outer block's other columns, and
