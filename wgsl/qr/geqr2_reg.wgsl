@@ -135,6 +135,134 @@ fn dots_total(parts: u32, lane: u32, size: u32) -> Row8 {
     return sg_row_sum(wp);
 }
 
+// Where an invocation of geqr2_reg works: its index, subgroup lane and
+// size, its subgroup's slot among the partials, and the partials' count.
+struct QrAt {
+    t: u32,
+    lane: u32,
+    size: u32,
+    slot: u32,
+    parts: u32,
+}
+
+// Column j of the panel (a constant at each call): the reflector, T's
+// column, and the reflector applied to the columns right of j.
+fn qr_column(j: u32, at: QrAt, x: ptr<function, array<Row8, RMAX>>) {
+    let m = p.m;
+    let j0 = p.j0;
+    let t = at.t;
+    let lane = at.lane;
+    let size = at.size;
+    let slot = at.slot;
+    let parts = at.parts;
+    let zero = row_zero();
+    let col = j0 + j;
+    // ---- the norm of the column below the diagonal: each invocation's
+    // exponent and scaled double-float sum over its rows; the owner of
+    // row col (invocation j, slot 0) adds |α| to its max only
+    var mx = 0.0;
+    if (t == j) {
+        let al = row_get((*x)[0], j);
+        mx = abs(al);
+        alpha_s = al;
+    }
+    for (var r = 0u; r < RPI; r++) {
+        let i = j0 + t + r * PW;
+        if (i > col && i < m) {
+            mx = max(mx, abs(row_get((*x)[r], j)));
+        }
+    }
+    var ek = NO_EXP;
+    var acc = vec2<f32>(0.0);
+    if (mx > 0.0) {
+        let e = exp_of(mx);
+        ek = f32(e);
+        for (var r = 0u; r < RPI; r++) {
+            let i = j0 + t + r * PW;
+            if (i > col && i < m) {
+                let y = ldexp(row_get((*x)[r], j), -e);
+                acc = df_add(acc, two_prod(y, y));
+            }
+        }
+    }
+    let sn = sg_nrm(ek, acc, size);
+    if (lane == 0u) {
+        nrm_e[slot] = sn.x;
+        nrm_s[slot] = sn.yz;
+    }
+    workgroupBarrier();
+    // every subgroup joins all partials itself
+    var pe = NO_EXP;
+    var ps = vec2<f32>(0.0);
+    for (var k = lane; k < parts; k += size) {
+        let jn = nrm_join(pe, ps, nrm_e[k], nrm_s[k]);
+        pe = jn.x;
+        ps = jn.yz;
+    }
+    let tot = sg_nrm(pe, ps, size);
+    var e = 0;
+    if (tot.x != NO_EXP) {
+        e = i32(tot.x);
+    }
+    let ssq = tot.yz;
+    let alpha = alpha_s;
+    var tj = 0.0;
+    var den = 1.0;
+    var beta_s = alpha;
+    if (ssq.x > 0.0) {
+        let al = ldexp(alpha, -e);
+        let tt = df_add(ssq, two_prod(al, al));
+        let nrm = df_sqrt(tt);
+        let beta = select(nrm, -nrm, al >= 0.0);
+        tj = (beta - al) / beta;
+        den = al - beta;
+        beta_s = ldexp(beta, e);
+    }
+    if (t == 0u && col < arrayLength(&tau)) {
+        tau[col] = tj;
+    }
+    // ---- v (1 at row col, scaled below), and the partial dot products
+    // of v with the panel's columns: right of j, the columns H_j
+    // updates; left of j, the reflectors before it (v_c is 1 at row
+    // j0 + c < col and stored below), the Gram column G[0:j, j]
+    var d = zero;
+    for (var r = 0u; r < RPI; r++) {
+        let i = j0 + t + r * PW;
+        if (i >= col && i < m) {
+            var y = (*x)[r];
+            var v = 1.0;
+            if (i == col) {
+                y = row_set(y, j, beta_s);
+            } else {
+                if (tj != 0.0) {
+                    y = row_set(y, j, ldexp(row_get(y, j), -e) / den);
+                }
+                v = row_get(y, j);
+            }
+            (*x)[r] = y;
+            d = Row8(fma(vec4<f32>(v), y.lo, d.lo), fma(vec4<f32>(v), y.hi, d.hi));
+        }
+    }
+    dots_put(d, slot, lane, size);
+    workgroupBarrier();
+    let w = dots_total(parts, lane, size);
+    // ---- apply H_j to the columns right of j: x_c −= v·tau·(vᵀx_c)
+    let tw = Row8(tj * w.lo, tj * w.hi);
+    for (var r = 0u; r < RPI; r++) {
+        let i = j0 + t + r * PW;
+        if (i >= col && i < m) {
+            let y = (*x)[r];
+            let v = select(row_get(y, j), 1.0, i == col);
+            (*x)[r] = row_axpy_right(y, v, tw, j);
+        }
+    }
+    // ---- what T's column j needs: tau_j and the Gram column, formed
+    // after the loop (a serial T step here held every column's barrier)
+    if (t == 0u) {
+        t8[j] = row_set(w, j, tj);
+    }
+}
+
 @compute @workgroup_size(PW, 1, 1)
 fn geqr2_reg(
     @builtin(local_invocation_index) t: u32,
@@ -165,115 +293,31 @@ fn geqr2_reg(
         }
         x[r] = y;
     }
-    for (var j = 0u; j < CMAX; j++) {
-        if (j >= jb) {
-            break;
-        }
-        let col = j0 + j;
-        // ---- the norm of the column below the diagonal: each invocation's
-        // exponent and scaled double-float sum over its rows; the owner of
-        // row col (invocation j, slot 0) adds |α| to its max only
-        var mx = 0.0;
-        if (t == j) {
-            let al = row_get(x[0], j);
-            mx = abs(al);
-            alpha_s = al;
-        }
-        for (var r = 0u; r < RPI; r++) {
-            let i = j0 + t + r * PW;
-            if (i > col && i < m) {
-                mx = max(mx, abs(row_get(x[r], j)));
-            }
-        }
-        var ek = NO_EXP;
-        var acc = vec2<f32>(0.0);
-        if (mx > 0.0) {
-            let e = exp_of(mx);
-            ek = f32(e);
-            for (var r = 0u; r < RPI; r++) {
-                let i = j0 + t + r * PW;
-                if (i > col && i < m) {
-                    let y = ldexp(row_get(x[r], j), -e);
-                    acc = df_add(acc, two_prod(y, y));
-                }
-            }
-        }
-        let sn = sg_nrm(ek, acc, size);
-        if (lane == 0u) {
-            nrm_e[slot] = sn.x;
-            nrm_s[slot] = sn.yz;
-        }
-        workgroupBarrier();
-        // every subgroup joins all partials itself
-        var pe = NO_EXP;
-        var ps = vec2<f32>(0.0);
-        for (var k = lane; k < parts; k += size) {
-            let jn = nrm_join(pe, ps, nrm_e[k], nrm_s[k]);
-            pe = jn.x;
-            ps = jn.yz;
-        }
-        let tot = sg_nrm(pe, ps, size);
-        var e = 0;
-        if (tot.x != NO_EXP) {
-            e = i32(tot.x);
-        }
-        let ssq = tot.yz;
-        let alpha = alpha_s;
-        var tj = 0.0;
-        var den = 1.0;
-        var beta_s = alpha;
-        if (ssq.x > 0.0) {
-            let al = ldexp(alpha, -e);
-            let tt = df_add(ssq, two_prod(al, al));
-            let nrm = df_sqrt(tt);
-            let beta = select(nrm, -nrm, al >= 0.0);
-            tj = (beta - al) / beta;
-            den = al - beta;
-            beta_s = ldexp(beta, e);
-        }
-        if (t == 0u && col < arrayLength(&tau)) {
-            tau[col] = tj;
-        }
-        // ---- v (1 at row col, scaled below), and the partial dot products
-        // of v with the panel's columns: right of j, the columns H_j
-        // updates; left of j, the reflectors before it (v_c is 1 at row
-        // j0 + c < col and stored below), the Gram column G[0:j, j]
-        var d = zero;
-        for (var r = 0u; r < RPI; r++) {
-            let i = j0 + t + r * PW;
-            if (i >= col && i < m) {
-                var y = x[r];
-                var v = 1.0;
-                if (i == col) {
-                    y = row_set(y, j, beta_s);
-                } else {
-                    if (tj != 0.0) {
-                        y = row_set(y, j, ldexp(row_get(y, j), -e) / den);
-                    }
-                    v = row_get(y, j);
-                }
-                x[r] = y;
-                d = Row8(fma(vec4<f32>(v), y.lo, d.lo), fma(vec4<f32>(v), y.hi, d.hi));
-            }
-        }
-        dots_put(d, slot, lane, size);
-        workgroupBarrier();
-        let w = dots_total(parts, lane, size);
-        // ---- apply H_j to the columns right of j: x_c −= v·tau·(vᵀx_c)
-        let tw = Row8(tj * w.lo, tj * w.hi);
-        for (var r = 0u; r < RPI; r++) {
-            let i = j0 + t + r * PW;
-            if (i >= col && i < m) {
-                let y = x[r];
-                let v = select(row_get(y, j), 1.0, i == col);
-                x[r] = row_axpy_right(y, v, tw, j);
-            }
-        }
-        // ---- what T's column j needs: tau_j and the Gram column, formed
-        // after the loop (a serial T step here held every column's barrier)
-        if (t == 0u) {
-            t8[j] = row_set(w, j, tj);
-        }
+    // the columns one call each, with constant column numbers, so that
+    // every lane selection resolves at compile time (a loop over them
+    // holds barriers, and the compiler does not unroll it)
+    let at = QrAt(t, lane, size, slot, parts);
+    qr_column(0u, at, &x);
+    if (jb > 1u) {
+        qr_column(1u, at, &x);
+    }
+    if (jb > 2u) {
+        qr_column(2u, at, &x);
+    }
+    if (jb > 3u) {
+        qr_column(3u, at, &x);
+    }
+    if (jb > 4u) {
+        qr_column(4u, at, &x);
+    }
+    if (jb > 5u) {
+        qr_column(5u, at, &x);
+    }
+    if (jb > 6u) {
+        qr_column(6u, at, &x);
+    }
+    if (jb > 7u) {
+        qr_column(7u, at, &x);
     }
     for (var r = 0u; r < RPI; r++) {
         let i = j0 + t + r * PW;
