@@ -621,6 +621,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     || drop(resident_call(&c, &ga, gb.as_ref()).expect("op")),
                     sync,
                 );
+                if experiment() {
+                    // host time of the call (recording and submitting) against
+                    // the time to its end on the GPU
+                    let t0 = std::time::Instant::now();
+                    let r = resident_call(&c, &ga, gb.as_ref())?;
+                    let host = t0.elapsed().as_secs_f64() * 1e3;
+                    ctx.synchronize()?;
+                    let all = t0.elapsed().as_secs_f64() * 1e3;
+                    drop(r);
+                    eprintln!("  host {host:.3} ms of {all:.3} ms");
+                }
                 let (r, detail) = ctx.gpu_profile(|| {
                     let r = resident_call(&c, &ga, gb.as_ref())?;
                     ctx.synchronize()?;

@@ -340,12 +340,13 @@ fn ran_split_k<T>(f: impl FnOnce() -> wgpu_linalg::Result<T>) -> (T, Option<bool
 #[test]
 fn split_k_plan_thresholds() {
     let p = GemmParams::default();
-    // The H200 case: 64 tiles of 128×64, k = 8192 → 4 chunks, 256 groups.
+    // The H200 case: 64 tiles of 128×64, k = 8192 → ⌈1056/64⌉ = 17 chunks
+    // of 496 (the last 256 deep), 1088 groups.
     assert_eq!(
         p.split_k(8192, 40, 8192, 1),
         Some(SplitK {
-            parts: 4,
-            chunk: 2048
+            parts: 17,
+            chunk: 496
         })
     );
     assert_eq!(p.split_k(8192, 40, 8192, 2), None, "batched");
@@ -364,14 +365,14 @@ fn split_k_every_transpose_and_remainder() {
     // partials, m and n not multiples of 4 or 16.
     let shapes = [
         (300, 5000, 40),
-        (300, 5120, 40),
+        (300, 5168, 40),
         (33, 4100, 7),
         (517, 2500, 37),
         (520, 2400, 36),
     ];
     for (case, &(m, k, n)) in shapes.iter().enumerate() {
         let plan = split_plan(m, n, k);
-        if (m, k) == (300, 5120) {
+        if (m, k) == (300, 5168) {
             assert_eq!(k % plan.chunk, 0, "no remainder chunk: {plan:?}");
         } else {
             assert_ne!(k % plan.chunk, 0, "a remainder chunk: {plan:?}");

@@ -104,6 +104,22 @@ fn householder_tall_wide_and_every_mode() {
     }
 }
 
+/// Tall enough (k ≥ 512 rows below each block) that every block update
+/// splits its Vᵀ·C product along k, the later ones taking the scratch the
+/// earlier ones are done with, in one recording with Q's formation.
+#[test]
+fn householder_with_split_k_block_updates() {
+    let (m, n) = (1200, 150);
+    let mut r = rng("qr_split_k", 0);
+    let a = with_condition(&mut r, m, n, 1e4);
+    for (route, ctx) in backends() {
+        let what = format!("{route:?} {m}x{n}");
+        let (q, rr) = ctx.qr(&a).unwrap();
+        assert_eq!((q.shape(), rr.shape()), ((m, n), (n, n)), "{what}");
+        check_qr(&a, &q, &rr, &what);
+    }
+}
+
 #[test]
 fn householder_scaling_zero_columns_and_wide_range_entries() {
     let mut r = rng("qr_scaling", 0);

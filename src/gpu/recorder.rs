@@ -51,6 +51,11 @@ pub(crate) struct Recorder {
     kept: Vec<PooledBuffer>,
     /// Parts submitted early by [`Gpu::flush_after`].
     parts: usize,
+    /// Scratch that earlier steps of this recording are done with: a later
+    /// step of the same recording may take it again (it runs after them,
+    /// on the one queue), which no other recording may before this one is
+    /// submitted.
+    spare: Vec<PooledBuffer>,
 }
 
 impl Recorder {
@@ -60,12 +65,36 @@ impl Recorder {
             steps: Vec::new(),
             kept: Vec::new(),
             parts: 0,
+            spare: Vec::new(),
         }
     }
 
     /// Keeps a scratch buffer alive until this recording is submitted.
     pub(crate) fn keep(&mut self, buf: PooledBuffer) {
         self.kept.push(buf);
+    }
+
+    /// A spare scratch buffer of at least `bytes` that earlier steps of
+    /// this recording are done with (see [`Recorder::done_with`]), or
+    /// `None`.
+    pub(crate) fn take_spare(&mut self, bytes: u64) -> Option<PooledBuffer> {
+        let k = self
+            .spare
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.buffer().size() >= bytes)
+            .min_by_key(|(_, b)| b.buffer().size())
+            .map(|(k, _)| k)?;
+        Some(self.spare.swap_remove(k))
+    }
+
+    /// Scratch the steps recorded so far are done with: later steps of
+    /// this recording may take it again ([`Recorder::take_spare`]); it
+    /// goes back to the pool once the recording is submitted. A blocked
+    /// loop whose every step took fresh scratch (QR's split-K block
+    /// updates) held hundreds of buffers, each created and cleared anew.
+    pub(crate) fn done_with(&mut self, buf: PooledBuffer) {
+        self.spare.push(buf);
     }
 
     pub(crate) fn copy_buffer_to_buffer(
@@ -138,6 +167,7 @@ impl Gpu {
                 steps: std::mem::take(&mut rec.steps),
                 kept: Vec::new(),
                 parts: 0,
+                spare: Vec::new(),
             };
             self.submit(part);
         }
@@ -287,6 +317,7 @@ impl Gpu {
         drop(profiler);
         let index = self.queue.submit(Some(enc.finish()));
         drop(rec.kept); // back to the pool, for later submissions
+        drop(rec.spare);
         index
     }
 }

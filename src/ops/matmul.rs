@@ -177,11 +177,14 @@ impl Default for GemmParams {
     /// Tiled from one 128×128 tile of output, narrow (128×64 tiles) for
     /// those with n ≤ 64 (`WGPU_LINALG_GEMM_NARROW=0` turns it off, any
     /// other number sets `narrow_max_n`); split-K below 256 tiles, from
-    /// k = 512, towards 256 workgroups with chunks of at least 256 (on an
-    /// H200, benches/RESULTS.md, 2026-12-01, QR's block updates
-    /// Wᵀ = Cᵀ·V, nc×64 deep as the rows below the block, took QR 4096 /
-    /// 8192 from 74.4 / 276.8 ms with k ≥ 2048 and chunks of 512 to
-    /// 67.5 / 253.0 ms this way). The
+    /// k = 512, towards 1056 workgroups (eight per multiprocessor of an
+    /// H200) with chunks of at least 128. On an H200 (benches/RESULTS.md,
+    /// 2026-12-01) QR's block updates Wᵀ = Cᵀ·V, nc×64 deep as the rows
+    /// below the block, took QR 4096 / 8192 from 74.4 / 276.8 ms with
+    /// k ≥ 2048 and chunks of 512 to 67.5 / 253.0 ms towards 256
+    /// workgroups with chunks of 256; later, with the split-K scratch
+    /// taken again within a recording, 1056 and 128 took QR 8192 from
+    /// 200.3 / 200.9 to 190.4 ms (gemm.narrow 54.6 → 43.1 ms). The
     /// split-K values can be overridden with `WGPU_LINALG_SPLITK_MAX_TILES`,
     /// `WGPU_LINALG_SPLITK_MIN_K`, `WGPU_LINALG_SPLITK_TARGET_GROUPS` and
     /// `WGPU_LINALG_SPLITK_MIN_CHUNK` for tuning runs
@@ -225,8 +228,8 @@ impl GemmParams {
             narrow_max_n: env("WGPU_LINALG_GEMM_NARROW", 64),
             splitk_max_tiles: env("WGPU_LINALG_SPLITK_MAX_TILES", 256),
             splitk_min_k: env("WGPU_LINALG_SPLITK_MIN_K", 512),
-            splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 256).max(1),
-            splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 256).max(16),
+            splitk_target_groups: env("WGPU_LINALG_SPLITK_TARGET_GROUPS", 1056).max(1),
+            splitk_min_chunk: env("WGPU_LINALG_SPLITK_MIN_CHUNK", 128).max(16),
             tiled_depth: tiled_depth(env("WGPU_LINALG_GEMM_BK", 0)),
         }
     }
@@ -545,7 +548,11 @@ fn encode_split_k(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, plan: SplitK) -> 
     let op = "matmul";
     let (m, n) = (g.m, g.n);
     let mn = m * n;
-    let scratch = gpu.storage(op, (plan.parts * mn * 4) as u64, "gemm splitk partials")?;
+    let bytes = (plan.parts * mn * 4) as u64;
+    let scratch = match enc.take_spare(bytes) {
+        Some(b) => b,
+        None => gpu.storage(op, bytes, "gemm splitk partials")?,
+    };
     let full = g.k / plan.chunk;
     let rem = g.k - full * plan.chunk;
     // element offsets of chunk s = s·step in A and B
@@ -614,7 +621,7 @@ fn encode_split_k(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, plan: SplitK) -> 
         &[(1, scratch.buffer()), (2, g.c.buf)],
         [gx as u32, gy as u32, 1],
     );
-    enc.keep(scratch);
+    enc.done_with(scratch);
     Ok(())
 }
 
