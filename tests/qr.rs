@@ -120,6 +120,22 @@ fn householder_with_split_k_block_updates() {
     }
 }
 
+/// Panels of more than 4096 rows take eight rows per invocation and the
+/// four-column kernel (common/row4.wgsl); at 4130 rows the first block
+/// does, and the second (4066 rows) is back to eight columns.
+#[test]
+fn householder_four_column_register_panels() {
+    for (case, (m, n, cond)) in [(4130, 100, 1e6), (4400, 37, 1e2)].into_iter().enumerate() {
+        let mut r = rng("qr_four_columns", case as u64);
+        let a = with_condition(&mut r, m, n, cond);
+        for (route, ctx) in backends() {
+            let what = format!("{route:?} {m}x{n} cond {cond:e}");
+            let (q, rr) = ctx.qr(&a).unwrap();
+            check_qr(&a, &q, &rr, &what);
+        }
+    }
+}
+
 #[test]
 fn householder_scaling_zero_columns_and_wide_range_entries() {
     let mut r = rng("qr_scaling", 0);

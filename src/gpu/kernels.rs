@@ -79,8 +79,11 @@ pub enum Kernel {
     QrBlocked,
     /// The Householder kernels with `geqr2_reg`: the panel held in
     /// registers, subgroup reductions (`wgsl/qr/geqr2_reg.wgsl`; overrides
-    /// `PW`, `RPI`).
+    /// `PW`, `RPI`), and its block reflector (`wgsl/qr/larfb_reg.wgsl`).
     QrRegSubgroup,
+    /// The same panel four columns wide (`common/row4.wgsl`), for panels
+    /// of more than four rows per invocation.
+    QrReg4Subgroup,
     /// Two-pass modified Gram–Schmidt kernels (`wgsl/qr/mgs.wgsl`).
     QrMgs,
     /// Batched small Householder QR (m, n ≤ 64), size classes by the `LOGS`
@@ -136,6 +139,7 @@ const QR_BLOCKED: &str = include_str!("../../wgsl/qr/householder.wgsl");
 const ROW8: &str = include_str!("../../wgsl/common/row8.wgsl");
 const ROW4: &str = include_str!("../../wgsl/common/row4.wgsl");
 const QR_REG: &str = include_str!("../../wgsl/qr/geqr2_reg.wgsl");
+const QR_LARFB_REG: &str = include_str!("../../wgsl/qr/larfb_reg.wgsl");
 const QR_TREE: &str = include_str!("../../wgsl/qr/tree.wgsl");
 const QR_MGS: &str = include_str!("../../wgsl/qr/mgs.wgsl");
 const QR_BATCHED: &str = include_str!("../../wgsl/qr/small.wgsl");
@@ -147,7 +151,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 30] = [
+    pub const ALL: [Kernel; 31] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
@@ -172,6 +176,7 @@ impl Kernel {
         Kernel::Batched,
         Kernel::QrBlocked,
         Kernel::QrRegSubgroup,
+        Kernel::QrReg4Subgroup,
         Kernel::QrMgs,
         Kernel::QrBatched,
         Kernel::SvdBlock,
@@ -314,6 +319,14 @@ impl Kernel {
                 ("qr/householder.wgsl", QR_BLOCKED),
                 ("common/row8.wgsl", ROW8),
                 ("qr/geqr2_reg.wgsl", QR_REG),
+                ("qr/larfb_reg.wgsl", QR_LARFB_REG),
+            ],
+            Kernel::QrReg4Subgroup => &[
+                ("common/twosum.wgsl", TWOSUM),
+                ("qr/tree.wgsl", QR_TREE),
+                ("qr/householder.wgsl", QR_BLOCKED),
+                ("common/row4.wgsl", ROW4),
+                ("qr/geqr2_reg.wgsl", QR_REG),
             ],
             Kernel::QrMgs => &[
                 ("common/twosum.wgsl", TWOSUM),
@@ -373,7 +386,8 @@ impl Kernel {
             | Kernel::Getf2Subgroup
             | Kernel::Getf2RegSubgroup
             | Kernel::Getf2Reg4Subgroup
-            | Kernel::QrRegSubgroup => wgpu::Features::SUBGROUP,
+            | Kernel::QrRegSubgroup
+            | Kernel::QrReg4Subgroup => wgpu::Features::SUBGROUP,
             _ => wgpu::Features::empty(),
         }
     }
@@ -404,6 +418,7 @@ impl Kernel {
             Kernel::Batched => "batched",
             Kernel::QrBlocked => "qr_blocked",
             Kernel::QrRegSubgroup => "qr_reg_subgroup",
+            Kernel::QrReg4Subgroup => "qr_reg4_subgroup",
             Kernel::QrMgs => "qr_mgs",
             Kernel::QrBatched => "qr_batched",
             Kernel::SvdBlock => "svd_block",

@@ -494,9 +494,17 @@ pub(crate) fn record_geqrf(
     let reg = panels_in_registers() && gpu.features.contains(wgpu::Features::SUBGROUP);
     for (b0, bw) in panels(k, nb) {
         let b1 = b0 + bw;
+        // four-column panels in registers where a panel takes more than
+        // four rows per invocation (wgsl/qr/geqr2_reg.wgsl says why)
+        let rpi = reg_panel(m - b0).map_or(0, |(_, r)| r);
+        let width = if reg && two_level && rpi > 4 {
+            inner.min(4)
+        } else {
+            inner
+        };
         // the block's panels; each updates the block's columns right of
         // it (on one level, the block is the panel and that is the rest)
-        for (j0, jb) in panels(bw, inner) {
+        for (j0, jb) in panels(bw, width) {
             let j0 = b0 + j0;
             // the GPU starts on the first panels while the rest is recorded
             gpu.flush_after(&mut rec.rec, flush);
@@ -507,7 +515,11 @@ pub(crate) fn record_geqrf(
                 Some((pw, rpi)) => gpu.launch(
                     &mut rec.rec,
                     "qr geqr2 reg",
-                    Kernel::QrRegSubgroup,
+                    if width <= 4 {
+                        Kernel::QrReg4Subgroup
+                    } else {
+                        Kernel::QrRegSubgroup
+                    },
                     "geqr2_reg",
                     &[("PW", pw as f64), ("RPI", rpi as f64)],
                     &params_bytes(&u),

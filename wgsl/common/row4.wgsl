@@ -33,3 +33,26 @@ fn row_set(x: Row4, c: u32, v: f32) -> Row4 {
 fn row_axpy_right(x: Row4, s: f32, y: Row4, j: u32) -> Row4 {
     return Row4(select(x.v, fma(vec4<f32>(-s), y.v, x.v), LANES4 > vec4<u32>(j)));
 }
+
+// x with its lanes from n on set to zero.
+fn row_head(x: Row4, n: u32) -> Row4 {
+    return Row4(select(vec4<f32>(0.0), x.v, LANES4 < vec4<u32>(n)));
+}
+
+fn row_dot(x: Row4, y: Row4) -> f32 {
+    return dot(x.v, y.v);
+}
+
+// As in common/row8.wgsl: the lanes as the low and high halves of eight
+// (the high half zero), and the row of such lanes.
+fn row_lo4(x: Row4) -> vec4<f32> {
+    return x.v;
+}
+
+fn row_hi4(x: Row4) -> vec4<f32> {
+    return vec4<f32>(0.0);
+}
+
+fn row_of_lanes(lo: vec4<f32>, hi: vec4<f32>) -> Row4 {
+    return Row4(lo);
+}

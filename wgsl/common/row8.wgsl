@@ -50,3 +50,21 @@ fn row_head(x: Row8, n: u32) -> Row8 {
         select(vec4<f32>(0.0), x.hi, LANES_HI < v),
     );
 }
+
+fn row_dot(x: Row8, y: Row8) -> f32 {
+    return dot(x.lo, y.lo) + dot(x.hi, y.hi);
+}
+
+// Lanes 0 .. 4 and 4 .. 8 of x, and the row of such lanes (the eight-lane
+// reductions of qr/geqr2_reg.wgsl).
+fn row_lo4(x: Row8) -> vec4<f32> {
+    return x.lo;
+}
+
+fn row_hi4(x: Row8) -> vec4<f32> {
+    return x.hi;
+}
+
+fn row_of_lanes(lo: vec4<f32>, hi: vec4<f32>) -> Row8 {
+    return Row8(lo, hi);
+}

@@ -17,14 +17,18 @@
 // from the stored Gram columns (T[q, j] needs only row q's earlier
 // entries). geqr2_panel reads and writes the panel in global memory at
 // every column step, and its time per column was those round trips.
-// A row is a Row8 (common/row8.wgsl), so the step's column selects vector
-// lanes rather than indexing an array. Needs SUBGROUP (any subgroup size
-// from 4 up, subgroups of consecutive invocations).
+// A row is a Row (common/row8.wgsl, or common/row4.wgsl for panels four
+// columns wide, where a panel takes more than four rows per invocation:
+// eight rows of eight columns would be the whole register budget of a
+// 1024-invocation workgroup), so the step's column selects vector lanes
+// rather than indexing an array. The reductions carry eight lanes
+// (Lanes8) whatever the width. Needs SUBGROUP (any subgroup size from 4
+// up, subgroups of consecutive invocations).
 
 override PW: u32 = 256u; // workgroup size (a multiple of 32, ≤ 1024)
 override RPI: u32 = 4u; // panel rows per invocation: m − j0 ≤ RPI·PW
 const RMAX: u32 = 16u;
-const CMAX: u32 = 8u; // panel columns at most
+const CMAX: u32 = ROW_W; // panel columns at most (8, or 4 with common/row4.wgsl)
 
 // per-subgroup partials: (exponent, Σ x²) of the norm, and the dot
 // products
@@ -34,7 +38,7 @@ var<workgroup> nrm_s: array<vec2<f32>, 256>;
 var<workgroup> dots: array<vec4<f32>, 512>;
 var<workgroup> alpha_s: f32; // a[col, col] of the current column
 // per column j: the Gram column G[0:j, j] in lanes below j, tau_j in lane j
-var<workgroup> t8: array<Row8, CMAX>;
+var<workgroup> t8: array<Row, CMAX>;
 
 // Σ over the subgroup of double-floats, by butterfly exchanges.
 fn sg_df_sum(v: vec2<f32>, size: u32) -> vec2<f32> {
@@ -61,8 +65,14 @@ fn sg_nrm(e: f32, s: vec2<f32>, size: u32) -> vec3<f32> {
     return vec3<f32>(em, sg_df_sum(x, size));
 }
 
-fn sg_row_sum(x: Row8) -> Row8 {
-    return Row8(subgroupAdd(x.lo), subgroupAdd(x.hi));
+// Eight lanes of partial sums (the reductions' width whatever the row's).
+struct Lanes8 {
+    lo: vec4<f32>,
+    hi: vec4<f32>,
+}
+
+fn sg_row_sum(x: Lanes8) -> Lanes8 {
+    return Lanes8(subgroupAdd(x.lo), subgroupAdd(x.hi));
 }
 
 // Σ over the subgroup (size ≥ 8) of the eight lanes of x, reduce-
@@ -72,7 +82,7 @@ fn sg_row_sum(x: Row8) -> Row8 {
 // shuffles where eight subgroup sums take forty, and a shuffle is one
 // instruction per clock for a whole NVIDIA SM: with 32 subgroups
 // reducing at once, the forty were most of a column's time.
-fn sg_scatter8(x: Row8, lane: u32, size: u32) -> f32 {
+fn sg_scatter8(x: Lanes8, lane: u32, size: u32) -> f32 {
     let o1 = size / 2u;
     let up1 = (lane & o1) != 0u;
     let h4 = select(x.lo, x.hi, up1) + subgroupShuffleXor(select(x.hi, x.lo, up1), o1);
@@ -89,7 +99,7 @@ fn sg_scatter8(x: Row8, lane: u32, size: u32) -> f32 {
 }
 
 // This subgroup's Σ of d into dots[2·slot ..] (every invocation calls it).
-fn dots_put(d: Row8, slot: u32, lane: u32, size: u32) {
+fn dots_put(d: Lanes8, slot: u32, lane: u32, size: u32) {
     if (size >= 8u) {
         let h = sg_scatter8(d, lane, size);
         let e = size / 8u;
@@ -109,15 +119,15 @@ fn dots_put(d: Row8, slot: u32, lane: u32, size: u32) {
 // The sum of the `parts` partials in dots, in every invocation: each lane
 // adds its share, the subgroup reduce-scatters them and every lane
 // gathers the eight totals (after the barrier that follows dots_put).
-fn dots_total(parts: u32, lane: u32, size: u32) -> Row8 {
-    var wp = row_zero();
+fn dots_total(parts: u32, lane: u32, size: u32) -> Lanes8 {
+    var wp = Lanes8(vec4<f32>(0.0), vec4<f32>(0.0));
     for (var k = lane; k < parts; k += size) {
-        wp = Row8(wp.lo + dots[2u * k], wp.hi + dots[2u * k + 1u]);
+        wp = Lanes8(wp.lo + dots[2u * k], wp.hi + dots[2u * k + 1u]);
     }
     if (size >= 8u) {
         let h = sg_scatter8(wp, lane, size);
         let e = size / 8u;
-        return Row8(
+        return Lanes8(
             vec4<f32>(
                 subgroupShuffle(h, 0u),
                 subgroupShuffle(h, e),
@@ -147,7 +157,7 @@ struct QrAt {
 
 // Column j of the panel (a constant at each call): the reflector, T's
 // column, and the reflector applied to the columns right of j.
-fn qr_column(j: u32, at: QrAt, x: ptr<function, array<Row8, RMAX>>) {
+fn qr_column(j: u32, at: QrAt, x: ptr<function, array<Row, RMAX>>) {
     let m = p.m;
     let j0 = p.j0;
     let t = at.t;
@@ -225,7 +235,7 @@ fn qr_column(j: u32, at: QrAt, x: ptr<function, array<Row8, RMAX>>) {
     // of v with the panel's columns: right of j, the columns H_j
     // updates; left of j, the reflectors before it (v_c is 1 at row
     // j0 + c < col and stored below), the Gram column G[0:j, j]
-    var d = zero;
+    var d = Lanes8(vec4<f32>(0.0), vec4<f32>(0.0));
     for (var r = 0u; r < RPI; r++) {
         let i = j0 + t + r * PW;
         if (i >= col && i < m) {
@@ -240,14 +250,14 @@ fn qr_column(j: u32, at: QrAt, x: ptr<function, array<Row8, RMAX>>) {
                 v = row_get(y, j);
             }
             (*x)[r] = y;
-            d = Row8(fma(vec4<f32>(v), y.lo, d.lo), fma(vec4<f32>(v), y.hi, d.hi));
+            d = Lanes8(fma(vec4<f32>(v), row_lo4(y), d.lo), fma(vec4<f32>(v), row_hi4(y), d.hi));
         }
     }
     dots_put(d, slot, lane, size);
     workgroupBarrier();
     let w = dots_total(parts, lane, size);
     // ---- apply H_j to the columns right of j: x_c −= v·tau·(vᵀx_c)
-    let tw = Row8(tj * w.lo, tj * w.hi);
+    let tw = row_of_lanes(tj * w.lo, tj * w.hi);
     for (var r = 0u; r < RPI; r++) {
         let i = j0 + t + r * PW;
         if (i >= col && i < m) {
@@ -259,7 +269,7 @@ fn qr_column(j: u32, at: QrAt, x: ptr<function, array<Row8, RMAX>>) {
     // ---- what T's column j needs: tau_j and the Gram column, formed
     // after the loop (a serial T step here held every column's barrier)
     if (t == 0u) {
-        t8[j] = row_set(w, j, tj);
+        t8[j] = row_set(row_of_lanes(w.lo, w.hi), j, tj);
     }
 }
 
@@ -276,7 +286,7 @@ fn geqr2_reg(
     let parts = PW / size;
     let zero = row_zero();
     // x[r]: row j0 + t + r·PW, columns j0 .. j0+8 (zero outside the panel)
-    var x: array<Row8, RMAX>;
+    var x: array<Row, RMAX>;
     for (var r = 0u; r < RPI; r++) {
         let i = j0 + t + r * PW;
         var y = zero;
@@ -307,16 +317,16 @@ fn geqr2_reg(
     if (jb > 3u) {
         qr_column(3u, at, &x);
     }
-    if (jb > 4u) {
+    if (CMAX > 4u && jb > 4u) {
         qr_column(4u, at, &x);
     }
-    if (jb > 5u) {
+    if (CMAX > 5u && jb > 5u) {
         qr_column(5u, at, &x);
     }
-    if (jb > 6u) {
+    if (CMAX > 6u && jb > 6u) {
         qr_column(6u, at, &x);
     }
-    if (jb > 7u) {
+    if (CMAX > 7u && jb > 7u) {
         qr_column(7u, at, &x);
     }
     for (var r = 0u; r < RPI; r++) {
@@ -342,94 +352,5 @@ fn geqr2_reg(
         for (var c = 0u; c < jb; c++) {
             put_t(j0, t, c, row_get(tr, c));
         }
-    }
-}
-
-// The panel's block reflector on the block's columns right of it, in one
-// dispatch (in place of a packing of V and three small GEMMs, whose
-// launches and narrow reductions had cost more than the panel itself):
-//   larfb_reg   C ← Hᵀ·C = C − V·(Tᵀ·(Vᵀ·C)) for the p.cols columns from
-//               j0 + jb, rows j0 .. m, with V (jb ≤ 8 columns, unit
-//               diagonal) read in place from a and T from tf as geqr2_reg
-//               leaves them (leading dimension ldt). One workgroup per
-//               column of C: Vᵀc is a Row8 of subgroup sums and one
-//               barrier, then every invocation forms w = Tᵀ·(Vᵀc) itself
-//               and updates its rows.
-
-// Row i of the panel from column j0: eight independent loads (a loop that
-// set one lane per load waited for each load in turn).
-fn panel_row(i: u32, j0: u32) -> Row8 {
-    return Row8(
-        vec4<f32>(lda_(i, j0), lda_(i, j0 + 1u), lda_(i, j0 + 2u), lda_(i, j0 + 3u)),
-        vec4<f32>(lda_(i, j0 + 4u), lda_(i, j0 + 5u), lda_(i, j0 + 6u), lda_(i, j0 + 7u)),
-    );
-}
-
-// Row i of V: the stored vectors below the diagonal, 1 on it, zeros above
-// and right of the panel's jb columns.
-fn v_row(i: u32, j0: u32, jb: u32) -> Row8 {
-    let x = panel_row(i, j0);
-    let r = vec4<u32>(i - j0);
-    let lo = select(select(vec4<f32>(0.0), vec4<f32>(1.0), r == LANES_LO), x.lo, r > LANES_LO);
-    let hi = select(select(vec4<f32>(0.0), vec4<f32>(1.0), r == LANES_HI), x.hi, r > LANES_HI);
-    return row_head(Row8(lo, hi), jb);
-}
-
-fn tf_at(idx: u32) -> f32 {
-    if (idx < arrayLength(&tf)) {
-        return tf[idx];
-    }
-    return 0.0;
-}
-
-fn row_dot(x: Row8, y: Row8) -> f32 {
-    return dot(x.lo, y.lo) + dot(x.hi, y.hi);
-}
-
-@compute @workgroup_size(PW, 1, 1)
-fn larfb_reg(
-    @builtin(local_invocation_index) t: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(subgroup_size) size: u32,
-    @builtin(subgroup_invocation_id) lane: u32,
-) {
-    if (wid.x >= p.cols) {
-        return;
-    }
-    let m = p.m;
-    let j0 = p.j0;
-    let jb = min(p.jb, CMAX);
-    let col = j0 + jb + wid.x;
-    var d = row_zero();
-    for (var i = j0 + t; i < m; i += PW) {
-        let v = v_row(i, j0, jb);
-        let c = vec4<f32>(lda_(i, col));
-        d = Row8(fma(c, v.lo, d.lo), fma(c, v.hi, d.hi));
-    }
-    dots_put(d, t / size, lane, size);
-    workgroupBarrier();
-    let s = dots_total(PW / size, lane, size);
-    // w = Tᵀ·s: w_c = Σ_{r ≤ c} T[r, c]·s_r; T's column c read as eight
-    // independent loads (a loop that set one lane per load waited for
-    // each load in turn)
-    var w = row_zero();
-    for (var c = 0u; c < CMAX; c++) {
-        if (c < jb) {
-            let b = (j0 + c) * p.ldt;
-            let tc = Row8(
-                vec4<f32>(tf_at(b), tf_at(b + 1u), tf_at(b + 2u), tf_at(b + 3u)),
-                vec4<f32>(tf_at(b + 4u), tf_at(b + 5u), tf_at(b + 6u), tf_at(b + 7u)),
-            );
-            // lanes below T's diagonal (or past the panel) may hold
-            // anything: only r ≤ c counts
-            let up = Row8(
-                select(vec4<f32>(0.0), tc.lo, LANES_LO <= vec4<u32>(c)),
-                select(vec4<f32>(0.0), tc.hi, LANES_HI <= vec4<u32>(c)),
-            );
-            w = row_set(w, c, row_dot(up, s));
-        }
-    }
-    for (var i = j0 + t; i < m; i += PW) {
-        sta(i, col, lda_(i, col) - row_dot(v_row(i, j0, jb), w));
     }
 }
