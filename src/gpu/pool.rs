@@ -28,10 +28,13 @@ pub(crate) fn bucket(bytes: u64) -> u64 {
     }
 }
 
+/// Idle buffers by (size, usage), each list oldest first with the count
+/// of returns when it came back.
 #[derive(Default)]
 struct Idle {
-    free: HashMap<(u64, wgpu::BufferUsages), Vec<wgpu::Buffer>>,
+    free: HashMap<(u64, wgpu::BufferUsages), Vec<(u64, wgpu::Buffer)>>,
     bytes: u64,
+    returns: u64,
 }
 
 /// The pool itself; shared by every [`PooledBuffer`] it hands out.
@@ -75,7 +78,7 @@ impl Pool {
             if hit.is_some() {
                 idle.bytes -= size;
             }
-            hit
+            hit.map(|(_, b)| b)
         };
         let buffer = reused.unwrap_or_else(|| {
             device.create_buffer(&wgpu::BufferDescriptor {
@@ -91,14 +94,40 @@ impl Pool {
         }
     }
 
+    /// Keeps a returned buffer for reuse. Past [`MAX_IDLE_BYTES`] the
+    /// buffers idle longest are dropped (wgpu frees them once the GPU is
+    /// done with them), not the one coming back: the scratch of the op
+    /// that runs again stays, where keeping the first-come buffers had
+    /// made a QR after a large solve create and clear its scratch anew on
+    /// every call.
     fn give_back(&self, buf: wgpu::Buffer) {
         let size = buf.size();
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.bytes + size > MAX_IDLE_BYTES {
-            return; // dropped: wgpu frees it once the GPU is done with it
+        if size > MAX_IDLE_BYTES {
+            return;
         }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while idle.bytes + size > MAX_IDLE_BYTES {
+            let Some(key) = idle
+                .free
+                .iter()
+                .filter_map(|(k, v)| v.first().map(|(n, _)| (*n, *k)))
+                .min_by_key(|(n, _)| *n)
+                .map(|(_, k)| k)
+            else {
+                break;
+            };
+            if let Some(list) = idle.free.get_mut(&key) {
+                let (_, old) = list.remove(0);
+                idle.bytes -= old.size();
+            }
+        }
+        idle.returns += 1;
+        let n = idle.returns;
         idle.bytes += size;
-        idle.free.entry((size, buf.usage())).or_default().push(buf);
+        idle.free
+            .entry((size, buf.usage()))
+            .or_default()
+            .push((n, buf));
     }
 
     /// Drops every idle buffer (used after an out-of-memory error).
