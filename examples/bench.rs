@@ -21,7 +21,7 @@ use common::*;
 use half::f16;
 use nalgebra::DMatrix;
 use serde_json::json;
-use wgpu_linalg::{Context, GpuMatrix, Route, TopkOpts, TriFlags};
+use wgpu_linalg::{Context, GpuMatrix, QrAlgo, QrMode, Route, TopkOpts, TriFlags};
 
 #[derive(Clone)]
 struct Case {
@@ -52,6 +52,7 @@ impl Case {
             "lu" => 2.0 * n * n * n / 3.0,
             "solve" | "solve_batched" => 2.0 * n * n * n / 3.0 + 2.0 * n * n,
             "solve_triangular" => n * n * k,
+            "qr_mgs" => 4.0 * m * n * n,
             "qr" | "qr_batched" => {
                 2.0 * (4.0 * m * n * n - 2.0 * (m + n) * n * n + 4.0 * n * n * n / 3.0)
             }
@@ -132,6 +133,16 @@ fn cases() -> Vec<Case> {
     });
     for n in [1024, 4096, 8192] {
         v.push(sq("qr", n));
+    }
+    // tall and skinny, QrAlgo::Mgs (two-pass MGS)
+    for (m, n) in [(4096, 32), (32768, 64), (131072, 16)] {
+        v.push(Case {
+            op: "qr_mgs",
+            m,
+            k: n,
+            n,
+            batch: 1,
+        });
     }
     v.push(Case {
         op: "qr_batched",
@@ -490,6 +501,9 @@ fn resident_call(
         "lu" => ga.lu().map(|f| f.packed),
         "solve" | "solve_batched" => ga.solve(gb.expect("rhs")),
         "qr" => ga.qr().map(|(q, _)| q),
+        "qr_mgs" => ga
+            .qr_with(QrMode::Reduced, QrAlgo::Mgs)
+            .map(|r| r.q.expect("reduced mode has Q")),
         "qr_batched" => ga.qr_batched().map(|(q, _)| q),
         "geqrf_batched" => ga.geqrf_batched().map(|(h, _)| h),
         "solve_triangular" => ga.solve_triangular(gb.expect("rhs"), lower),
@@ -516,6 +530,9 @@ fn host_call(
         "cholesky_batched" => ctx.cholesky_batched(&x.a).map(|_| ()),
         "solve_batched" => ctx.solve_batched(&x.a, &x.b).map(|_| ()),
         "qr" => ctx.qr(&x.a[0]).map(|_| ()),
+        "qr_mgs" => ctx
+            .qr_with(&x.a[0], QrMode::Reduced, QrAlgo::Mgs)
+            .map(|_| ()),
         "qr_batched" => ctx.qr_batched(&x.a).map(|_| ()),
         "geqrf_batched" => ctx.geqrf_batched(&x.a).map(|_| ()),
         "lstsq" => ctx.lstsq(&x.a[0], &x.b[0], None).map(|_| ()),
@@ -752,7 +769,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                     accuracy = Some(json!({"backward_error": berr}));
                 }
-                if c.op == "qr" && c.batch == 1 {
+                if (c.op == "qr" || c.op == "qr_mgs") && c.batch == 1 {
                     // Q's orthogonality on sampled columns in f64,
                     // max |q_iᵀq_j − δ_ij| over all i and eight sampled j
                     // (NaN fails)

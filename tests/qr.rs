@@ -206,6 +206,63 @@ fn mgs_two_pass_keeps_orthogonality_up_to_cond_1e6() {
     }
 }
 
+/// Two-pass MGS on tall, skinny inputs (m ≥ 16·n): Q orthonormal and R
+/// upper triangular with a non-negative diagonal up to cond 1e6, widths
+/// that are and are not multiples of four, a rank-deficient input
+/// (A = QR still holds) and the other modes.
+#[test]
+fn mgs_tall_and_skinny() {
+    let shapes = [(2000, 1), (2000, 7), (3000, 32), (1100, 37), (5000, 64)];
+    for (case, &(m, n)) in shapes.iter().enumerate() {
+        for (ci, cond) in [1e1, 1e3, 1e6].into_iter().enumerate() {
+            let mut r = rng("qr_mgs_tall", (case * 3 + ci) as u64);
+            let a = with_condition(&mut r, m, n, cond);
+            for (route, ctx) in backends() {
+                let what = format!("{route:?} tall MGS {m}x{n} cond={cond:e}");
+                let res = ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs).unwrap();
+                let q = res.q.unwrap();
+                assert_eq!((q.shape(), res.r.shape()), ((m, n), (n, n)), "{what}");
+                for i in 0..n {
+                    assert!(res.r[(i, i)] >= 0.0, "{what}: negative r_ii");
+                }
+                check_qr(&a, &q, &res.r, &what);
+            }
+        }
+    }
+    // rank 5 of 24 columns: A = QR and R upper triangular
+    let mut r = rng("qr_mgs_tall_rank", 0);
+    let a = low_rank(&mut r, 1500, 24, 5);
+    for (route, ctx) in backends() {
+        let what = format!("{route:?} tall MGS rank 5");
+        let res = ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs).unwrap();
+        let q = res.q.unwrap();
+        assert!(
+            q.iter().chain(res.r.iter()).all(|x| x.is_finite()),
+            "{what}"
+        );
+        assert_upper(&res.r, &what);
+        let err = (to64(&a) - to64(&q) * to64(&res.r)).norm() / fro32(&a);
+        assert!(err <= bound(1500, 24), "{what}: ‖A−QR‖/‖A‖ = {err:.3e}");
+    }
+    let mut r = rng("qr_mgs_tall_modes", 0);
+    let a = with_condition(&mut r, 800, 30, 1e2);
+    for (route, ctx) in backends() {
+        let what = format!("{route:?} tall MGS modes");
+        let red = ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs).unwrap();
+        let ronly = ctx.qr_with(&a, QrMode::R, QrAlgo::Mgs).unwrap();
+        assert!(ronly.q.is_none(), "{what}");
+        assert_eq!(ronly.r, red.r, "{what}: R of mode R");
+        let full = ctx.qr_with(&a, QrMode::Complete, QrAlgo::Mgs).unwrap();
+        let qf = full.q.unwrap();
+        assert_eq!(
+            (qf.shape(), full.r.shape()),
+            ((800, 800), (800, 30)),
+            "{what}"
+        );
+        check_qr(&a, &qf, &full.r, &format!("{what} complete"));
+    }
+}
+
 #[test]
 fn mgs_modes_and_shapes() {
     let mut r = rng("qr_mgs_modes", 0);
