@@ -1,11 +1,12 @@
 // Four f32 values in one vec4, with the names of common/row8.wgsl (Row,
-// ROW_W, row_zero, row_get, row_set, row_axpy_right): the LU panel
-// (factor/getf2_reg.wgsl) built four columns wide. A panel taller than
-// 4096 rows takes eight rows per invocation in a workgroup of 1024, and
-// eight such rows of eight columns are 64 registers of values alone,
-// which is all a 1024-invocation workgroup may hold on NVIDIA GPUs (64K
-// registers per multiprocessor): the rest spills to local memory. Four
-// columns halve that.
+// ROW_W, row_zero, row_get, row_set, row_axpy_right, row_head, row_dot,
+// row_lo4, row_hi4, row_of_lanes): the LU and Householder panels
+// (factor/getf2_reg.wgsl, qr/geqr2_reg.wgsl) built four columns wide. A
+// panel taller than 4096 rows takes eight rows per invocation in a
+// workgroup of 1024, and eight such rows of eight columns are 64
+// registers of values alone, which is all a 1024-invocation workgroup may
+// hold on NVIDIA GPUs (64K registers per multiprocessor): the rest spills
+// to local memory. Four columns halve that.
 
 struct Row4 {
     v: vec4<f32>,
