@@ -9,7 +9,9 @@ use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, Kernel};
 use crate::ops::blas1::encode_laswp;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
-use crate::ops::{env_usize, panels_in_registers, reg_panel, u32_of, with_override};
+use crate::ops::{
+    env_usize, panels_in_registers, reg_panel, reg_panel_cols, u32_of, with_override,
+};
 
 thread_local! {
     static FORCED_LU: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
@@ -579,11 +581,7 @@ pub(crate) fn encode_getrf(
         let kend = k0 + w;
         let rows = m - k0;
         let reg = reg_panel(rows).filter(|_| in_registers && rows <= lu_reg_rows());
-        // eight columns in registers up to four rows per invocation, four
-        // beyond (wgsl/common/row4.wgsl says why): on an H200 solve 8192²
-        // took 79.2 / 79.6 ms against 86.7 ms with eight columns
-        // throughout (benches/RESULTS.md, 2026-12-01)
-        let nb_block = reg.map_or(nb_max, |(_, rpi)| nb_max.min(if rpi > 4 { 4 } else { 8 }));
+        let nb_block = reg.map_or(nb_max, |(_, rpi)| nb_max.min(reg_panel_cols(rpi)));
         for (kk, nb) in blocks(k0, kend, nb_block) {
             gpu.flush_after(enc, fp.flush_steps);
             let k1 = kk + nb;

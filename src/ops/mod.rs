@@ -100,6 +100,21 @@ pub(crate) fn reg_panel(rows: usize) -> Option<(usize, usize)> {
         .find(|&(pw, r)| rows <= pw * r)
 }
 
+/// Columns a register-held panel (LU or Householder) takes at `rpi` rows
+/// per invocation: eight, or four past four rows per invocation, where
+/// eight rows of eight columns would be all the registers a
+/// 1024-invocation workgroup gives each invocation (wgsl/common/row4.wgsl).
+/// On an H200 (benches/RESULTS.md, 2026-12-01) the four-column form took
+/// solve 8192² from 86.7 to 79.2 / 79.6 ms and QR 8192² from 187.8 /
+/// 189.7 to 172.0 / 171.3 ms.
+pub(crate) fn reg_panel_cols(rpi: usize) -> usize {
+    if rpi > 4 {
+        4
+    } else {
+        8
+    }
+}
+
 pub(crate) mod batched;
 pub(crate) mod blas1;
 pub(crate) mod eigh_tridiag;

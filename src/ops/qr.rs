@@ -61,7 +61,9 @@ use crate::ops::blas1::encode_copy;
 use crate::ops::factor::FactorParams;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr_cpu as cpu;
-use crate::ops::{env_usize, panels_in_registers, reg_panel, u32_of, with_override};
+use crate::ops::{
+    env_usize, panels_in_registers, reg_panel, reg_panel_cols, u32_of, with_override,
+};
 
 /// Which factors [`Context::qr_with`] returns (NumPy's `mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -494,13 +496,10 @@ pub(crate) fn record_geqrf(
     let reg = panels_in_registers() && gpu.features.contains(wgpu::Features::SUBGROUP);
     for (b0, bw) in panels(k, nb) {
         let b1 = b0 + bw;
-        // four-column panels in registers where a panel takes more than
-        // four rows per invocation (wgsl/qr/geqr2_reg.wgsl says why)
-        let rpi = reg_panel(m - b0).map_or(0, |(_, r)| r);
-        let width = if reg && two_level && rpi > 4 {
-            inner.min(4)
-        } else {
-            inner
+        // four-column register panels where the block's rows take them
+        let width = match reg_panel(m - b0).map(|(_, rpi)| reg_panel_cols(rpi)) {
+            Some(cols) if reg && two_level && cols < 8 => inner.min(cols),
+            _ => inner,
         };
         // the block's panels; each updates the block's columns right of
         // it (on one level, the block is the panel and that is the rest)

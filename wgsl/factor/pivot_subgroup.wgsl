@@ -34,25 +34,29 @@ fn subgroup_best(key: u32, i: u32) -> vec2<u32> {
 // between this and the next call (the partials are read here after the
 // barrier).
 fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
-    let size = subgroupAdd(1u);
-    let first = subgroupBroadcastFirst(tid);
-    let parts = (PW + size - 1u) / size;
-    let key = select(0u, bitcast<u32>(best) + 1u, best >= 0.0 && bi != 0xffffffffu);
-    let r = subgroup_best(key, bi);
-    if (tid == first) {
-        red_k[first / size] = r.x;
-        red_i[first / size] = r.y;
-    }
+    pivot_init(tid);
+    pivot_publish(best, bi, 0u);
     workgroupBarrier();
+    return partials_best(0u).y;
+}
+
+// A candidate's key: 1 + the bits of |a|, 0 for none or NaN.
+fn cand_key(best: f32, bi: u32) -> u32 {
+    return select(0u, bitcast<u32>(best) + 1u, best >= 0.0 && bi != 0xffffffffu);
+}
+
+// The best of the partials in red_k / red_i from h on, in every
+// invocation: each lane takes its share, then the subgroup reduces them.
+fn partials_best(h: u32) -> vec2<u32> {
     var k2 = 0u;
     var i2 = 0xffffffffu;
-    for (var k = tid - first; k < parts; k += size) {
-        if (red_k[k] > k2 || (red_k[k] == k2 && red_i[k] < i2)) {
-            k2 = red_k[k];
-            i2 = red_i[k];
+    for (var k = piv_lane; k < piv_parts; k += piv_size) {
+        if (red_k[h + k] > k2 || (red_k[h + k] == k2 && red_i[h + k] < i2)) {
+            k2 = red_k[h + k];
+            i2 = red_i[h + k];
         }
     }
-    return subgroup_best(k2, i2).y;
+    return subgroup_best(k2, i2);
 }
 
 // The register-held LU panel (factor/getf2_reg.wgsl) takes the pivot and
@@ -72,7 +76,8 @@ fn pivot_reduce(best: f32, bi: u32, tid: u32) -> u32 {
 // cannot overwrite what a slow one still reads of column j: it must first
 // pass column j+1's barrier, which the slow one reaches only after
 // reading. With the slot rows, a column takes one barrier where a
-// reduction and then a staged pivot row took two.
+// reduction and then a staged pivot row took two. pivot_reduce is the
+// three in one call, on half 0, for getf2_panel.
 const PIV_ROWS: u32 = 512u; // 2 × 256 partials
 const NO_SLOT: u32 = 0xffffffffu;
 
@@ -94,7 +99,7 @@ fn pivot_init(tid: u32) {
 
 fn pivot_publish(best: f32, bi: u32, j: u32) -> u32 {
     let h = (j & 1u) * 256u;
-    let key = select(0u, bitcast<u32>(best) + 1u, best >= 0.0 && bi != 0xffffffffu);
+    let key = cand_key(best, bi);
     let r = subgroup_best(key, bi);
     if (piv_lane == 0u) {
         red_k[h + piv_slot] = r.x;
@@ -105,15 +110,7 @@ fn pivot_publish(best: f32, bi: u32, j: u32) -> u32 {
 
 fn pivot_finish(j: u32) -> vec2<u32> {
     let h = (j & 1u) * 256u;
-    var k2 = 0u;
-    var i2 = 0xffffffffu;
-    for (var k = piv_lane; k < piv_parts; k += piv_size) {
-        if (red_k[h + k] > k2 || (red_k[h + k] == k2 && red_i[h + k] < i2)) {
-            k2 = red_k[h + k];
-            i2 = red_i[h + k];
-        }
-    }
-    let g = subgroup_best(k2, i2);
+    let g = partials_best(h);
     if (g.x == 0u) {
         return vec2<u32>(0xffffffffu, h);
     }

@@ -165,7 +165,6 @@ fn qr_column(j: u32, at: QrAt, x: ptr<function, array<Row, RMAX>>) {
     let size = at.size;
     let slot = at.slot;
     let parts = at.parts;
-    let zero = row_zero();
     let col = j0 + j;
     // ---- the norm of the column below the diagonal: each invocation's
     // exponent and scaled double-float sum over its rows; the owner of
@@ -285,7 +284,8 @@ fn geqr2_reg(
     let slot = t / size;
     let parts = PW / size;
     let zero = row_zero();
-    // x[r]: row j0 + t + r·PW, columns j0 .. j0+8 (zero outside the panel)
+    // x[r]: row j0 + t + r·PW, columns j0 .. j0+CMAX (zero outside the
+    // panel)
     var x: array<Row, RMAX>;
     for (var r = 0u; r < RPI; r++) {
         let i = j0 + t + r * PW;
