@@ -11,8 +11,8 @@
 //! `gpu-host`, `cpu` and `auto` time host-level calls (nalgebra in and out,
 //! transfers included: the figures the dispatcher chooses between).
 //! Shape strings: matmul "MxKxN"; batched ops give one matrix's shape.
-//! `lstsq` has no device-resident form, so its `gpu` row is the host-level
-//! call on the GPU route (transfers included).
+//! `lstsq`'s `gpu` row is `GpuMatrix::lstsq` (A and B resident, the
+//! solution left on the GPU, rank and singular values read back).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -510,6 +510,7 @@ fn resident_call(
         "svd" | "svd_batched" => ga.svd().map(|f| f.u),
         "eigh" | "eigh_batched" => ga.eigh().map(|(_, v)| v),
         "svd_topk" => ga.svd_topk(c.k, topk_opts()).map(|f| f.u),
+        "lstsq" => ga.lstsq(gb.expect("rhs"), None).map(|l| l.solution),
         _ => ga.matmul(gb.expect("second operand")),
     }
 }
@@ -609,11 +610,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 continue;
             }
             let sync = || ctx.synchronize().expect("synchronize");
-            // lstsq has no device-resident form: its "gpu" row is the
-            // host-level call on the GPU route, transfers included
-            let host_only = c.op == "lstsq";
             let mut accuracy = None;
-            let (ms, gpu_ms) = if host || host_only {
+            let (ms, gpu_ms) = if host {
                 let r = match route.as_str() {
                     "cpu" => Route::Cpu,
                     "auto" => Route::Auto,
@@ -768,6 +766,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         }
                     }
                     accuracy = Some(json!({"backward_error": berr}));
+                }
+                if c.op == "lstsq" {
+                    // optimality of the first column in f64: r = b − A·x is
+                    // orthogonal to the columns of A, ‖Aᵀr‖ / (‖A‖_F·‖r‖)
+                    // (NaN fails)
+                    let xs = r.download()?;
+                    let (a, b) = (&x.a[0], &x.b[0]);
+                    let mut res: Vec<f64> = b.column(0).iter().map(|&v| f64::from(v)).collect();
+                    for (l, col) in a.column_iter().enumerate() {
+                        let xl = f64::from(xs[(l, 0)]);
+                        for (ri, &v) in res.iter_mut().zip(col.iter()) {
+                            *ri -= f64::from(v) * xl;
+                        }
+                    }
+                    let rn = res.iter().map(|v| v * v).sum::<f64>().sqrt();
+                    let an = a
+                        .iter()
+                        .map(|&v| f64::from(v) * f64::from(v))
+                        .sum::<f64>()
+                        .sqrt();
+                    let atr = a
+                        .column_iter()
+                        .map(|col| {
+                            col.iter()
+                                .zip(&res)
+                                .map(|(&v, r)| f64::from(v) * r)
+                                .sum::<f64>()
+                        })
+                        .map(|g| g * g)
+                        .sum::<f64>()
+                        .sqrt();
+                    let opt = atr / (an * rn);
+                    eprintln!("  lstsq {} optimality ‖Aᵀr‖/(‖A‖‖r‖) {opt:.3e}", c.shape());
+                    if opt.is_nan() || opt > c.m as f64 * f64::from(f32::EPSILON) {
+                        return Err(format!("lstsq {}: optimality {opt:.3e}", c.shape()).into());
+                    }
+                    accuracy = Some(json!({"optimality": opt}));
                 }
                 if (c.op == "qr" || c.op == "qr_mgs") && c.batch == 1 {
                     // Q's orthogonality on sampled columns in f64,

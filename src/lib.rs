@@ -31,6 +31,7 @@ pub use gpu::matrix::GpuMatrix;
 pub use ops::factor::with_lu_blocking;
 pub use ops::factor::{FactorParams, TriFlags};
 pub use ops::linsolve::GpuLu;
+pub use ops::lstsq_gram::with_lstsq_gram;
 pub use ops::lu::Lu;
 #[doc(hidden)]
 pub use ops::matmul::{with_gemm_depth, with_gemm_variant};
@@ -38,7 +39,7 @@ pub use ops::matmul::{CoopParams, GemmParams, GemmVariant, SplitK};
 #[doc(hidden)]
 pub use ops::qr::with_qr_params;
 pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
-pub use ops::qr_lstsq::Lstsq;
+pub use ops::qr_lstsq::{GpuLstsq, Lstsq};
 #[doc(hidden)]
 pub use ops::with_panels_in_registers;
 

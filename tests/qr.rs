@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use nalgebra::{DMatrix, DVector};
-use wgpu_linalg::{Error, QrAlgo, QrMode, Route};
+use wgpu_linalg::{with_lstsq_gram, Error, Lstsq, QrAlgo, QrMode, Route};
 
 const C: f64 = 2.0;
 const PANEL_SIZES: [usize; 6] = [1, 31, 32, 33, 65, 129];
@@ -562,46 +562,96 @@ fn lstsq_matches_the_f64_svd_solution() {
             None => with_condition(&mut r, c.m, c.n, 1e3),
         };
         let b = random(&mut r, c.m, c.nrhs);
-        let rcond = c.rcond.map(f64::from).unwrap_or(EPS * c.m.max(c.n) as f64);
-        let (x_ref, res_ref, rank_ref, s_ref) = lstsq_ref(&a, &b, rcond);
-        let cond_eff = s_ref[0] / s_ref[rank_ref - 1];
         for (route, ctx) in backends() {
             let what = format!("{route:?} lstsq {}x{} rank {:?}", c.m, c.n, c.rank);
             let out = ctx.lstsq(&a, &b, c.rcond).unwrap();
-            assert_eq!(out.rank, rank_ref, "{what}: rank");
-            assert_eq!(out.solution.shape(), (c.n, c.nrhs), "{what}");
-            let tol = C * cond_eff * bound(c.m, c.n);
-            let dx = (to64(&out.solution) - &x_ref).norm() / x_ref.norm();
-            // inconsistent systems add a cond²·‖r‖/(‖A‖‖x‖) term
-            let extra = if c.m > c.n {
-                cond_eff * cond_eff * bound(c.m, c.n)
-            } else {
-                0.0
+            assert_lstsq(&what, &a, &b, c.rcond, &out);
+        }
+    }
+}
+
+/// `out` against NumPy's lstsq in f64: the rank, the solution to
+/// cond·c·max(m, n)·ε (plus cond² times that for inconsistent systems),
+/// the singular values to c·max(m, n)·ε·σ₁, and the residuals.
+fn assert_lstsq(what: &str, a: &DMatrix<f32>, b: &DMatrix<f32>, rcond: Option<f32>, out: &Lstsq) {
+    let (m, n) = a.shape();
+    let rcond64 = rcond.map(f64::from).unwrap_or(EPS * m.max(n) as f64);
+    let (x_ref, res_ref, rank_ref, s_ref) = lstsq_ref(a, b, rcond64);
+    let cond_eff = s_ref[0] / s_ref[rank_ref - 1];
+    assert_eq!(out.rank, rank_ref, "{what}: rank");
+    assert_eq!(out.solution.shape(), (n, b.ncols()), "{what}");
+    let tol = C * cond_eff * bound(m, n);
+    let dx = (to64(&out.solution) - &x_ref).norm() / x_ref.norm();
+    // inconsistent systems add a cond²·‖r‖/(‖A‖‖x‖) term
+    let extra = if m > n {
+        cond_eff * cond_eff * bound(m, n)
+    } else {
+        0.0
+    };
+    assert!(
+        dx <= tol + extra,
+        "{what}: ‖x−x*‖/‖x*‖ = {dx:.3e} > {:.3e}",
+        tol + extra
+    );
+    assert_eq!(out.singular_values.len(), m.min(n), "{what}");
+    for (s, s0) in out.singular_values.iter().zip(&s_ref) {
+        assert!(
+            (*s as f64 - s0).abs() <= bound(m, n) * s_ref[0],
+            "{what}: σ {s} vs {s0}"
+        );
+    }
+    assert_eq!(
+        out.residuals.len(),
+        res_ref.len(),
+        "{what}: residuals present"
+    );
+    for (j, (res, r0)) in out.residuals.iter().zip(&res_ref).enumerate() {
+        let bj = b.column(j).map(f64::from).norm_squared();
+        assert!(
+            (*res as f64 - r0).abs() <= tol * bj,
+            "{what}: residual {j}: {res} vs {r0}"
+        );
+    }
+}
+
+/// Well-conditioned systems beyond 64 columns (rows), which the GPU route
+/// solves through the Gram matrix (κ ≤ 4), next to the same systems on
+/// the Householder route; κ just under and over the limit, an rcond that
+/// puts σ_min near the threshold (Householder again), tall, wide and
+/// square, host-level and device-resident.
+#[test]
+fn lstsq_through_the_gram_matrix() {
+    // (m, n, κ, nrhs, rcond)
+    let cases: [(usize, usize, f64, usize, Option<f32>); 7] = [
+        (300, 100, 2.0, 3, None),
+        (1000, 65, 3.9, 1, None),
+        (129, 129, 1.5, 2, None),
+        (90, 200, 3.0, 2, None),
+        (257, 80, 4.3, 2, None),
+        (400, 96, 1.2, 1, Some(0.6)),
+        (70, 300, 3.99, 4, Some(1e-3)),
+    ];
+    let ctx = ctx().with_route(Route::Gpu);
+    for (ci, &(m, n, kappa, nrhs, rcond)) in cases.iter().enumerate() {
+        let mut r = rng("lstsq_gram", ci as u64);
+        let a = with_condition(&mut r, m, n, kappa);
+        // inconsistent: B off the range of A
+        let b = random(&mut r, m, nrhs);
+        for gram in [true, false] {
+            let what = format!("lstsq {m}x{n} κ {kappa} rcond {rcond:?} gram allowed {gram}");
+            let (host, resident) = with_lstsq_gram(gram, || {
+                let host = ctx.lstsq(&a, &b, rcond).unwrap();
+                let (ga, gb) = (ctx.upload(&a).unwrap(), ctx.upload(&b).unwrap());
+                (host, ga.lstsq(&gb, rcond).unwrap())
+            });
+            assert_lstsq(&what, &a, &b, rcond, &host);
+            let resident = Lstsq {
+                solution: resident.solution.download().unwrap(),
+                residuals: resident.residuals,
+                rank: resident.rank,
+                singular_values: resident.singular_values,
             };
-            assert!(
-                dx <= tol + extra,
-                "{what}: ‖x−x*‖/‖x*‖ = {dx:.3e} > {:.3e}",
-                tol + extra
-            );
-            assert_eq!(out.singular_values.len(), c.m.min(c.n), "{what}");
-            for (s, s0) in out.singular_values.iter().zip(&s_ref) {
-                assert!(
-                    (*s as f64 - s0).abs() <= bound(c.m, c.n) * s_ref[0],
-                    "{what}: σ {s} vs {s0}"
-                );
-            }
-            assert_eq!(
-                out.residuals.len(),
-                res_ref.len(),
-                "{what}: residuals present"
-            );
-            for (j, (res, r0)) in out.residuals.iter().zip(&res_ref).enumerate() {
-                let bj = b.column(j).map(f64::from).norm_squared();
-                assert!(
-                    (*res as f64 - r0).abs() <= tol * bj,
-                    "{what}: residual {j}: {res} vs {r0}"
-                );
-            }
+            assert_lstsq(&format!("{what}, resident"), &a, &b, rcond, &resident);
         }
     }
 }

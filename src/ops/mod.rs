@@ -121,6 +121,7 @@ pub(crate) mod eigh_tridiag;
 pub mod factor;
 pub(crate) mod jacobi;
 pub mod linsolve;
+pub mod lstsq_gram;
 pub mod lu;
 pub(crate) mod matmul;
 pub mod norm;

@@ -23,6 +23,8 @@ use nalgebra::{DMatrix, DVector};
 use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
+use crate::gpu::GpuMatrix;
+use crate::ops::lstsq_gram::lstsq_gram;
 use crate::ops::qr::{check_finite, record_apply_q, record_extract_r, record_geqrf, QrRec};
 
 /// The result of [`Context::lstsq`] (as `numpy.linalg.lstsq`).
@@ -43,6 +45,16 @@ const EPS: f64 = f32::EPSILON as f64;
 
 fn default_rcond(m: usize, n: usize) -> f64 {
     EPS * m.max(n) as f64
+}
+
+/// The rcond argument in f64: `None` or a negative value is the default,
+/// NaN or Inf an error.
+fn checked_rcond(op: &'static str, rcond: Option<f32>, m: usize, n: usize) -> Result<f64> {
+    match rcond {
+        Some(r) if r >= 0.0 && r.is_finite() => Ok(r as f64),
+        Some(r) if !r.is_finite() => Err(Error::NonFinite { op }),
+        _ => Ok(default_rcond(m, n)),
+    }
 }
 
 /// `V·S⁺·Uᵀ·c` given the SVD factors `u` (p×k), `s`, `vt` (k×q) and a
@@ -189,11 +201,7 @@ impl Context {
         check_finite(op, a)?;
         check_finite(op, b)?;
         let nrhs = b.ncols();
-        let rcond = match rcond {
-            Some(r) if r >= 0.0 && r.is_finite() => r as f64,
-            Some(r) if !r.is_finite() => return Err(Error::NonFinite { op }),
-            _ => default_rcond(m, n),
-        };
+        let rcond = checked_rcond(op, rcond, m, n)?;
         if m == 0 || n == 0 {
             let b64 = b.map(f64::from);
             let res = (m > n).then(|| col_sumsq(&b64));
@@ -205,15 +213,6 @@ impl Context {
         }
     }
 
-    /// Singular values of the k×k factor R, descending, in f64: through
-    /// [`Context::svdvals`], so the dispatcher sends a large R to the GPU
-    /// (block Jacobi) and a small one to nalgebra (f64); the host f64 SVD
-    /// of a 2048×2048 R took seconds.
-    fn r_singular_values(&self, r: &DMatrix<f32>) -> Result<Vec<f64>> {
-        let s = self.svdvals(r)?;
-        Ok(sorted_desc(&s.map(f64::from)))
-    }
-
     fn lstsq_gpu(
         &self,
         op: &'static str,
@@ -223,58 +222,191 @@ impl Context {
     ) -> Result<Lstsq> {
         let gpu = self.gpu_or_err()?;
         let (m, n) = a.shape();
-        let nrhs = b.ncols();
         gpu.scoped(|| {
-            if m >= n {
-                // A = Q·R; Qᵀ·B by the block reflectors
-                let ga = self.upload(a)?;
-                let gb = self.upload(b)?;
-                let mut rec = QrRec::new(gpu, op);
-                let f = record_geqrf(gpu, &mut rec, &ga, op)?;
-                let r = record_extract_r(gpu, &mut rec, &f, n, op)?;
-                record_apply_q(gpu, &mut rec, &f, true, gb.buffer(), m, nrhs, None, op)?;
-                rec.submit(gpu);
-                let r32 = r.download()?;
-                let s = self.r_singular_values(&r32)?;
-                let r = r32.map(f64::from);
-                let qtb = gb.download()?.map(f64::from);
-                let c = qtb.rows(0, n).into_owned();
-                let thr = threshold(&s, rcond);
-                // full rank: x = R⁻¹·c; otherwise the truncated SVD of R
-                let x = match s.iter().all(|&x| x > thr) {
-                    true => r.solve_upper_triangular(&c),
-                    false => None,
+            let (ga, gb) = (self.upload(a)?, self.upload(b)?);
+            let p = lstsq_parts(op, &ga, &gb, rcond)?;
+            let x = match p.x {
+                Sol::Gpu(x) => x.download()?.map(f64::from),
+                Sol::Host(x) => x,
+            };
+            Ok(finish(x, p.residuals, &p.s, p.thr, n, m))
+        })
+    }
+}
+
+/// The solution of [`lstsq_parts`]: on the GPU (Gram route) or on the
+/// host (Householder route, finished there).
+enum Sol {
+    Gpu(GpuMatrix),
+    Host(DMatrix<f64>),
+}
+
+/// What [`finish`] needs, from either GPU route.
+struct Parts {
+    x: Sol,
+    residuals: Option<DVector<f64>>,
+    s: Vec<f64>,
+    thr: f64,
+}
+
+/// Least squares of device-resident A and B (inputs known finite or
+/// checked by the caller): the Gram route where it applies
+/// ([`lstsq_gram`]), otherwise the Householder route.
+fn lstsq_parts(op: &'static str, ga: &GpuMatrix, gb: &GpuMatrix, rcond: f64) -> Result<Parts> {
+    if let Some(g) = lstsq_gram(op, ga, gb, rcond)? {
+        let thr = threshold(&g.s, rcond);
+        return Ok(Parts {
+            x: Sol::Gpu(g.x),
+            residuals: g.residuals,
+            s: g.s,
+            thr,
+        });
+    }
+    let gpu = ga.gpu();
+    let ctx = &ga.ctx;
+    let (m, n) = ga.shape();
+    let nrhs = gb.cols();
+    if m >= n {
+        // A = Q·R; Qᵀ·B by the block reflectors (B copied first)
+        let qtb = gb.scale(1.0)?;
+        let mut rec = QrRec::new(gpu, op);
+        let f = record_geqrf(gpu, &mut rec, ga, op)?;
+        let r = record_extract_r(gpu, &mut rec, &f, n, op)?;
+        record_apply_q(gpu, &mut rec, &f, true, qtb.buffer(), m, nrhs, None, op)?;
+        rec.submit(gpu);
+        let r32 = r.download()?;
+        let s = r_singular_values(ctx, &r32)?;
+        let r = r32.map(f64::from);
+        let qtb = qtb.download()?.map(f64::from);
+        let c = qtb.rows(0, n).into_owned();
+        let thr = threshold(&s, rcond);
+        // full rank: x = R⁻¹·c; otherwise the truncated SVD of R
+        let x = match s.iter().all(|&x| x > thr) {
+            true => r.solve_upper_triangular(&c),
+            false => None,
+        }
+        .unwrap_or_else(|| svd_solve(r, &c, thr, false));
+        let residuals = (m > n).then(|| col_sumsq(&qtb.rows(n, m - n).into_owned()));
+        Ok(Parts {
+            x: Sol::Host(x),
+            residuals,
+            s,
+            thr,
+        })
+    } else {
+        // Aᵀ = Q·R, A = Rᵀ·Qᵀ: x = Q·[(Rᵀ)⁺·B; 0]
+        let gat = ga.transpose()?;
+        let mut rec = QrRec::new(gpu, op);
+        let f = record_geqrf(gpu, &mut rec, &gat, op)?;
+        let r = record_extract_r(gpu, &mut rec, &f, m, op)?;
+        rec.submit(gpu);
+        let r32 = r.download()?;
+        let s = r_singular_values(ctx, &r32)?;
+        let r = r32.map(f64::from);
+        let b64 = gb.download()?.map(f64::from);
+        let thr = threshold(&s, rcond);
+        // full rank: y = R⁻ᵀ·b; otherwise the truncated SVD of R
+        let y = match s.iter().all(|&x| x > thr) {
+            true => r.tr_solve_upper_triangular(&b64),
+            false => None,
+        }
+        .unwrap_or_else(|| svd_solve(r, &b64, thr, true));
+        let mut ypad = DMatrix::<f32>::zeros(n, nrhs);
+        ypad.rows_mut(0, m).copy_from(&y.map(|x| x as f32));
+        let gy = ctx.upload(&ypad)?;
+        let mut rec = QrRec::new(gpu, op);
+        record_apply_q(gpu, &mut rec, &f, false, gy.buffer(), n, nrhs, None, op)?;
+        rec.submit(gpu);
+        Ok(Parts {
+            x: Sol::Gpu(gy),
+            residuals: None,
+            s,
+            thr,
+        })
+    }
+}
+
+/// Singular values of the k×k factor R, descending, in f64: through
+/// [`Context::svdvals`], so the dispatcher sends a large R to the GPU
+/// (block Jacobi) and a small one to nalgebra (f64); the host f64 SVD
+/// of a 2048×2048 R took seconds.
+fn r_singular_values(ctx: &Context, r: &DMatrix<f32>) -> Result<Vec<f64>> {
+    let s = ctx.svdvals(r)?;
+    Ok(sorted_desc(&s.map(f64::from)))
+}
+
+/// The result of [`GpuMatrix::lstsq`]: as [`Lstsq`], with the solution
+/// left on the GPU.
+#[derive(Debug)]
+pub struct GpuLstsq {
+    /// n×r least-squares solution of minimum norm.
+    pub solution: GpuMatrix,
+    /// Squared residual norm of each column of B; empty unless
+    /// `rank == n` and m > n.
+    pub residuals: DVector<f32>,
+    /// The numerical rank of A.
+    pub rank: usize,
+    /// Singular values of A, descending (min(m, n) of them).
+    pub singular_values: DVector<f32>,
+}
+
+impl GpuMatrix {
+    /// Least-squares solution of `self·X ≈ b` of minimum norm, as
+    /// [`Context::lstsq`], with A and B on the GPU and the solution left
+    /// there (the rank, singular values and residuals come back to the
+    /// host). `Error::NonFinite` for NaN or Inf in A or B.
+    pub fn lstsq(&self, b: &GpuMatrix, rcond: Option<f32>) -> Result<GpuLstsq> {
+        let op = "lstsq";
+        self.need_f32(op)?;
+        b.need_f32(op)?;
+        self.same_device(op, b)?;
+        let (m, n) = self.shape();
+        if self.batch != 1 || b.batch != 1 || b.rows != m {
+            return Err(Error::shape(
+                op,
+                format!("one A and one B with {m} rows"),
+                format!(
+                    "A batch {}, B {}×{}×{}",
+                    self.batch, b.batch, b.rows, b.cols
+                ),
+            ));
+        }
+        let rcond = checked_rcond(op, rcond, m, n)?;
+        let gpu = self.gpu();
+        gpu.scoped(|| {
+            for g in [self, b] {
+                if g.abs_sums(false)?.iter().any(|x| !x.is_finite()) {
+                    return Err(Error::NonFinite { op });
                 }
-                .unwrap_or_else(|| svd_solve(r, &c, thr, false));
-                let res = (m > n).then(|| col_sumsq(&qtb.rows(n, m - n).into_owned()));
-                Ok(finish(x, res, &s, thr, n, m))
-            } else {
-                // Aᵀ = Q·R, A = Rᵀ·Qᵀ: x = Q·[(Rᵀ)⁺·B; 0]
-                let gat = self.upload(&a.transpose())?;
-                let mut rec = QrRec::new(gpu, op);
-                let f = record_geqrf(gpu, &mut rec, &gat, op)?;
-                let r = record_extract_r(gpu, &mut rec, &f, m, op)?;
-                rec.submit(gpu);
-                let r32 = r.download()?;
-                let s = self.r_singular_values(&r32)?;
-                let r = r32.map(f64::from);
-                let b64 = b.map(f64::from);
-                let thr = threshold(&s, rcond);
-                // full rank: y = R⁻ᵀ·b; otherwise the truncated SVD of R
-                let y = match s.iter().all(|&x| x > thr) {
-                    true => r.tr_solve_upper_triangular(&b64),
-                    false => None,
-                }
-                .unwrap_or_else(|| svd_solve(r, &b64, thr, true));
-                let mut ypad = DMatrix::<f32>::zeros(n, nrhs);
-                ypad.rows_mut(0, m).copy_from(&y.map(|x| x as f32));
-                let gy = self.upload(&ypad)?;
-                let mut rec = QrRec::new(gpu, op);
-                record_apply_q(gpu, &mut rec, &f, false, gy.buffer(), n, nrhs, None, op)?;
-                rec.submit(gpu);
-                let x = gy.download()?.map(f64::from);
-                Ok(finish(x, None, &s, thr, n, m))
             }
+            let nrhs = b.cols;
+            if m == 0 || n == 0 {
+                let bh = b.download()?.map(f64::from);
+                let res = (m > n).then(|| col_sumsq(&bh));
+                let l = finish(DMatrix::zeros(n, nrhs), res, &[], 0.0, n, m);
+                return Ok(GpuLstsq {
+                    solution: self.ctx.upload(&l.solution)?,
+                    residuals: l.residuals,
+                    rank: l.rank,
+                    singular_values: l.singular_values,
+                });
+            }
+            let p = lstsq_parts(op, self, b, rcond)?;
+            let (x, xh) = match p.x {
+                Sol::Gpu(x) => (Some(x), DMatrix::zeros(0, 0)),
+                Sol::Host(x) => (None, x),
+            };
+            let l = finish(xh, p.residuals, &p.s, p.thr, n, m);
+            let solution = match x {
+                Some(x) => x,
+                None => self.ctx.upload(&l.solution)?,
+            };
+            Ok(GpuLstsq {
+                solution,
+                residuals: l.residuals,
+                rank: l.rank,
+                singular_values: l.singular_values,
+            })
         })
     }
 }

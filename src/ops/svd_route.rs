@@ -133,7 +133,7 @@ fn eigh_large_gpu(op: &'static str, a: &GpuMatrix) -> Result<(Vec<f32>, GpuMatri
 
 /// Eigenvalues (ascending) of one symmetric matrix beyond the
 /// one-workgroup size: bisection on the tridiagonal form, no vectors.
-fn eigvalsh_large_gpu(op: &'static str, a: &GpuMatrix) -> Result<Vec<f32>> {
+pub(crate) fn eigvalsh_large_gpu(op: &'static str, a: &GpuMatrix) -> Result<Vec<f32>> {
     if tridiagonal_route() {
         if let Some((w, _)) = eigh_tridiag(op, a, false)? {
             return Ok(w);

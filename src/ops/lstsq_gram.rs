@@ -1,0 +1,230 @@
+//! Least squares through the Gram matrix, for well-conditioned systems.
+//!
+//! Algorithm: G = AᵀA (tall, m ≥ n) or G = AAᵀ (wide) as one GEMM; the
+//! eigenvalues of G by the tridiagonal route (`eigh_tridiag`, no vectors)
+//! give the singular values σᵢ = √λᵢ and κ(A) = √(λ_max/λ_min). The route
+//! is taken only when κ(A) ≤ [`KAPPA_MAX`] and every σᵢ is more than twice
+//! the rank threshold (so the rank is min(m, n), and no σ is near it);
+//! otherwise the caller takes the Householder route. Then G = L·Lᵀ
+//! (Cholesky on the GPU) and
+//! - tall: x = G⁻¹·Aᵀb, one step of refinement of the semi-normal
+//!   equations (r = b − A·x, x += G⁻¹·Aᵀr), residuals ‖b − A·x‖² per column;
+//! - wide (minimum norm): y = G⁻¹·b, x = Aᵀy, one refinement step
+//!   (r = b − A·x, x += Aᵀ·G⁻¹·r), so x stays in the row space of A.
+//!
+//! Cost: m·k² flops for G (k = min(m, n)), 4mk·r for the right-hand
+//! sides, the tridiagonal reduction of G (4k³/3, memory bound, 2k
+//! dispatches) and k³/3 for its Cholesky; no QR of A. Against the
+//! Householder route (4mk² for the QR, the SVD of R on top) this is the
+//! route the 32768×2048 benchmark needs.
+//!
+//! Accuracy: G's eigenvalues carry an absolute error δ ≈ c·(m + k)·ε·σ₁²
+//! (the GEMM's and the reduction's rounding), so σᵢ is off by about
+//! δ/(2σᵢ) ≤ c·(m + k)·ε·σ₁·κ/2: at κ ≤ 4 at most twice the SVD route's
+//! c·max(m, n)·ε·σ₁. The refined semi-normal equations give a solution as
+//! accurate as a QR-based one for κ²·ε ≪ 1 (Björck, *Numerical Methods for
+//! Least Squares Problems*, §2.5.4).
+
+use nalgebra::DVector;
+
+use crate::error::{Error, Result};
+use crate::gpu::GpuMatrix;
+use crate::ops::factor::TriFlags;
+use crate::ops::svd_route::eigvalsh_large_gpu;
+use crate::ops::{with_override, Override};
+
+/// Largest κ(A) = σ_max/σ_min the Gram route takes.
+pub(crate) const KAPPA_MAX: f64 = 4.0;
+
+/// Smallest min(m, n) the Gram route takes: smaller Gram matrices would
+/// leave the tridiagonal route (the small eigensolver has no
+/// eigenvalues-only form), and the CPU route serves them anyway.
+pub(crate) const MIN_K: usize = 65;
+
+thread_local! {
+    static GRAM_ALLOWED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every `lstsq` and `pinv` on this thread allowed (`true`)
+/// or not allowed (`false`) to take the Gram route, whatever the
+/// environment says (`WGPU_LINALG_LSTSQ=householder` turns it off). For
+/// tests and comparisons of both routes.
+#[doc(hidden)]
+pub fn with_lstsq_gram<R>(allowed: bool, f: impl FnOnce() -> R) -> R {
+    with_override(&GRAM_ALLOWED as &'static Override<bool>, allowed, f)
+}
+
+fn gram_allowed() -> bool {
+    GRAM_ALLOWED
+        .with(|v| v.get())
+        .unwrap_or_else(|| std::env::var("WGPU_LINALG_LSTSQ").map_or(true, |v| v != "householder"))
+}
+
+/// The Gram route's result: the solution on the GPU, the residuals (tall
+/// systems only), and the singular values, descending.
+pub(crate) struct GramSolution {
+    pub x: GpuMatrix,
+    pub residuals: Option<DVector<f64>>,
+    pub s: Vec<f64>,
+}
+
+/// Least squares of `A·X ≈ B` through the Gram matrix (module docs), or
+/// `None` where the route does not apply (small, ill-conditioned or
+/// near the rank threshold, a failed Cholesky, or a non-finite value on
+/// the way: the Householder route then decides).
+pub(crate) fn lstsq_gram(
+    op: &'static str,
+    a: &GpuMatrix,
+    b: &GpuMatrix,
+    rcond: f64,
+) -> Result<Option<GramSolution>> {
+    let (m, n) = a.shape();
+    let k = m.min(n);
+    if k < MIN_K || !gram_allowed() {
+        return Ok(None);
+    }
+    let tall = m >= n;
+    // G = AᵀA (tall) or AAᵀ (wide), k×k
+    let g = a.matmul_t(tall, a, !tall)?;
+    let lam = match eigvalsh_large_gpu(op, &g) {
+        Ok(l) => l,
+        Err(Error::NonFinite { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (lmin, lmax) = (f64::from(lam[0]), f64::from(lam[k - 1]));
+    if !(lmin > 0.0 && lmax.is_finite()) || lmax > KAPPA_MAX * KAPPA_MAX * lmin {
+        log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: Gram eigenvalues {lmin:.3e}..{lmax:.3e}, Householder route");
+        return Ok(None);
+    }
+    let s: Vec<f64> = lam.iter().rev().map(|&l| f64::from(l).sqrt()).collect();
+    if s[k - 1] <= 2.0 * rcond * s[0] {
+        log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: σ_min near the rank threshold, Householder route");
+        return Ok(None);
+    }
+    let l = g.cholesky()?;
+    drop(g);
+    if l.check().is_err() {
+        return Ok(None);
+    }
+    // G⁻¹·c by the two triangular solves with L
+    let solve_g = |c: &GpuMatrix| -> Result<GpuMatrix> {
+        let lower = TriFlags::default();
+        let y = l.solve_triangular(c, lower)?;
+        l.solve_triangular(
+            &y,
+            TriFlags {
+                trans: true,
+                ..lower
+            },
+        )
+    };
+    // B − A·x
+    let residual = |x: &GpuMatrix| a.gemm(-1.0, false, x, false, 1.0, b);
+    let x = if tall {
+        let x0 = solve_g(&a.matmul_t(true, b, false)?)?;
+        let r = residual(&x0)?;
+        x0.axpy(1.0, &solve_g(&a.matmul_t(true, &r, false)?)?)?
+    } else {
+        let x0 = a.matmul_t(true, &solve_g(b)?, false)?;
+        let r = residual(&x0)?;
+        x0.axpy(1.0, &a.matmul_t(true, &solve_g(&r)?, false)?)?
+    };
+    let residuals = if tall && m > n {
+        let r = residual(&x)?.download()?;
+        let sums = DVector::from_iterator(
+            r.ncols(),
+            r.column_iter()
+                .map(|c| c.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>()),
+        );
+        if sums.iter().any(|v| !v.is_finite()) {
+            return Ok(None);
+        }
+        Some(sums)
+    } else {
+        None
+    };
+    log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: Gram route, κ {:.3}", s[0] / s[k - 1]);
+    Ok(Some(GramSolution { x, residuals, s }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Context;
+    use nalgebra::DMatrix;
+
+    /// m×n with singular values spaced geometrically from 1 to 1/κ.
+    fn with_kappa(seed: u64, m: usize, n: usize, kappa: f64) -> DMatrix<f32> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let k = m.min(n);
+        let u = DMatrix::<f64>::from_fn(m, k, |_, _| next()).qr().q();
+        let v = DMatrix::<f64>::from_fn(n, k, |_, _| next()).qr().q();
+        let d = DMatrix::from_fn(k, k, |i, j| {
+            if i == j {
+                kappa.powf(-(i as f64) / (k - 1) as f64)
+            } else {
+                0.0
+            }
+        });
+        (u * d * v.transpose()).map(|x| x as f32)
+    }
+
+    /// Which systems the route takes: well-conditioned ones beyond 64
+    /// columns (rows), tall and wide; not κ > 4, not σ_min near the rank
+    /// threshold, not 64 or fewer columns, not when switched off. Where it
+    /// is taken, its singular values match the f64 SVD's.
+    #[test]
+    fn the_route_is_taken_where_it_applies() {
+        let ctx = match Context::new() {
+            Ok(c) if c.gpu().is_some() => c,
+            _ => {
+                assert!(
+                    std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
+                    "no GPU adapter"
+                );
+                eprintln!("no GPU adapter: the Gram route is not exercised here");
+                return;
+            }
+        };
+        let eps = f64::from(f32::EPSILON);
+        // (m, n, κ, rcond, taken)
+        let cases = [
+            (300, 100, 2.0, 1e-4, true),
+            (100, 300, 3.5, 1e-4, true),
+            (129, 129, 1.1, 1e-4, true),
+            (300, 100, 6.0, 1e-4, false),
+            (300, 100, 2.0, 0.3, false),
+            (300, 64, 1.5, 1e-4, false),
+        ];
+        for (i, &(m, n, kappa, rcond, taken)) in cases.iter().enumerate() {
+            let a = with_kappa(i as u64 + 1, m, n, kappa);
+            let b = with_kappa(i as u64 + 101, m, 2, 1.0);
+            let (ga, gb) = (ctx.upload(&a).unwrap(), ctx.upload(&b).unwrap());
+            let got = lstsq_gram("lstsq", &ga, &gb, rcond).unwrap();
+            assert_eq!(got.is_some(), taken, "{m}x{n} κ {kappa} rcond {rcond}");
+            let Some(g) = got else { continue };
+            let s64 = a.map(f64::from).singular_values();
+            let mut s64: Vec<f64> = s64.iter().copied().collect();
+            s64.sort_by(|x, y| y.total_cmp(x));
+            for (s, s0) in g.s.iter().zip(&s64) {
+                assert!(
+                    (s - s0).abs() <= 2.0 * m.max(n) as f64 * eps * s64[0],
+                    "{m}x{n}: σ {s} vs {s0}"
+                );
+            }
+            assert_eq!(g.residuals.is_some(), m > n, "{m}x{n}: residuals");
+            assert!(
+                with_lstsq_gram(false, || lstsq_gram("lstsq", &ga, &gb, rcond))
+                    .unwrap()
+                    .is_none(),
+                "{m}x{n}: switched off"
+            );
+        }
+    }
+}
