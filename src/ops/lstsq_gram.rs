@@ -84,8 +84,18 @@ pub(crate) fn lstsq_gram(
         return Ok(None);
     }
     let tall = m >= n;
+    // phase timings in the debug log (each adds a synchronization)
+    let clock = std::time::Instant::now();
+    let lap = |what: &str, g: &GpuMatrix| -> Result<()> {
+        if log::log_enabled!(target: "wgpu_linalg::lstsq", log::Level::Debug) {
+            g.gpu().read_f32(g.buffer(), 0, 1)?;
+            log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: {what} done at {:.3} ms", clock.elapsed().as_secs_f64() * 1e3);
+        }
+        Ok(())
+    };
     // G = AᵀA (tall) or AAᵀ (wide), k×k
     let g = a.matmul_t(tall, a, !tall)?;
+    lap("Gram matrix", &g)?;
     let lam = match eigvalsh_large_gpu(op, &g) {
         Ok(l) => l,
         Err(Error::NonFinite { .. }) => return Ok(None),
@@ -101,11 +111,13 @@ pub(crate) fn lstsq_gram(
         log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: σ_min near the rank threshold, Householder route");
         return Ok(None);
     }
+    lap("eigenvalues", &g)?;
     let l = g.cholesky()?;
     drop(g);
     if l.check().is_err() {
         return Ok(None);
     }
+    lap("Cholesky", &l)?;
     // G⁻¹·c by the two triangular solves with L
     let solve_g = |c: &GpuMatrix| -> Result<GpuMatrix> {
         let lower = TriFlags::default();
@@ -129,6 +141,7 @@ pub(crate) fn lstsq_gram(
         let r = residual(&x0)?;
         x0.axpy(1.0, &a.matmul_t(true, &solve_g(&r)?, false)?)?
     };
+    lap("solution", &x)?;
     let residuals = if tall && m > n {
         let r = residual(&x)?.download()?;
         let sums = DVector::from_iterator(
