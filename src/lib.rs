@@ -37,7 +37,7 @@ pub use ops::lu::Lu;
 pub use ops::matmul::{with_gemm_depth, with_gemm_variant};
 pub use ops::matmul::{CoopParams, GemmParams, GemmVariant, SplitK};
 #[doc(hidden)]
-pub use ops::qr::with_qr_params;
+pub use ops::qr::{with_cholqr, with_qr_params};
 pub use ops::qr::{GpuQr, Qr, QrAlgo, QrMode, QrParams};
 pub use ops::qr_lstsq::{GpuLstsq, Lstsq};
 #[doc(hidden)]

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use nalgebra::{DMatrix, DVector};
-use wgpu_linalg::{with_lstsq_gram, Error, Lstsq, QrAlgo, QrMode, Route};
+use wgpu_linalg::{with_cholqr, with_lstsq_gram, Context, Error, Lstsq, QrAlgo, QrMode, Route};
 
 const C: f64 = 2.0;
 const PANEL_SIZES: [usize; 6] = [1, 31, 32, 33, 65, 129];
@@ -185,6 +185,22 @@ fn householder_scaling_zero_columns_and_wide_range_entries() {
     }
 }
 
+/// The CPU route, and the GPU route with and without shifted CholeskyQR3
+/// for tall, skinny inputs (on lavapipe it is off unless allowed).
+fn mgs_routes() -> Vec<(Route, Context, bool)> {
+    backends()
+        .into_iter()
+        .flat_map(|(route, ctx)| {
+            let both: &[bool] = if route == Route::Gpu {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            both.iter().map(move |&c| (route, ctx.clone(), c))
+        })
+        .collect()
+}
+
 #[test]
 fn mgs_two_pass_keeps_orthogonality_up_to_cond_1e6() {
     // the last five tall and skinny (m ≥ 16·n), widths on and off
@@ -206,9 +222,10 @@ fn mgs_two_pass_keeps_orthogonality_up_to_cond_1e6() {
         for (ci, cond) in [1e1, 1e3, 1e6].into_iter().enumerate() {
             let mut r = rng("qr_mgs", (case * 3 + ci) as u64);
             let a = with_condition(&mut r, m, n, cond);
-            for (route, ctx) in backends() {
-                let what = format!("{route:?} MGS {m}x{n} cond={cond:e}");
-                let res = ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs).unwrap();
+            for (route, ctx, cholqr) in mgs_routes() {
+                let what = format!("{route:?} MGS {m}x{n} cond={cond:e} CholeskyQR {cholqr}");
+                let res =
+                    with_cholqr(cholqr, || ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs)).unwrap();
                 let q = res.q.unwrap();
                 assert_eq!((q.shape(), res.r.shape()), ((m, n), (n, n)), "{what}");
                 for i in 0..n {
@@ -228,9 +245,9 @@ fn mgs_tall_and_skinny() {
     // rank 5 of 24 columns: A = QR and R upper triangular
     let mut r = rng("qr_mgs_tall_rank", 0);
     let a = low_rank(&mut r, 1500, 24, 5);
-    for (route, ctx) in backends() {
-        let what = format!("{route:?} tall MGS rank 5");
-        let res = ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs).unwrap();
+    for (route, ctx, cholqr) in mgs_routes() {
+        let what = format!("{route:?} tall MGS rank 5, CholeskyQR {cholqr}");
+        let res = with_cholqr(cholqr, || ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs)).unwrap();
         let q = res.q.unwrap();
         assert!(
             q.iter().chain(res.r.iter()).all(|x| x.is_finite()),
@@ -242,13 +259,20 @@ fn mgs_tall_and_skinny() {
     }
     let mut r = rng("qr_mgs_tall_modes", 0);
     let a = with_condition(&mut r, 800, 30, 1e2);
-    for (route, ctx) in backends() {
-        let what = format!("{route:?} tall MGS modes");
-        let red = ctx.qr_with(&a, QrMode::Reduced, QrAlgo::Mgs).unwrap();
-        let ronly = ctx.qr_with(&a, QrMode::R, QrAlgo::Mgs).unwrap();
+    for (route, ctx, cholqr) in mgs_routes() {
+        let what = format!("{route:?} tall MGS modes, CholeskyQR {cholqr}");
+        let qr = |mode| with_cholqr(cholqr, || ctx.qr_with(&a, mode, QrAlgo::Mgs)).unwrap();
+        let red = qr(QrMode::Reduced);
+        let ronly = qr(QrMode::R);
         assert!(ronly.q.is_none(), "{what}");
         assert_eq!(ronly.r, red.r, "{what}: R of mode R");
-        let full = ctx.qr_with(&a, QrMode::Complete, QrAlgo::Mgs).unwrap();
+        check_qr(
+            &a,
+            red.q.as_ref().unwrap(),
+            &red.r,
+            &format!("{what} reduced"),
+        );
+        let full = qr(QrMode::Complete);
         let qf = full.q.unwrap();
         assert_eq!(
             (qf.shape(), full.r.shape()),

@@ -61,6 +61,7 @@ use crate::ops::blas1::encode_copy;
 use crate::ops::factor::FactorParams;
 use crate::ops::matmul::{encode_gemm, Gemm, Operand};
 use crate::ops::qr_cpu as cpu;
+use crate::ops::svd_block::record_cholqr3_r;
 use crate::ops::{
     env_usize, panels_in_registers, reg_panel, reg_panel_cols, u32_of, with_override,
 };
@@ -955,7 +956,14 @@ impl GpuMatrix {
                     GpuQr { q, r }
                 }
                 QrAlgo::Mgs => {
-                    let (q, r) = record_mgs(gpu, &mut rec, self, op)?;
+                    let pre = match cholqr_applies(gpu, m, n) {
+                        true => cholqr(self, op)?,
+                        false => None,
+                    };
+                    let (q, r) = match pre {
+                        Some(qr) => qr,
+                        None => record_mgs(gpu, &mut rec, self, op)?,
+                    };
                     match mode {
                         QrMode::Complete if m > n => {
                             let full = record_complete(gpu, &mut rec, &q, op)?;
@@ -989,6 +997,103 @@ impl GpuMatrix {
             Ok(out)
         })
     }
+}
+
+thread_local! {
+    static CHOLQR_ALLOWED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every `QrAlgo::Mgs` QR on this thread allowed (`true`) or
+/// not allowed (`false`) to take shifted CholeskyQR3 for tall, skinny
+/// inputs, whatever the environment says (`WGPU_LINALG_TALL_QR=mgs` turns
+/// it off, `=cholqr` on, also on a CPU adapter). For tests and
+/// comparisons of both.
+#[doc(hidden)]
+pub fn with_cholqr<R>(allowed: bool, f: impl FnOnce() -> R) -> R {
+    with_override(&CHOLQR_ALLOWED, allowed, f)
+}
+
+/// Whether a `QrAlgo::Mgs` QR of m×n goes to shifted CholeskyQR3 first:
+/// at most 64 columns and at least 16 rows per column, on a GPU adapter
+/// (on lavapipe the three passes were slower than the MGS kernels,
+/// benches/RESULTS.md).
+fn cholqr_applies(gpu: &Gpu, m: usize, n: usize) -> bool {
+    let allowed = CHOLQR_ALLOWED.with(|v| v.get()).unwrap_or_else(|| {
+        match std::env::var("WGPU_LINALG_TALL_QR").as_deref() {
+            Ok("mgs") => false,
+            Ok("cholqr") => true,
+            _ => gpu.info.device_type != wgpu::DeviceType::Cpu,
+        }
+    });
+    allowed && (1..=64).contains(&n) && m >= 16 * n
+}
+
+/// Q (m×n) and R (n×n) of a tall, skinny A by shifted CholeskyQR3
+/// (`svd_block::record_cholqr3_r`: three Gram passes, each factorized by
+/// Cholesky, the first shifted so that it cannot break down), with
+/// R = R₃·R₂·R₁; widths off a multiple of four are padded with zero
+/// columns, which stay zero. Q's orthogonality is measured (QᵀQ as a
+/// GEMM, read back): `None` when ‖QᵀQ − I‖_F exceeds 4·n·ε, as for a
+/// rank-deficient or very ill-conditioned A (about cond(A)·ε ≳ 1), and
+/// the caller runs two-pass MGS instead. Submitted and synchronized here.
+fn cholqr(a: &GpuMatrix, op: &'static str) -> Result<Option<(GpuMatrix, GpuMatrix)>> {
+    let gpu = a.gpu();
+    let (m, n) = a.shape();
+    let l = n.next_multiple_of(4);
+    let mut rec = gpu.encoder(op);
+    let b = if l == n {
+        a.clone()
+    } else {
+        let b = GpuMatrix::alloc(&a.ctx, op, m, l, 1)?;
+        rec.clear_buffer(b.buffer(), 0, None);
+        rec.copy_buffer_to_buffer(a.buffer(), 0, b.buffer(), 0, (m * n * 4) as u64);
+        b
+    };
+    let rs = [
+        GpuMatrix::alloc(&a.ctx, op, l, l, 1)?,
+        GpuMatrix::alloc(&a.ctx, op, l, l, 1)?,
+        GpuMatrix::alloc(&a.ctx, op, l, l, 1)?,
+    ];
+    let qb = record_cholqr3_r(gpu, &mut rec, op, &b, Some(&rs))?;
+    gpu.submit(rec);
+    let rb = rs[2].matmul(&rs[1].matmul(&rs[0])?)?;
+    let (q, r) = if l == n {
+        (qb, rb)
+    } else {
+        let q = GpuMatrix::alloc(&a.ctx, op, m, n, 1)?;
+        let r = GpuMatrix::alloc(&a.ctx, op, n, n, 1)?;
+        let mut rec = gpu.encoder(op);
+        rec.copy_buffer_to_buffer(qb.buffer(), 0, q.buffer(), 0, (m * n * 4) as u64);
+        encode_copy(
+            gpu,
+            &mut rec,
+            rb.buffer(),
+            0,
+            l,
+            r.buffer(),
+            0,
+            n,
+            n,
+            n,
+            1.0,
+        )?;
+        gpu.submit(rec);
+        (q, r)
+    };
+    let g = q.matmul_t(true, &q, false)?.download()?;
+    let defect = g
+        .iter()
+        .enumerate()
+        .map(|(e, &v)| {
+            let d = f64::from(v) - if e % n == e / n { 1.0 } else { 0.0 };
+            d * d
+        })
+        .sum::<f64>()
+        .sqrt();
+    let bound = 4.0 * n as f64 * f64::from(f32::EPSILON);
+    log::debug!(target: "wgpu_linalg::qr", "{op} {m}x{n}: CholeskyQR3 defect {defect:.3e} (bound {bound:.3e})");
+    // (a NaN defect fails too)
+    Ok((defect <= bound).then_some((q, r)))
 }
 
 fn mgs_shape(m: usize, n: usize) -> Error {
@@ -1203,6 +1308,83 @@ fn cpu_qr(a: &DMatrix<f32>, mode: QrMode, algo: QrAlgo) -> Qr {
                 }
                 _ => Qr { q: Some(q), r },
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod cholqr_tests {
+    use super::*;
+
+    /// Which tall, skinny inputs CholeskyQR3 keeps: well-conditioned ones
+    /// (widths on and off multiples of four), not a rank-deficient one
+    /// (the caller then runs MGS); where kept, A = QR and Q is orthonormal.
+    #[test]
+    fn cholqr_keeps_well_conditioned_and_refuses_rank_deficient() {
+        let ctx = match Context::new() {
+            Ok(c) if c.gpu().is_some() => c,
+            _ => {
+                assert!(
+                    std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
+                    "no GPU adapter"
+                );
+                eprintln!("no GPU adapter: CholeskyQR3 is not exercised here");
+                return;
+            }
+        };
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let eps = f64::from(f32::EPSILON);
+        // (m, n, cond, kept)
+        let cases = [
+            (4096, 32, 1e1f64, true),
+            (2000, 7, 1e3, true),
+            (1100, 37, 1e4, true),
+            (5000, 64, 1e2, true),
+            (1500, 24, 0.0, false),
+        ];
+        for &(m, n, cond, kept) in &cases {
+            let a64 = if cond == 0.0 {
+                // rank 5
+                let x = DMatrix::<f64>::from_fn(m, 5, |_, _| next());
+                x * DMatrix::<f64>::from_fn(5, n, |_, _| next())
+            } else {
+                let u = DMatrix::<f64>::from_fn(m, n, |_, _| next()).qr().q();
+                let v = DMatrix::<f64>::from_fn(n, n, |_, _| next()).qr().q();
+                let d = DMatrix::from_fn(n, n, |i, j| {
+                    if i == j {
+                        cond.powf(-(i as f64) / (n.max(2) - 1) as f64)
+                    } else {
+                        0.0
+                    }
+                });
+                u * d * v.transpose()
+            };
+            let a = a64.map(|x| x as f32);
+            let ga = ctx.upload(&a).unwrap();
+            let got = cholqr(&ga, "qr").unwrap();
+            assert_eq!(got.is_some(), kept, "{m}x{n} cond {cond:e}");
+            let Some((q, r)) = got else { continue };
+            let (q, r) = (q.download().unwrap(), r.download().unwrap());
+            let (q, r) = (q.map(f64::from), r.map(f64::from));
+            for j in 0..n {
+                for i in j + 1..n {
+                    assert_eq!(r[(i, j)], 0.0, "{m}x{n}: R below the diagonal");
+                }
+            }
+            let res = (&a.map(f64::from) - &q * &r).norm() / a64.norm();
+            let orth = (q.transpose() * &q - DMatrix::<f64>::identity(n, n)).norm();
+            eprintln!("{m}x{n} cond {cond:e}: ‖A−QR‖/‖A‖ {res:.3e}, ‖QᵀQ−I‖ {orth:.3e}");
+            assert!(res <= 2.0 * m as f64 * eps, "{m}x{n}: residual {res:.3e}");
+            assert!(
+                orth <= 4.0 * n as f64 * eps,
+                "{m}x{n}: orthogonality {orth:.3e}"
+            );
         }
     }
 }

@@ -387,6 +387,21 @@ pub(crate) fn record_cholqr3(
     op: &'static str,
     b: &GpuMatrix,
 ) -> Result<GpuMatrix> {
+    record_cholqr3_r(gpu, rec, op, b, None)
+}
+
+/// [`record_cholqr3`], and with `rs` each pass's R = Lᵀ (l×l, upper
+/// triangular with exact zeros below) into `rs[pass]`, so that
+/// B = Q·(R₃·R₂·R₁). On a CPU adapter the rows go to at most 16
+/// workgroups (each factorizes the Gram matrix again; a GPU has the
+/// parallelism to spare, two CPU cores do not).
+pub(crate) fn record_cholqr3_r(
+    gpu: &Gpu,
+    rec: &mut Recorder,
+    op: &'static str,
+    b: &GpuMatrix,
+    rs: Option<&[GpuMatrix; 3]>,
+) -> Result<GpuMatrix> {
     let (m, l) = b.shape();
     if l == 0 || l > 64 || !l.is_multiple_of(4) {
         return Err(Error::shape(
@@ -399,8 +414,12 @@ pub(crate) fn record_cholqr3(
     let shifts = [l as f32 * eps, eps * eps, eps * eps];
     let chunks = m.div_ceil(gram_chunk(m, 1));
     // rows per workgroup of cholqr_apply: a multiple of 64, at most 1024
-    // workgroups (each one factorizes the l×l Gram matrix)
-    let per_group = m.div_ceil(1024).next_multiple_of(64).max(64);
+    // workgroups (16 on a CPU adapter)
+    let most = match gpu.info.device_type {
+        wgpu::DeviceType::Cpu => 16,
+        _ => 1024,
+    };
+    let per_group = m.div_ceil(most).next_multiple_of(64).max(64);
     let groups = m.div_ceil(per_group);
     let out = GpuMatrix::alloc(&b.ctx, op, m, l, 1)?;
     let mut src: wgpu::Buffer = b.buffer().clone();
@@ -423,14 +442,29 @@ pub(crate) fn record_cholqr3(
             aux2: u32_of(op, per_group)?,
             ..Default::default()
         };
+        let (entry, binds) = match rs {
+            Some(rs) => (
+                "cholqr_apply_r",
+                vec![
+                    (11, partial.buffer()),
+                    (9, &src),
+                    (10, &dst),
+                    (2, rs[pass].buffer()),
+                ],
+            ),
+            None => (
+                "cholqr_apply",
+                vec![(11, partial.buffer()), (9, &src), (10, &dst)],
+            ),
+        };
         gpu.launch(
             rec,
             &format!("{op} cholqr apply {m}x{l}"),
             Kernel::SvdBlock,
-            "cholqr_apply",
+            entry,
             &[],
             &params_bytes(&u),
-            &[(11, partial.buffer()), (9, &src), (10, &dst)],
+            &binds,
             [groups as u32, 1, 1],
         );
         rec.keep(partial);

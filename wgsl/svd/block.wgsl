@@ -225,7 +225,8 @@ var<workgroup> sg: array<f32, 4096>;
 var<workgroup> piv: array<f32, 64>;   // d_j, the (raised) pivots
 var<workgroup> xdiag: array<f32, 64>; // X[c, c] = 1/L[c, c]
 
-fn shifted_chol_inverse(n: u32, t: u32) {
+// sg: G in, L of G + δ·I out (lower, column j at sg[j·64 + i])
+fn shifted_chol(n: u32, t: u32) {
     var mx = 0.0;
     for (var i = 0u; i < n; i++) {
         mx = max(mx, sg[i * 64u + i]);
@@ -257,6 +258,10 @@ fn shifted_chol_inverse(n: u32, t: u32) {
         }
     }
     workgroupBarrier();
+}
+
+// sg: L in (shifted_chol's output), M = L⁻ᵀ out
+fn chol_inverse(n: u32, t: u32) {
     // column c of X = L⁻¹: X[c, c] = 1/L[c, c], then for i > c
     // X[i, c] = −(Σ_{c ≤ k < i} L[i, k]·X[k, c]) / L[i, i], at sg[i·64 + c]
     if (t < n) {
@@ -286,12 +291,8 @@ fn shifted_chol_inverse(n: u32, t: u32) {
     workgroupBarrier();
 }
 
-@compute @workgroup_size(256, 1, 1)
-fn cholqr_apply(
-    @builtin(local_invocation_index) t: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-) {
-    let n = p.cols;
+// sg = Σ_c partial c of G (p.aux chunks in src4), n×n at sg[j·64 + i]
+fn gram_sum_into_sg(n: u32, t: u32) {
     let size4 = n * n / 4u; // n is a multiple of 4
     let chunks = p.aux;
     // the chunk sum is latency bound (every workgroup reads all partials):
@@ -318,11 +319,14 @@ fn cholqr_apply(
         }
     }
     workgroupBarrier();
-    shifted_chol_inverse(n, t);
+}
+
+// vdst = vsrc·M for this workgroup's p.aux2 rows (M in sg)
+fn apply_m(n: u32, t: u32, wg: u32) {
     // invocation t: rows r0 + t % 64 + 64·s, columns 16·(t / 64) + 0..15
     let m = p.rows;
     let j0 = (t / 64u) * 16u;
-    let r0 = wid.x * p.aux2;
+    let r0 = wg * p.aux2;
     let r1 = min(r0 + p.aux2, m);
     for (var i = r0 + t % 64u; i < r1; i += 64u) {
         var q0 = vec4<f32>(0.0);
@@ -344,6 +348,42 @@ fn cholqr_apply(
             }
         }
     }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn cholqr_apply(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let n = p.cols;
+    gram_sum_into_sg(n, t);
+    shifted_chol(n, t);
+    chol_inverse(n, t);
+    apply_m(n, t, wid.x);
+}
+
+// cholqr_apply, and workgroup 0 also writes this pass's R = Lᵀ (n×n,
+// column-major, zeros below the diagonal) to dst, so that the QR of the
+// input is Q·(R₃·R₂·R₁) after three passes.
+@compute @workgroup_size(256, 1, 1)
+fn cholqr_apply_r(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let n = p.cols;
+    gram_sum_into_sg(n, t);
+    shifted_chol(n, t);
+    if (wid.x == 0u) {
+        // R[i, j] = L[j, i], at sg[i·64 + j] for j ≥ i; chol_inverse
+        // writes only above L's diagonal before its first barrier
+        for (var e = t; e < n * n; e += 256u) {
+            let i = e % n;
+            let j = e / n;
+            dst[j * n + i] = select(0.0, sg[i * 64u + j], i <= j);
+        }
+    }
+    chol_inverse(n, t);
+    apply_m(n, t, wid.x);
 }
 
 // G_z = Σ_c partial[z][c] (partials in src, G into dst) and the pair's
