@@ -259,6 +259,10 @@ OPS: list[Op] = [
        _solve_make(True), _solve, _f_solve),
     Op("qr", "f32", False, "rect", _sq((1024, 4096, 8192)),
        _rand_make(False), lambda a: torch.linalg.qr(a, mode="reduced"), _f_qr),
+    # the tall, skinny shapes of our qr_mgs rows, through cuSOLVER's
+    # Householder QR (PyTorch has no Gram–Schmidt or CholeskyQR)
+    Op("qr_mgs", "f32", False, "rect", [(1, (4096, 32)), (1, (32768, 64)), (1, (131072, 16))],
+       _rand_make(False), lambda a: torch.linalg.qr(a, mode="reduced"), _f_qr),
     Op("qr_batched", "f32", True, "rect", [(10000, (16, 16))],
        _rand_make(True), lambda a: torch.linalg.qr(a, mode="reduced"), _f_qr),
     Op("geqrf_batched", "f32", True, "rect", [(100000, (16, 16))],

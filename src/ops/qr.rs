@@ -23,7 +23,12 @@
 //! much again for Q. Two-pass MGS (`QrAlgo::Mgs`, m ≥ n) records five
 //! kernels per column (projection with double-float dot products, update,
 //! again, then the scaled norm and normalization); r_kk stays on the GPU.
-//! Cost 4mn². Everything is recorded into one submission (flushed in
+//! Cost 4mn². Tall, skinny `QrAlgo::Mgs` inputs (n ≤ 64, m ≥ 16n) on a
+//! GPU adapter go first to shifted CholeskyQR3 (`cholqr`: three Gram
+//! passes of 2mn² flops, 6 dispatches, R = R₃·R₂·R₁), kept only where the
+//! measured ‖QᵀQ − I‖_F ≤ 4nε; on the H200 it took 0.36–1.5 ms where the
+//! MGS kernels took 2.3–12.4 ms, on lavapipe it was slower, so CPU
+//! adapters keep MGS. Everything is recorded into one submission (flushed in
 //! parts as it grows); nothing is read back before the results. Measured
 //! on an H200 through Vulkan (benches/RESULTS.md, 2026-12-01): Q and R of
 //! 4096² in 51.8 ms and of 8192² in 231 ms. The one-workgroup panels are
