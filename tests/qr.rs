@@ -846,6 +846,71 @@ fn bad_input_is_an_error_not_a_panic() {
     }
 }
 
+/// The device-resident lstsq on bad and edge inputs: NaN and Inf in A or
+/// B, shapes that do not fit, empty A, no right-hand sides, on both of
+/// the GPU's routes (Gram and Householder), and the host-level call with
+/// no right-hand sides.
+#[test]
+fn lstsq_resident_bad_and_edge_inputs() {
+    let ctx = ctx().with_route(Route::Gpu);
+    let mut r = rng("lstsq_resident_edges", 0);
+    let a = with_condition(&mut r, 150, 70, 2.0);
+    let b = random(&mut r, 150, 2);
+    let (ga, gb) = (ctx.upload(&a).unwrap(), ctx.upload(&b).unwrap());
+    let mut nan = a.clone();
+    nan[(3, 4)] = f32::NAN;
+    let mut inf = b.clone();
+    inf[(7, 1)] = f32::NEG_INFINITY;
+    let nf = |e: Error| matches!(e, Error::NonFinite { .. });
+    let shape = |e: Error| matches!(e, Error::Shape { .. });
+    for gram in [true, false] {
+        with_lstsq_gram(gram, || {
+            let what = format!("gram allowed {gram}");
+            let gnan = ctx.upload(&nan).unwrap();
+            assert!(nf(gnan.lstsq(&gb, None).unwrap_err()), "{what}: NaN in A");
+            let ginf = ctx.upload(&inf).unwrap();
+            assert!(nf(ga.lstsq(&ginf, None).unwrap_err()), "{what}: Inf in B");
+            assert!(
+                nf(ga.lstsq(&gb, Some(f32::NAN)).unwrap_err()),
+                "{what}: NaN rcond"
+            );
+            let short = ctx.upload(&random(&mut r, 149, 1)).unwrap();
+            assert!(shape(ga.lstsq(&short, None).unwrap_err()), "{what}: B rows");
+            // no right-hand sides: rank and singular values still
+            let none = DMatrix::<f32>::zeros(150, 0);
+            let l = ga.lstsq(&ctx.upload(&none).unwrap(), None).unwrap();
+            assert_eq!(
+                (l.solution.shape(), l.rank, l.singular_values.len()),
+                ((70, 0), 70, 70),
+                "{what}: resident, no right-hand sides"
+            );
+            let l = ctx.lstsq(&a, &none, None).unwrap();
+            assert_eq!(
+                (l.solution.shape(), l.rank, l.residuals.len()),
+                ((70, 0), 70, 0),
+                "{what}: host-level, no right-hand sides"
+            );
+            // empty A
+            let e = ctx.upload(&DMatrix::<f32>::zeros(150, 0)).unwrap();
+            let l = e.lstsq(&gb, None).unwrap();
+            assert_eq!(
+                (l.solution.shape(), l.rank, l.residuals.len()),
+                ((0, 2), 0, 2),
+                "{what}: empty A"
+            );
+            // the context still works
+            let l = ga.lstsq(&gb, None).unwrap();
+            let l = Lstsq {
+                solution: l.solution.download().unwrap(),
+                residuals: l.residuals,
+                rank: l.rank,
+                singular_values: l.singular_values,
+            };
+            assert_lstsq(&format!("{what}: after errors"), &a, &b, None, &l);
+        });
+    }
+}
+
 /// `f` with the QR parameters and the panel kind forced.
 fn forced<T>(in_registers: bool, params: wgpu_linalg::QrParams, f: impl FnOnce() -> T) -> T {
     wgpu_linalg::with_panels_in_registers(in_registers, || wgpu_linalg::with_qr_params(params, f))

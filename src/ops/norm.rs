@@ -78,6 +78,9 @@ impl GpuMatrix {
         let (m, n) = self.shape();
         let gpu = self.gpu();
         let len = if by_rows { m } else { n };
+        if m == 0 || n == 0 {
+            return Ok(vec![0.0; len]);
+        }
         gpu.scoped(|| {
             let out = gpu.storage(op, (len * 4) as u64, "norm sums")?;
             let u = BlockUniform {
