@@ -637,8 +637,8 @@ fn narrow_batched_and_broadcast() {
     }
 }
 
-/// The cooperative kernel's shapes: the default and the 8-subgroup
-/// 128×128 tile run on 32-wide subgroups; tiles beyond its workgroup
+/// The cooperative kernel's shapes: the default, the 8-subgroup 128×128
+/// and 256×128 tiles run on 32-wide subgroups; tiles beyond its workgroup
 /// memory, or slabs needing more than 8 loads per invocation, do not.
 #[test]
 fn coop_shapes_fit_the_kernel() {
@@ -656,6 +656,12 @@ fn coop_shapes_fit_the_kernel() {
     assert_eq!(shape(2, 4, false).tile(), (128, 128));
     assert!(shape(1, 4, false).valid_for(32));
     assert!(!shape(2, 4, true).valid_for(32), "128×256 tile");
+    // 256 rows: eight subgroups of 64×64 or 64×32
+    assert!(shape(4, 2, true).valid_for(32));
+    assert_eq!(shape(4, 2, true).tile(), (256, 128));
+    assert!(shape(4, 2, false).valid_for(32));
+    assert!(!shape(4, 4, true).valid_for(32), "256×256 tile");
+    assert!(!shape(8, 1, true).valid_for(32), "512 rows");
     assert!(
         !shape(2, 1, true).valid_for(32),
         "16 runs of A per invocation"

@@ -29,11 +29,13 @@ fn validate(module: &naga::Module) -> naga::valid::ModuleInfo {
 /// the Jacobi and batched QR kernels: matrices of up to 2^LOGS rows; the
 /// slab depth `BK` of the vector-load GEMM; the workgroup size `PW` and
 /// the rows per invocation `RPI` of the register-held LU and QR panels).
-const INTEGER_OVERRIDES: [(&str, &[f64]); 4] = [
+const INTEGER_OVERRIDES: [(&str, &[f64]); 5] = [
     ("LOGS", &[3.0, 4.0, 5.0, 6.0]),
     ("BK", &[8.0, 16.0]),
     ("PW", &[256.0, 512.0, 1024.0]),
     ("RPI", &[1.0, 2.0, 4.0, 8.0, 16.0]),
+    // the cooperative GEMM's tile rows (128 and 256)
+    ("SGM", &[2.0, 4.0]),
 ];
 
 /// All assignments of true/false to the module's boolean overrides, times
@@ -199,8 +201,9 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
         }
     }
     assert!(checked >= 12, "only {checked} translations checked");
-    // both cooperative GEMM kernels, each with WN4, PF and DB on and off
-    assert_eq!(coop, 16, "cooperative-matrix translations");
+    // both cooperative GEMM kernels, each with WN4, PF and DB on and off,
+    // 128 and 256 rows per tile
+    assert_eq!(coop, 32, "cooperative-matrix translations");
     // Every size class of the batched kernels (LOGS = 3 … 6), every entry.
     assert_eq!(per_kernel.get("Jacobi"), Some(&8), "{per_kernel:?}");
     assert_eq!(per_kernel.get("QrBatched"), Some(&8), "{per_kernel:?}");

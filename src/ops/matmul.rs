@@ -291,7 +291,7 @@ impl GemmParams {
 /// with w = 64 when `wn4`, else 32.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CoopParams {
-    /// Subgroups along the rows of the tile (1 or 2).
+    /// Subgroups along the rows of the tile (1, 2 or 4).
     pub sgm: u32,
     /// Subgroups along the columns of the tile.
     pub sgn: u32,
@@ -310,14 +310,17 @@ pub struct CoopParams {
 }
 
 impl Default for CoopParams {
-    /// 128×128 tiles, eight subgroups of 64×32, prefetch: the fastest of
-    /// the shapes measured on an H200 (benches/RESULTS.md, 2026-12-01).
+    /// 128×128 tiles, eight subgroups of 64×32, no prefetch: the fastest
+    /// of the shapes measured on an H200 (benches/RESULTS.md, 2026-12-01,
+    /// runs 3 and 4 of the section on lstsq through the Gram matrix: 7.50
+    /// ms at n = 8192 against 8.45–8.50 for 256×128 tiles and 10.6 with
+    /// prefetch).
     fn default() -> Self {
         CoopParams {
             sgm: 2,
             sgn: 4,
             wn4: false,
-            prefetch: true,
+            prefetch: false,
             double_buffer: false,
         }
     }
@@ -333,16 +336,16 @@ impl CoopParams {
     }
 
     /// Whether the kernel runs this shape on subgroups of `subgroup`
-    /// invocations: tiles of at most 128×128 (its workgroup memory), at
-    /// most 8 subgroups (its staging of C), and slabs that the workgroup
+    /// invocations: tiles of at most 256×128 (its workgroup memory), at
+    /// most 8 subgroups, and slabs that the workgroup
     /// loads in at most 8 runs of four per invocation and operand, evenly
     /// (its registers).
     pub fn valid_for(&self, subgroup: u32) -> bool {
         let (bm, bn) = self.tile();
         let wg = (subgroup * self.sgm * self.sgn) as usize;
-        (1..=2).contains(&self.sgm)
+        [1, 2, 4].contains(&self.sgm)
             && [1, 2, 4, 8].contains(&self.sgn)
-            && bm <= 128
+            && bm <= 256
             && bn <= 128
             && self.sgm * self.sgn <= 8
             && wg <= 1024

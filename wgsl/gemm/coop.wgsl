@@ -13,8 +13,8 @@
 // multiplies its fragments out of workgroup memory while the global loads
 // of the next slab are in flight (PF; or, with DB, 16-deep slabs take
 // turns in the two halves of the tiles). The tiles in
-// workgroup memory are column-major with padded columns (136 halves for A,
-// 40 for B) so that the fragment loads of neighbouring columns fall in
+// workgroup memory are column-major with padded columns (BM + 8 halves
+// for A, 40 for B) so that the fragment loads of neighbouring columns fall in
 // different banks. The strides of coopLoad and coopStore are literals:
 // naga 30.0.1's SPIR-V writer panics on runtime strides, and a literal
 // stride is all a staged tile needs. C leaves through workgroup memory as
@@ -23,12 +23,12 @@
 // there.
 
 override SG: u32 = 32u; // subgroup size (the adapter's, fixed)
-override SGM: u32 = 2u; // subgroups along the rows of the tile (1 or 2)
+override SGM: u32 = 2u; // subgroups along the rows of the tile (1, 2 or 4)
 override SGN: u32 = 2u; // subgroups along the columns
 override WN4: bool = true; // 4×4 accumulators per subgroup (else 4×2)
 override WG: u32 = SG * SGM * SGN;
 override WNC: u32 = 32u + 32u * u32(WN4);
-override BM: u32 = 64u * SGM;
+override BM: u32 = 64u * SGM; // at most 256
 override BN: u32 = SGN * WNC; // at most 128
 // Prefetch: the next slab is read from global memory into registers while
 // the current one is multiplied (else read right before it is stored).
@@ -41,34 +41,44 @@ override DEPTH: u32 = 32u - 16u * u32(DB); // k per slab
 override NAD: u32 = BM * DEPTH / 4u / WG; // runs of four of A per invocation and slab (≤ 8)
 override NBD: u32 = BN * DEPTH / 4u / WG; // runs of four of B (≤ 8)
 
-const SA: u32 = 136u; // column stride of As (128 rows + 8)
+override SA: u32 = BM + 8u; // column stride of As (BM rows + 8)
 const SB: u32 = 40u; // column stride of Bs (32 k + 8)
+const CSLOTS: u32 = 4u; // staging slots for C: subgroups take turns by fours
 
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-var<workgroup> As: array<f16, 4352>; // [32][SA]: A[bi + i, k0 + l] at l·SA + i
+var<workgroup> As: array<f16, 32u * SA>; // [32][SA]: A[bi + i, k0 + l] at l·SA + i
 var<workgroup> Bs: array<f16, 5120>; // [128][SB]: B[k0 + l, bj + j] at j·SB + l
-var<workgroup> Cs: array<f32, 2048>; // one 16×16 fragment per subgroup (≤ 8)
+var<workgroup> Cs: array<f32, 1024>; // CSLOTS 16×16 fragments
 
 // Writes one accumulator, the 16×16 block of C at (i0, j0), through the
-// subgroup's staging slot. Called the same number of times by every
-// subgroup (uniform control flow: it holds barriers).
-fn store_frag(acc: coop_mat16x16<f32, C>, slot: u32, lane: u32, i0: u32, j0: u32, c_base: u32) {
-    coopStore(acc, &Cs[slot], 16u);
-    workgroupBarrier();
-    for (var e = lane; e < 256u; e += SG) {
-        let i = i0 + (e & 15u);
-        let j = j0 + (e >> 4u);
-        if (i < p.m && j < p.n) {
-            let idx = c_base + i + j * p.ldc;
-            var r = p.alpha * Cs[slot + e];
-            if (p.beta != 0.0) {
-                r = fma(p.beta, c[idx], r);
-            }
-            c[idx] = r;
+// subgroup's staging slot; subgroups sg and sg + 4 share one and take
+// turns. Called the same number of times by every subgroup (uniform
+// control flow: it holds barriers). (With 256 rows of A, 4 KiB of C
+// staging keeps the workgroup within 32 KiB.)
+fn store_frag(acc: coop_mat16x16<f32, C>, sg: u32, lane: u32, i0: u32, j0: u32, c_base: u32) {
+    let slot = (sg % CSLOTS) * 256u;
+    for (var turn = 0u; turn * CSLOTS < SGM * SGN; turn++) {
+        if (sg / CSLOTS == turn) {
+            coopStore(acc, &Cs[slot], 16u);
         }
+        workgroupBarrier();
+        if (sg / CSLOTS == turn) {
+            for (var e = lane; e < 256u; e += SG) {
+                let i = i0 + (e & 15u);
+                let j = j0 + (e >> 4u);
+                if (i < p.m && j < p.n) {
+                    let idx = c_base + i + j * p.ldc;
+                    var r = p.alpha * Cs[slot + e];
+                    if (p.beta != 0.0) {
+                        r = fma(p.beta, c[idx], r);
+                    }
+                    c[idx] = r;
+                }
+            }
+        }
+        workgroupBarrier();
     }
-    workgroupBarrier();
 }
 
 // Reads this invocation's runs of the DEPTH-deep slab at k0 into ra, rb:
@@ -133,12 +143,11 @@ fn main(
     let c_base = p.c_off + z * p.stride_c;
 
     // Zero accumulators, loaded from a zeroed staging slot.
-    let slot = sg * 256u;
-    for (var e = lane; e < 256u; e += SG) {
-        Cs[slot + e] = 0.0;
+    for (var e = t; e < 256u; e += WG) {
+        Cs[e] = 0.0;
     }
     workgroupBarrier();
-    let zero = coopLoad<coop_mat16x16<f32, C>>(&Cs[slot], 16u);
+    let zero = coopLoad<coop_mat16x16<f32, C>>(&Cs[0], 16u);
     var c00 = zero; var c01 = zero; var c02 = zero; var c03 = zero;
     var c10 = zero; var c11 = zero; var c12 = zero; var c13 = zero;
     var c20 = zero; var c21 = zero; var c22 = zero; var c23 = zero;
@@ -177,10 +186,10 @@ fn main(
             }
         }
         for (var kk = kb; kk < kb + DEPTH; kk += 16u) {
-            let a0 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm], 136u);
-            let a1 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 16u], 136u);
-            let a2 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 32u], 136u);
-            let a3 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 48u], 136u);
+            let a0 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm], SA);
+            let a1 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 16u], SA);
+            let a2 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 32u], SA);
+            let a3 = coopLoad<coop_mat16x16<f16, A>>(&As[kk * SA + wm + 48u], SA);
             let b0 = coopLoad<coop_mat16x16<f16, B>>(&Bs[wn * SB + kk], 40u);
             let b1 = coopLoad<coop_mat16x16<f16, B>>(&Bs[(wn + 16u) * SB + kk], 40u);
             c00 = coopMultiplyAdd(a0, b0, c00);
@@ -216,22 +225,22 @@ fn main(
 
     let i0 = bi + wm;
     let j0 = bj + wn;
-    store_frag(c00, slot, lane, i0, j0, c_base);
-    store_frag(c10, slot, lane, i0 + 16u, j0, c_base);
-    store_frag(c20, slot, lane, i0 + 32u, j0, c_base);
-    store_frag(c30, slot, lane, i0 + 48u, j0, c_base);
-    store_frag(c01, slot, lane, i0, j0 + 16u, c_base);
-    store_frag(c11, slot, lane, i0 + 16u, j0 + 16u, c_base);
-    store_frag(c21, slot, lane, i0 + 32u, j0 + 16u, c_base);
-    store_frag(c31, slot, lane, i0 + 48u, j0 + 16u, c_base);
+    store_frag(c00, sg, lane, i0, j0, c_base);
+    store_frag(c10, sg, lane, i0 + 16u, j0, c_base);
+    store_frag(c20, sg, lane, i0 + 32u, j0, c_base);
+    store_frag(c30, sg, lane, i0 + 48u, j0, c_base);
+    store_frag(c01, sg, lane, i0, j0 + 16u, c_base);
+    store_frag(c11, sg, lane, i0 + 16u, j0 + 16u, c_base);
+    store_frag(c21, sg, lane, i0 + 32u, j0 + 16u, c_base);
+    store_frag(c31, sg, lane, i0 + 48u, j0 + 16u, c_base);
     if (WN4) {
-        store_frag(c02, slot, lane, i0, j0 + 32u, c_base);
-        store_frag(c12, slot, lane, i0 + 16u, j0 + 32u, c_base);
-        store_frag(c22, slot, lane, i0 + 32u, j0 + 32u, c_base);
-        store_frag(c32, slot, lane, i0 + 48u, j0 + 32u, c_base);
-        store_frag(c03, slot, lane, i0, j0 + 48u, c_base);
-        store_frag(c13, slot, lane, i0 + 16u, j0 + 48u, c_base);
-        store_frag(c23, slot, lane, i0 + 32u, j0 + 48u, c_base);
-        store_frag(c33, slot, lane, i0 + 48u, j0 + 48u, c_base);
+        store_frag(c02, sg, lane, i0, j0 + 32u, c_base);
+        store_frag(c12, sg, lane, i0 + 16u, j0 + 32u, c_base);
+        store_frag(c22, sg, lane, i0 + 32u, j0 + 32u, c_base);
+        store_frag(c32, sg, lane, i0 + 48u, j0 + 32u, c_base);
+        store_frag(c03, sg, lane, i0, j0 + 48u, c_base);
+        store_frag(c13, sg, lane, i0 + 16u, j0 + 48u, c_base);
+        store_frag(c23, sg, lane, i0 + 32u, j0 + 48u, c_base);
+        store_frag(c33, sg, lane, i0 + 48u, j0 + 48u, c_base);
     }
 }
