@@ -217,12 +217,23 @@ impl Context {
                 format!("{}×{}", bad.nrows(), bad.ncols()),
             ));
         }
-        let mut data: Vec<f32> = Vec::with_capacity(rows * cols * mats.len());
-        for m in mats {
-            data.extend_from_slice(m.as_slice());
-        }
         let label = format!("upload {}x{rows}x{cols}", mats.len());
-        let buf = gpu.scoped(|| gpu.storage_from("upload", bytemuck::cast_slice(&data), &label))?;
+        let one = rows * cols * 4;
+        let buf = gpu.scoped(|| {
+            let buf = gpu.storage("upload", (one * mats.len()) as u64, &label)?;
+            // straight into the staging memory: no host copy in between
+            if let Some(size) = wgpu::BufferSize::new((one * mats.len()) as u64) {
+                let mut view = gpu
+                    .queue
+                    .write_buffer_with(buf.buffer(), 0, size)
+                    .ok_or_else(|| Error::Gpu("upload: no staging memory".into()))?;
+                for (i, m) in mats.iter().enumerate() {
+                    view.slice(i * one..(i + 1) * one)
+                        .copy_from_slice(bytemuck::cast_slice(m.as_slice()));
+                }
+            }
+            Ok(buf)
+        })?;
         Ok(GpuMatrix {
             ctx: self.clone(),
             buf: Arc::new(buf),

@@ -10,9 +10,21 @@ impl Gpu {
     /// Reads `len` bytes at `offset` of `src` back to the host, after all
     /// work submitted so far. `offset` and `len` are multiples of 4.
     pub(crate) fn read_bytes(&self, src: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
+        self.read_with(src, offset, len, |view| view.to_vec())
+    }
+
+    /// Reads `len` bytes at `offset` of `src` and hands the mapped bytes
+    /// to `take` (which copies what it needs out of them).
+    fn read_with<T: Default>(
+        &self,
+        src: &wgpu::Buffer,
+        offset: u64,
+        len: u64,
+        take: impl FnOnce(&[u8]) -> T,
+    ) -> Result<T> {
         if len == 0 {
             self.check_health()?;
-            return Ok(Vec::new());
+            return Ok(T::default());
         }
         self.scoped(|| {
             let staging = self.staging(len);
@@ -35,21 +47,25 @@ impl Gpu {
                 .recv()
                 .map_err(|_| Error::Gpu("readback: map callback never ran".into()))?;
             mapped.map_err(|e| Error::Gpu(format!("readback: {e}")))?;
-            let bytes = {
+            let out = {
                 let view = staging
                     .buffer()
                     .get_mapped_range(0..len)
                     .map_err(|e| Error::Gpu(format!("readback: {e}")))?;
-                view.to_vec()
+                take(&view)
             };
             staging.buffer().unmap();
-            Ok(bytes)
+            Ok(out)
         })
     }
 
-    /// Reads `count` f32 values starting at element `first`.
+    /// Reads `count` f32 values starting at element `first` (one copy, out
+    /// of the mapped staging memory).
     pub(crate) fn read_f32(&self, src: &wgpu::Buffer, first: u64, count: u64) -> Result<Vec<f32>> {
-        let bytes = self.read_bytes(src, first * 4, count * 4)?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes))
+        self.read_with(src, first * 4, count * 4, |view| {
+            let mut out = vec![0.0f32; view.len() / 4];
+            bytemuck::cast_slice_mut::<f32, u8>(&mut out).copy_from_slice(view);
+            out
+        })
     }
 }
