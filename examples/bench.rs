@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example bench -- [--out bench.json] [--ops matmul,matmul_f16,...]
 //!     [--routes gpu,gpu-host,cpu,auto] [--min-dim N] [--max-dim N] [--host-max-gflop G] [--quick]
+//!     [--split-check]
 //! ```
 //! Routes: `gpu` times device-resident ops (inputs already uploaded, one
 //! synchronisation per sample: the figure to set beside PyTorch's);
@@ -475,6 +476,89 @@ fn check_f16_edges(ctx: &Context, rng: &mut Lcg) -> Result<(), Box<dyn std::erro
     Ok(())
 }
 
+/// Frobenius norms over the columns `cols` of C − AB (for each C of `cs`)
+/// and of |A||B|, with AB and |A||B| in float64.
+fn column_errors(
+    a: &DMatrix<f32>,
+    b: &DMatrix<f32>,
+    cs: &[&DMatrix<f32>],
+    cols: &[usize],
+) -> (Vec<f64>, f64) {
+    let (m, k) = a.shape();
+    let mut err2 = vec![0.0f64; cs.len()];
+    let mut ref2 = 0.0f64;
+    for &j in cols {
+        let mut exact = vec![0.0f64; m];
+        let mut abs = vec![0.0f64; m];
+        for l in 0..k {
+            let blj = f64::from(b[(l, j)]);
+            for (i, &x) in a.column(l).iter().enumerate() {
+                exact[i] += f64::from(x) * blj;
+                abs[i] += (f64::from(x) * blj).abs();
+            }
+        }
+        for (e2, c) in err2.iter_mut().zip(cs) {
+            for i in 0..m {
+                let d = f64::from(c[(i, j)]) - exact[i];
+                *e2 += d * d;
+            }
+        }
+        ref2 += abs.iter().map(|v| v * v).sum::<f64>();
+    }
+    (err2.into_iter().map(f64::sqrt).collect(), ref2.sqrt())
+}
+
+/// `--split-check`: the split-f16 path of f32 products against the plain
+/// f32 kernel on random, badly scaled (rows of A and columns of B scaled
+/// by 2^±30) and wide-range (every entry scaled by 2^±12) inputs, both
+/// against the normwise bound ‖C − AB‖_F ≤ k·ε(f32)·‖|A||B|‖_F. Prints one
+/// line per case; false where the split path misses the bound.
+fn split_check(ctx: &Context, rng: &mut Lcg) -> Result<bool, Box<dyn std::error::Error>> {
+    let mut pass = true;
+    for (m, k, n) in [(1000, 777, 513), (2048, 2048, 2048), (4096, 4096, 4096)] {
+        for kind in ["random", "badly scaled", "wide range"] {
+            let mut pow2 = |range: f32| 2f32.powi((rng.next() * range).round() as i32);
+            let (a, b) = match kind {
+                "random" => (rng.matrix(m, k), rng.matrix(k, n)),
+                "badly scaled" => {
+                    let rs: Vec<f32> = (0..m).map(|_| pow2(30.0)).collect();
+                    let cs: Vec<f32> = (0..n).map(|_| pow2(30.0)).collect();
+                    let a = rng.matrix(m, k);
+                    let b = rng.matrix(k, n);
+                    (
+                        DMatrix::from_fn(m, k, |i, l| a[(i, l)] * rs[i]),
+                        DMatrix::from_fn(k, n, |l, j| b[(l, j)] * cs[j]),
+                    )
+                }
+                _ => {
+                    let a = rng.matrix(m, k);
+                    let b = rng.matrix(k, n);
+                    let a = a.map(|x| x * 2f32.powi((rng.next() * 12.0).round() as i32));
+                    let b = b.map(|x| x * 2f32.powi((rng.next() * 12.0).round() as i32));
+                    (a, b)
+                }
+            };
+            let ga = ctx.upload(&a)?;
+            let gb = ctx.upload(&b)?;
+            let plain = wgpu_linalg::with_split_f16(false, || ga.matmul(&gb))?.download()?;
+            let split = wgpu_linalg::with_split_f16(true, || ga.matmul(&gb))?.download()?;
+            let cols = check_columns(n, rng);
+            let (errs, reference) = column_errors(&a, &b, &[&plain, &split], &cols);
+            let bound = k as f64 * f32::EPSILON as f64 * reference;
+            let ok = errs[1] <= bound;
+            pass &= ok;
+            eprintln!(
+                "  split-f16 {m}x{k}x{n} {kind:<12}: ‖C−AB‖/‖|A||B|‖ plain {:.3e}, split {:.3e} (bound k·ε = {:.3e}) {}",
+                errs[0] / reference,
+                errs[1] / reference,
+                bound / reference,
+                if ok { "ok" } else { "FAIL" }
+            );
+        }
+    }
+    Ok(pass)
+}
+
 /// As `torch.svd_lowrank(q = 32, niter = 4)`: four iterations, a fixed
 /// count (no early stop), 8 extra columns.
 fn topk_opts() -> TopkOpts {
@@ -588,6 +672,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
     let mut rng = Lcg(2026);
     let mut f16_edges_checked = false;
+    if flag("--split-check") {
+        if !ctx.coop_f16() {
+            eprintln!("split-f16 check: the adapter has no cooperative f16 GEMM");
+            return Err("no cooperative f16 GEMM".into());
+        }
+        if !split_check(&ctx, &mut rng)? {
+            eprintln!("SPLIT-F16 ACCURACY FAILURE (see the lines above)");
+            return Err("split-f16 misses the normwise bound".into());
+        }
+        return Ok(());
+    }
     for c in cases() {
         if ops.as_ref().is_some_and(|o| !o.iter().any(|x| x == c.op))
             || c.m.max(c.n).max(c.k) > max_dim

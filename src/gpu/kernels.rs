@@ -40,6 +40,13 @@ pub enum Kernel {
     /// The cooperative-matrix GEMM with every f16 operand element read and
     /// guarded on its own (any shape, leading dimension and offset).
     GemmCoopScalar,
+    /// Split of f32 operands into scaled f16 high and low parts for the
+    /// split-f16 GEMM: per-row / per-column power-of-two scales, then the
+    /// parts (`wgsl/gemm/split.wgsl`).
+    GemmSplitPrep,
+    /// Split-f16 GEMM: f32 product from the three significant products of
+    /// the f16 parts on cooperative matrices (`wgsl/gemm/coop_split.wgsl`).
+    GemmCoopSplit,
     /// Split-K reduction: sums the partial products of a GEMM whose k was
     /// cut into chunks, plus beta·C (`wgsl/gemm/splitk.wgsl`).
     GemmSplitK,
@@ -121,6 +128,9 @@ const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
 const GEMM_COOP_IO_VEC: &str = include_str!("../../wgsl/gemm/coop_io_vec.wgsl");
 const GEMM_COOP_IO_F16: &str = include_str!("../../wgsl/gemm/coop_io_f16.wgsl");
 const GEMM_COOP: &str = include_str!("../../wgsl/gemm/coop.wgsl");
+const GEMM_SPLIT_PREP: &str = include_str!("../../wgsl/gemm/split.wgsl");
+const GEMM_COOP_SPLIT_IO: &str = include_str!("../../wgsl/gemm/coop_split_io.wgsl");
+const GEMM_COOP_SPLIT: &str = include_str!("../../wgsl/gemm/coop_split.wgsl");
 const GEMM_SPLITK: &str = include_str!("../../wgsl/gemm/splitk.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
 const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
@@ -151,7 +161,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 31] = [
+    pub const ALL: [Kernel; 33] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
@@ -162,6 +172,8 @@ impl Kernel {
         Kernel::GemmTiledF16,
         Kernel::GemmCoop,
         Kernel::GemmCoopScalar,
+        Kernel::GemmSplitPrep,
+        Kernel::GemmCoopSplit,
         Kernel::GemmSplitK,
         Kernel::Elementwise,
         Kernel::Reduce,
@@ -255,6 +267,12 @@ impl Kernel {
                 ("gemm/coop_io_f16.wgsl", GEMM_COOP_IO_F16),
                 ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
+            ],
+            Kernel::GemmSplitPrep => &[("gemm/split.wgsl", GEMM_SPLIT_PREP)],
+            Kernel::GemmCoopSplit => &[
+                ("gemm/coop_split_io.wgsl", GEMM_COOP_SPLIT_IO),
+                ("gemm/params.wgsl", GEMM_PARAMS),
+                ("gemm/coop_split.wgsl", GEMM_COOP_SPLIT),
             ],
             Kernel::GemmSplitK => &[("gemm/splitk.wgsl", GEMM_SPLITK)],
             Kernel::Elementwise => &[("common/elementwise.wgsl", ELEMENTWISE)],
@@ -378,8 +396,8 @@ impl Kernel {
     /// Device features the kernel needs.
     pub fn required_features(self) -> wgpu::Features {
         match self {
-            Kernel::GemmTiledF16 => wgpu::Features::SHADER_F16,
-            Kernel::GemmCoop | Kernel::GemmCoopScalar => {
+            Kernel::GemmTiledF16 | Kernel::GemmSplitPrep => wgpu::Features::SHADER_F16,
+            Kernel::GemmCoop | Kernel::GemmCoopScalar | Kernel::GemmCoopSplit => {
                 wgpu::Features::SHADER_F16 | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
             }
             Kernel::FactorSubgroup
@@ -404,6 +422,8 @@ impl Kernel {
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
             Kernel::GemmCoop => "gemm_coop",
             Kernel::GemmCoopScalar => "gemm_coop_scalar",
+            Kernel::GemmSplitPrep => "gemm_split_prep",
+            Kernel::GemmCoopSplit => "gemm_coop_split",
             Kernel::GemmSplitK => "gemm_splitk",
             Kernel::Elementwise => "elementwise",
             Kernel::Reduce => "reduce",

@@ -58,6 +58,7 @@ use crate::context::{Context, Route};
 use crate::cpu;
 use crate::dispatch::decide;
 use crate::error::{Error, Result};
+use crate::gpu::pool::PooledBuffer;
 use crate::gpu::Recorder;
 use crate::gpu::{params_bytes, Gpu, GpuMatrix, Kernel};
 use crate::ops::{env_usize, u32_of, with_override};
@@ -528,11 +529,181 @@ struct SplitKUniform {
     pad5: f32,
 }
 
+thread_local! {
+    static FORCED_SPLIT_F16: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with the split-f16 path of f32 products on this thread turned
+/// on or off regardless of `WGPU_LINALG_SPLIT_F16` (for accuracy and speed
+/// comparisons of the two paths in one process).
+#[doc(hidden)]
+pub fn with_split_f16<T>(on: bool, f: impl FnOnce() -> T) -> T {
+    with_override(&FORCED_SPLIT_F16, on, f)
+}
+
+/// Whether an f32 product runs on the split-f16 path: only where asked
+/// for (`WGPU_LINALG_SPLIT_F16=1`, or [`with_split_f16`]), on an adapter
+/// with the cooperative f16 GEMM, for single non-transposed products the
+/// split kernels' dispatch sizes allow. Not chosen by default: on the
+/// H200 it has not been faster than the f32 kernel (benches/RESULTS.md).
+fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
+    let wanted = FORCED_SPLIT_F16
+        .with(|v| v.get())
+        .unwrap_or_else(|| std::env::var("WGPU_LINALG_SPLIT_F16").is_ok_and(|v| v.trim() == "1"));
+    let max = gpu.max_groups() as usize;
+    let fits = g.n <= max
+        && g.k.div_ceil(4) <= max
+        && g.m.div_ceil(128) <= max
+        && g.n.div_ceil(128) <= max
+        && g.m.next_multiple_of(4).div_ceil(64) <= max;
+    (wanted && fits && !g.half && !g.ta && !g.tb && !g.lower_only && g.batch == 1 && g.k > 0)
+        .then_some(gpu.coop_f16_subgroup)
+        .flatten()
+}
+
+/// Uniform block of the split kernels (`SplitParams` in
+/// `wgsl/gemm/split.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct SplitUniform {
+    rows: u32,
+    cols: u32,
+    ld: u32,
+    off: u32,
+    prow: u32,
+    pcol: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+/// The scaled f16 parts of one f32 operand (`split.wgsl`): hi and lo,
+/// padded to prow × pcol, and the (s, 1/s) scales per row or column.
+pub(crate) struct SplitParts {
+    pub hi: PooledBuffer,
+    pub lo: PooledBuffer,
+    pub scales: PooledBuffer,
+}
+
+/// Records the split of op.buf (rows × cols at op.off, leading dimension
+/// op.ld) into scaled f16 parts padded to prow × pcol: scaled by rows
+/// (`by_rows`, A) or by columns (B).
+pub(crate) fn encode_split_parts(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    x: &Operand<'_>,
+    (rows, cols): (usize, usize),
+    (prow, pcol): (usize, usize),
+    by_rows: bool,
+) -> Result<SplitParts> {
+    let op = "matmul";
+    let part = |what: &str| gpu.storage(op, (prow * pcol * 2) as u64, what);
+    let hi = part("split hi")?;
+    let lo = part("split lo")?;
+    let nsc = if by_rows { rows } else { cols };
+    let scales = gpu.storage(op, (nsc.max(1) * 8) as u64, "split scales")?;
+    let u = SplitUniform {
+        rows: u32_of(op, rows)?,
+        cols: u32_of(op, cols)?,
+        ld: u32_of(op, x.ld.max(1))?,
+        off: u32_of(op, x.off)?,
+        prow: u32_of(op, prow)?,
+        pcol: u32_of(op, pcol)?,
+        ..Default::default()
+    };
+    let pb = params_bytes(&u);
+    let (scale, split, groups) = match by_rows {
+        true => (
+            "scale_rows",
+            "split_rows",
+            [rows.div_ceil(256) as u32, 1, 1],
+        ),
+        false => ("scale_cols", "split_cols", [cols as u32, 1, 1]),
+    };
+    let label = format!("gemm.split {rows}x{cols}");
+    gpu.launch(
+        enc,
+        &format!("{label} scale"),
+        Kernel::GemmSplitPrep,
+        scale,
+        &[],
+        &pb,
+        &[(1, x.buf), (2, scales.buffer())],
+        groups,
+    );
+    gpu.launch(
+        enc,
+        &format!("{label} parts"),
+        Kernel::GemmSplitPrep,
+        split,
+        &[],
+        &pb,
+        &[
+            (1, x.buf),
+            (2, scales.buffer()),
+            (3, hi.buffer()),
+            (4, lo.buffer()),
+        ],
+        [prow.div_ceil(64) as u32, pcol.div_ceil(4) as u32, 1],
+    );
+    Ok(SplitParts { hi, lo, scales })
+}
+
+/// The split-f16 path of an f32 product (`split_f16_subgroup`): A split by
+/// rows and B by columns into scaled f16 high and low parts (padded to
+/// multiples of 4), then one cooperative GEMM of the three significant
+/// products (`wgsl/gemm/coop_split.wgsl`).
+fn encode_split_f16(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, subgroup: u32) -> Result<()> {
+    let op = "matmul";
+    let (m, n, k) = (g.m, g.n, g.k);
+    let (m4, k4) = (m.next_multiple_of(4), k.next_multiple_of(4));
+    let pa = encode_split_parts(gpu, enc, &g.a, (m, k), (m4, k4), true)?;
+    let pb = encode_split_parts(gpu, enc, &g.b, (k, n), (k4, n), false)?;
+    let u = GemmUniform {
+        m: u32_of(op, m)?,
+        n: u32_of(op, n)?,
+        k: u32_of(op, k4)?,
+        lda: u32_of(op, m4)?,
+        ldb: u32_of(op, k4)?,
+        ldc: u32_of(op, g.c.ld.max(1))?,
+        c_off: u32_of(op, g.c.off)?,
+        alpha: g.alpha,
+        beta: g.beta,
+        ..Default::default()
+    };
+    gpu.launch(
+        enc,
+        &format!("gemm.split {m}x{k}x{n} products"),
+        Kernel::GemmCoopSplit,
+        "main",
+        &[("SG", f64::from(subgroup))],
+        &params_bytes(&u),
+        &[
+            (1, pa.hi.buffer()),
+            (2, pa.lo.buffer()),
+            (3, pb.hi.buffer()),
+            (4, pb.lo.buffer()),
+            (5, pa.scales.buffer()),
+            (6, pb.scales.buffer()),
+            (7, g.c.buf),
+        ],
+        [m.div_ceil(128) as u32, n.div_ceil(128) as u32, 1],
+    );
+    for p in [pa, pb] {
+        enc.keep(p.hi);
+        enc.keep(p.lo);
+        enc.keep(p.scales);
+    }
+    Ok(())
+}
+
 /// Records a GEMM (batched over z, in chunks the dispatch limit allows);
 /// few-tile, long-k f32 products take the split-K path (module docs).
 pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
         return Ok(());
+    }
+    if let Some(sg) = split_f16_subgroup(gpu, g) {
+        return encode_split_f16(gpu, enc, g, sg);
     }
     if !g.half && !g.lower_only {
         if let Some(plan) = GemmParams::default().split_k(g.m, g.n, g.k, g.batch) {
@@ -1201,5 +1372,133 @@ impl GpuMatrix {
             gpu.submit(enc);
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    /// The split of the split-f16 path (`split.wgsl`), which runs wherever
+    /// f16 does (lavapipe included; the cooperative products need a GPU
+    /// that has them): scales are powers of two that bring each row's
+    /// (column's) largest magnitude into [2^14, 2^15), hi + lo gives the
+    /// scaled entry to 2^-22 of that largest magnitude, the padding is
+    /// zero; on random, badly scaled and wide-range entries and an odd
+    /// shape with an offset and a leading dimension.
+    #[test]
+    fn split_parts_reconstruct_the_scaled_operand() {
+        let ctx = match Context::new() {
+            Ok(c)
+                if c.gpu()
+                    .is_some_and(|g| g.features.contains(wgpu::Features::SHADER_F16)) =>
+            {
+                c
+            }
+            _ => {
+                assert!(
+                    std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
+                    "no GPU adapter with SHADER_F16"
+                );
+                eprintln!("no f16 GPU adapter: the split is not exercised here");
+                return;
+            }
+        };
+        let gpu = ctx.gpu().expect("gpu");
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        };
+        // (rows, cols, ld, off, kind)
+        for &(rows, cols, ld, off, kind) in &[
+            (37usize, 29usize, 41usize, 3usize, "random"),
+            (64, 48, 64, 0, "badly scaled"),
+            (33, 70, 35, 5, "wide range"),
+        ] {
+            let mut x = vec![0.0f32; off + ld * cols];
+            for l in 0..cols {
+                for i in 0..rows {
+                    let v = next();
+                    x[off + i + l * ld] = match kind {
+                        "random" => v as f32,
+                        "badly scaled" => {
+                            (v * 2f64.powi(((i * 7 + l * 3) % 61) as i32 - 30)) as f32
+                        }
+                        _ => (v * 2f64.powi((next() * 20.0).round() as i32)) as f32,
+                    };
+                }
+            }
+            let buf = gpu
+                .storage_from("test", bytemuck::cast_slice(&x), "x")
+                .unwrap();
+            let xop = Operand {
+                buf: buf.buffer(),
+                off,
+                ld,
+                stride: 0,
+            };
+            let (prow, pcol) = (rows.next_multiple_of(4), cols.next_multiple_of(4));
+            for by_rows in [true, false] {
+                let mut enc = gpu.encoder("test");
+                let parts =
+                    encode_split_parts(gpu, &mut enc, &xop, (rows, cols), (prow, pcol), by_rows)
+                        .unwrap();
+                gpu.submit(enc);
+                let half = |b: &PooledBuffer| -> Vec<f64> {
+                    let bytes = gpu
+                        .read_bytes(b.buffer(), 0, (prow * pcol * 2) as u64)
+                        .unwrap();
+                    bytemuck::pod_collect_to_vec::<u8, u16>(&bytes)
+                        .into_iter()
+                        .map(|h| f64::from(f16::from_bits(h).to_f32()))
+                        .collect()
+                };
+                let (hi, lo) = (half(&parts.hi), half(&parts.lo));
+                let nsc = if by_rows { rows } else { cols };
+                let sc = gpu
+                    .read_f32(parts.scales.buffer(), 0, (2 * nsc) as u64)
+                    .unwrap();
+                let what = format!("{kind} {rows}x{cols} by rows {by_rows}");
+                for g in 0..nsc {
+                    let (sv, inv) = (f64::from(sc[2 * g]), f64::from(sc[2 * g + 1]));
+                    assert_eq!(sv * inv, 1.0, "{what}: scale {g}");
+                    assert_eq!(sv.log2().fract(), 0.0, "{what}: scale {g} a power of two");
+                    let entries: Vec<(usize, usize)> = match by_rows {
+                        true => (0..cols).map(|l| (g, l)).collect(),
+                        false => (0..rows).map(|i| (i, g)).collect(),
+                    };
+                    let mx = entries
+                        .iter()
+                        .map(|&(i, l)| f64::from(x[off + i + l * ld]).abs() * sv)
+                        .fold(0.0, f64::max);
+                    assert!(
+                        (2f64.powi(14)..2f64.powi(15)).contains(&mx),
+                        "{what}: largest scaled magnitude {mx} of {g}"
+                    );
+                    for &(i, l) in &entries {
+                        let want = f64::from(x[off + i + l * ld]) * sv;
+                        let e = i + l * prow;
+                        let err = (hi[e] + lo[e] - want).abs();
+                        assert!(
+                            err <= mx * 2f64.powi(-22),
+                            "{what}: ({i}, {l}): {} + {} vs {want}",
+                            hi[e],
+                            lo[e]
+                        );
+                    }
+                }
+                for l in 0..pcol {
+                    for i in 0..prow {
+                        if i >= rows || l >= cols {
+                            let e = i + l * prow;
+                            assert_eq!((hi[e], lo[e]), (0.0, 0.0), "{what}: padding");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,122 @@
+// Split of an f32 matrix X (rows × cols, column-major, leading dimension
+// ld, offset off) into scaled f16 parts for the split-f16 GEMM
+// (coop_split.wgsl): X·s = hi + lo with hi the leading 11 bits of X·s and
+// lo = f16(X·s − hi), s a power of two per row (A) or per column (B) that
+// brings the largest magnitude of the row or column into [2^14, 2^15), so
+// hi cannot overflow and hi + lo carries about 22 significant bits. The
+// parts are written padded to prow × pcol (multiples of 4, zeros outside
+// X), leading dimension prow, for the GEMM's vector loads.
+enable f16;
+
+struct SplitParams {
+    rows: u32, cols: u32, ld: u32, off: u32,
+    prow: u32, pcol: u32, pad0: u32, pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> q: SplitParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+// (s, 1/s) per row (scale_rows) or per column (scale_cols), exact powers of two
+@group(0) @binding(2) var<storage, read_write> sc: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> hi: array<f16>;
+@group(0) @binding(4) var<storage, read_write> lo: array<f16>;
+
+// (s, 1/s) for a row or column whose largest magnitude is mx: s = 2^e with
+// e = 14 − ⌊log2 mx⌋, kept within the normal range; (1, 1) for zero (and
+// for infinities and NaN, which then propagate).
+fn scale_of(mx: f32) -> vec2<f32> {
+    let bits = bitcast<u32>(mx);
+    let ex = i32((bits >> 23u) & 255u) - 127; // −127 for zero and subnormals
+    if (mx == 0.0 || ex == 128) {
+        return vec2<f32>(1.0, 1.0);
+    }
+    let e = clamp(14 - ex, -126, 126);
+    return vec2<f32>(bitcast<f32>(u32(e + 127) << 23u), bitcast<f32>(u32(127 - e) << 23u));
+}
+
+// One invocation per row: the rows are contiguous, so neighbouring
+// invocations read neighbouring addresses.
+@compute @workgroup_size(256, 1, 1)
+fn scale_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= q.rows) {
+        return;
+    }
+    var mx = 0.0;
+    for (var l = 0u; l < q.cols; l++) {
+        mx = max(mx, abs(x[q.off + i + l * q.ld]));
+    }
+    sc[i] = scale_of(mx);
+}
+
+var<workgroup> red: array<f32, 256>;
+
+// One workgroup per column, a tree reduction of the largest magnitude.
+@compute @workgroup_size(256, 1, 1)
+fn scale_cols(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let j = wid.x;
+    var mx = 0.0;
+    for (var l = t; l < q.rows; l += 256u) {
+        mx = max(mx, abs(x[q.off + l + j * q.ld]));
+    }
+    red[t] = mx;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+        if (t < h) {
+            red[t] = max(red[t], red[t + h]);
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        sc[j] = scale_of(red[0]);
+    }
+}
+
+// hi keeps the leading 11 significant bits of v, cut off in the bit
+// pattern (so f16(hi32) is exact: no conversion rounds it, and no
+// compiler may fold the remainder to zero by taking f32(f16(v)) for v);
+// lo = f16(v − hi32), the remainder (at most 13 significant bits, exact
+// in f32), rounded to 11. Together 22 to 24 bits of v while |v| stays in
+// f16's normal range, which the scaling ensures for the largest entries.
+fn split_one(i: u32, l: u32, s: f32) {
+    var v = 0.0;
+    if (i < q.rows && l < q.cols) {
+        v = x[q.off + i + l * q.ld] * s;
+    }
+    let hi32 = bitcast<f32>(bitcast<u32>(v) & 0xffffe000u);
+    let idx = i + l * q.prow;
+    hi[idx] = f16(hi32);
+    lo[idx] = f16(v - hi32);
+}
+
+// X·diag(s): A, scaled by row (s = sc[i]).
+@compute @workgroup_size(64, 4, 1)
+fn split_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let l = gid.y;
+    if (i >= q.prow || l >= q.pcol) {
+        return;
+    }
+    var s = 1.0;
+    if (i < q.rows) {
+        s = sc[i].x;
+    }
+    split_one(i, l, s);
+}
+
+// B, scaled by column (s = sc[l] for column l).
+@compute @workgroup_size(64, 4, 1)
+fn split_cols(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let l = gid.y;
+    if (i >= q.prow || l >= q.pcol) {
+        return;
+    }
+    var s = 1.0;
+    if (l < q.cols) {
+        s = sc[l].x;
+    }
+    split_one(i, l, s);
+}
