@@ -534,31 +534,73 @@ thread_local! {
 }
 
 /// Runs `f` with the split-f16 path of f32 products on this thread turned
-/// on or off regardless of `WGPU_LINALG_SPLIT_F16` (for accuracy and speed
-/// comparisons of the two paths in one process).
+/// on (every eligible product, also inside other ops) or off, regardless
+/// of `WGPU_LINALG_SPLIT_F16` and of the default rule (for accuracy and
+/// speed comparisons of the two paths in one process).
 #[doc(hidden)]
 pub fn with_split_f16<T>(on: bool, f: impl FnOnce() -> T) -> T {
     with_override(&FORCED_SPLIT_F16, on, f)
 }
 
-/// Whether an f32 product runs on the split-f16 path: only where asked
-/// for (`WGPU_LINALG_SPLIT_F16=1`, or [`with_split_f16`]), on an adapter
-/// with the cooperative f16 GEMM, for single non-transposed products the
-/// split kernels' dispatch sizes allow. Not chosen by default: on the
-/// H200 it has not been faster than the f32 kernel (benches/RESULTS.md).
-fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
-    let wanted = FORCED_SPLIT_F16
-        .with(|v| v.get())
-        .unwrap_or_else(|| std::env::var("WGPU_LINALG_SPLIT_F16").is_ok_and(|v| v.trim() == "1"));
+/// Smallest m, n and k for which `matmul` takes the split-f16 path by
+/// default (where the adapter has the cooperative f16 GEMM): on the H200
+/// it took 29.27 ms at n = 8192 against 32.66 ms for the f32 kernel, and
+/// 4.39 against 4.45 ms at 4096, about even; 0.47 against 0.21 ms for
+/// 8192×32×8192 (benches/RESULTS.md, 2026-12-01, run 6 of the section on
+/// lstsq through the Gram matrix).
+pub(crate) const SPLIT_F16_MIN: usize = 8192;
+
+/// The split-f16 switch: `Some(on)` from [`with_split_f16`] or
+/// `WGPU_LINALG_SPLIT_F16` (`1` on, `0` off), `None` for the default rule.
+fn split_f16_forced() -> Option<bool> {
+    FORCED_SPLIT_F16.with(|v| v.get()).or_else(|| {
+        match std::env::var("WGPU_LINALG_SPLIT_F16")
+            .as_deref()
+            .map(str::trim)
+        {
+            Ok("1") => Some(true),
+            Ok("0") => Some(false),
+            _ => None,
+        }
+    })
+}
+
+/// The subgroup size of the split-f16 path, where it can run this
+/// product: an adapter with the cooperative f16 GEMM, a single
+/// non-transposed f32 product the split kernels' dispatch sizes allow.
+fn split_f16_eligible(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
     let max = gpu.max_groups() as usize;
     let fits = g.n <= max
         && g.k.div_ceil(4) <= max
         && g.m.div_ceil(128) <= max
         && g.n.div_ceil(128) <= max
         && g.m.next_multiple_of(4).div_ceil(64) <= max;
-    (wanted && fits && !g.half && !g.ta && !g.tb && !g.lower_only && g.batch == 1 && g.k > 0)
+    (fits && !g.half && !g.ta && !g.tb && !g.lower_only && g.batch == 1 && g.k > 0)
         .then_some(gpu.coop_f16_subgroup)
         .flatten()
+}
+
+/// Whether a GEMM inside another op runs on the split-f16 path: only when
+/// switched on (for experiments); the factorizations keep the f32 kernel.
+fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
+    if split_f16_forced() != Some(true) {
+        return None;
+    }
+    split_f16_eligible(gpu, g)
+}
+
+/// Whether a `matmul` product runs on the split-f16 path: when switched
+/// on, and by default where it was measured faster than the f32 kernel
+/// (m, n and k all at least [`SPLIT_F16_MIN`]). In both it meets the f32
+/// kernel's normwise bound ‖C − AB‖_F ≤ k·ε·‖|A||B|‖_F (bench
+/// `--split-check`: 1.5e-7 to 2.4e-6 of ‖|A||B|‖_F on random, badly scaled
+/// and wide-range inputs, against bounds of 9.3e-5 to 4.9e-4).
+fn split_f16_for_matmul(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
+    let on = split_f16_forced().unwrap_or(g.m.min(g.n).min(g.k) >= SPLIT_F16_MIN);
+    if !on {
+        return None;
+    }
+    split_f16_eligible(gpu, g)
 }
 
 /// Uniform block of the split kernels (`SplitParams` in
@@ -1335,40 +1377,40 @@ impl GpuMatrix {
                 None => 0.0,
             };
             let stride = |x: &GpuMatrix| if x.batch == 1 { 0 } else { x.len1() };
-            encode_gemm(
-                gpu,
-                &mut enc,
-                &Gemm {
-                    m,
-                    n,
-                    k,
-                    batch,
-                    a: Operand {
-                        buf: self.buffer(),
-                        off: 0,
-                        ld: self.rows,
-                        stride: stride(self),
-                    },
-                    ta,
-                    b: Operand {
-                        buf: b.buffer(),
-                        off: 0,
-                        ld: b.rows,
-                        stride: stride(b),
-                    },
-                    tb,
-                    c: Operand {
-                        buf: out.buffer(),
-                        off: 0,
-                        ld: m,
-                        stride: m * n,
-                    },
-                    alpha,
-                    beta: c_src,
-                    half: self.half,
-                    lower_only: false,
+            let g = Gemm {
+                m,
+                n,
+                k,
+                batch,
+                a: Operand {
+                    buf: self.buffer(),
+                    off: 0,
+                    ld: self.rows,
+                    stride: stride(self),
                 },
-            )?;
+                ta,
+                b: Operand {
+                    buf: b.buffer(),
+                    off: 0,
+                    ld: b.rows,
+                    stride: stride(b),
+                },
+                tb,
+                c: Operand {
+                    buf: out.buffer(),
+                    off: 0,
+                    ld: m,
+                    stride: m * n,
+                },
+                alpha,
+                beta: c_src,
+                half: self.half,
+                lower_only: false,
+            };
+            match split_f16_for_matmul(gpu, &g) {
+                Some(sg) => encode_split_f16(gpu, &mut enc, &g, sg)?,
+                None => encode_gemm(gpu, &mut enc, &g)?,
+            }
             gpu.submit(enc);
             Ok(out)
         })
