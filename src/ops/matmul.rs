@@ -51,6 +51,23 @@
 //! 16×16 fragments ([`CoopParams`]). Same 2mnk flops; the products of f16
 //! values are exact in f32 and accumulate in f32, so the bound is the f32
 //! one above (k·ε·|A|·|B|), whatever order the hardware sums a fragment in.
+//!
+//! Split-f16 path for f32 products (Ootomo and Yokota's scheme): on the
+//! same adapters, `matmul` of f32 operands with m, n, k ≥
+//! [`SPLIT_F16_MIN`] (or any eligible product with
+//! `WGPU_LINALG_SPLIT_F16=1`) scales each row of A and each column of B by
+//! a power of two that brings its largest magnitude into [2^14, 2^15),
+//! splits each scaled entry v into hi = v cut to 11 significant bits (f16,
+//! exact) and lo = f16(v − hi), and runs one cooperative GEMM of the three
+//! significant products Al·Bh + Ah·Bl + Ah·Bh (`wgsl/gemm/split.wgsl`,
+//! `wgsl/gemm/coop_split.wgsl`), unscaled on the way out. Cost: 6mnk flops
+//! on the f16 units, plus one pass over A and B. Accuracy: hi + lo carry 22
+//! to 24 bits of v, so the error is about 2^-22·|A||B| from the split plus
+//! the accumulation's; the bench's `--split-check` measured 1.5e-7 to
+//! 2.4e-6 of ‖|A||B|‖_F (the f32 kernel 1e-8 to 1.5e-7) on random, badly
+//! scaled and wide-range inputs, within the f32 kernel's bound k·ε. Entries
+//! far below their row's or column's largest (under 2^-28 of it) lose
+//! bits to f16's subnormal range; they add at most that fraction.
 use half::f16;
 use nalgebra::DMatrix;
 
