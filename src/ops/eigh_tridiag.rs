@@ -467,7 +467,6 @@ fn cholqr_rows(gpu: &Gpu, op: &'static str, yt: &GpuMatrix) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Context;
     use nalgebra::DMatrix;
 
     fn lcg(seed: u64) -> impl FnMut() -> f64 {
@@ -487,16 +486,10 @@ mod tests {
     /// eigenvalues, residuals and orthogonality against nalgebra in f64.
     #[test]
     fn tridiagonal_route_on_random_symmetric_matrices() {
-        let ctx = match Context::new() {
-            Ok(c) if c.gpu().is_some() => c,
-            _ => {
-                assert!(
-                    std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
-                    "no GPU adapter"
-                );
-                eprintln!("no GPU adapter: the tridiagonal route is not exercised here");
-                return;
-            }
+        let Some(ctx) =
+            crate::context::test_gpu_context(wgpu::Features::empty(), "the tridiagonal route")
+        else {
+            return;
         };
         for (case, &n) in [65usize, 96, 129, 200].iter().enumerate() {
             let mut r = lcg(17 + case as u64);

@@ -163,7 +163,6 @@ pub(crate) fn lstsq_gram(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Context;
     use nalgebra::DMatrix;
 
     /// m×n with singular values spaced geometrically from 1 to 1/κ.
@@ -194,16 +193,9 @@ mod tests {
     /// is taken, its singular values match the f64 SVD's.
     #[test]
     fn the_route_is_taken_where_it_applies() {
-        let ctx = match Context::new() {
-            Ok(c) if c.gpu().is_some() => c,
-            _ => {
-                assert!(
-                    std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
-                    "no GPU adapter"
-                );
-                eprintln!("no GPU adapter: the Gram route is not exercised here");
-                return;
-            }
+        let Some(ctx) = crate::context::test_gpu_context(wgpu::Features::empty(), "the Gram route")
+        else {
+            return;
         };
         let eps = f64::from(f32::EPSILON);
         // (m, n, κ, rcond, taken)

@@ -1447,21 +1447,9 @@ mod split_tests {
     /// shape with an offset and a leading dimension.
     #[test]
     fn split_parts_reconstruct_the_scaled_operand() {
-        let ctx = match Context::new() {
-            Ok(c)
-                if c.gpu()
-                    .is_some_and(|g| g.features.contains(wgpu::Features::SHADER_F16)) =>
-            {
-                c
-            }
-            _ => {
-                assert!(
-                    std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
-                    "no GPU adapter with SHADER_F16"
-                );
-                eprintln!("no f16 GPU adapter: the split is not exercised here");
-                return;
-            }
+        let Some(ctx) = crate::context::test_gpu_context(wgpu::Features::SHADER_F16, "the split")
+        else {
+            return;
         };
         let gpu = ctx.gpu().expect("gpu");
         let mut s = 0x9e37_79b9_7f4a_7c15u64;

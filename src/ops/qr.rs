@@ -1326,16 +1326,9 @@ mod cholqr_tests {
     /// (the caller then runs MGS); where kept, A = QR and Q is orthonormal.
     #[test]
     fn cholqr_keeps_well_conditioned_and_refuses_rank_deficient() {
-        let ctx = match Context::new() {
-            Ok(c) if c.gpu().is_some() => c,
-            _ => {
-                assert!(
-                    std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
-                    "no GPU adapter"
-                );
-                eprintln!("no GPU adapter: CholeskyQR3 is not exercised here");
-                return;
-            }
+        let Some(ctx) = crate::context::test_gpu_context(wgpu::Features::empty(), "CholeskyQR3")
+        else {
+            return;
         };
         let mut s = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {

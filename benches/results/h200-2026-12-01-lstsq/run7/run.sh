@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # matmul with its default choice (the split-f16 path from m, n, k >= 8192), its
 # accuracy check, matmul_f16, the split-f16 accuracy comparison, a variant of the
-# split kernel (.gpu/v/cs4, in run7/cs4_coop_split.wgsl); PyTorch peer.
+# split kernel (.gpu/v/cs4, run7/cs4_coop_split.patch applied to wgsl/gemm/coop_split.wgsl); PyTorch peer.
 set -uo pipefail
 O=$OUT
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
