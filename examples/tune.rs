@@ -13,14 +13,24 @@
 //! added (with `--ops a,b`, only those ops' thresholds are replaced),
 //! stamped with the date and this command, and the table is written to
 //! `--out` (default: `--table`).
+//!
+//! With `--gemm [--gemm-max N]` it measures the GEMM kernel choices
+//! instead (the entry's `gemm`, its thresholds kept): the tiled f32
+//! kernel's slab depth (0, 8, 16) on an N³ product, and where the adapter
+//! has the cooperative f16 GEMM, its shape (the fastest checked one on an
+//! N³ f16 product) and the size from which f32 `matmul` takes the
+//! split-f16 path (the smallest n of 1024, 2048, … N from which it beats
+//! the f32 kernel at every larger n, its result checked). N defaults to
+//! 4096.
 
 #[path = "common/mod.rs"]
 mod common;
 
 use common::*;
 use half::f16;
-use wgpu_linalg::dispatch::{nominal_flops, TuningEntry, TuningFile, SHIPPED_TABLE};
-use wgpu_linalg::{Context, Norm, Route};
+use nalgebra::DMatrix;
+use wgpu_linalg::dispatch::{nominal_flops, GemmTuning, TuningEntry, TuningFile, SHIPPED_TABLE};
+use wgpu_linalg::{Context, CoopParams, GpuMatrix, Norm, Route};
 
 /// Triplets `svd_topk` is tuned with.
 const TOPK_K: usize = 8;
@@ -64,9 +74,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         info.name, info.backend
     );
 
+    let mut rng = Lcg(7);
+    if flag("--gemm") {
+        let n = arg("--gemm-max")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(4096usize);
+        let mut gemm = tune_gemm(&ctx, quick, n, &mut rng)?;
+        gemm.produced_by = Some(command);
+        gemm.date = Some(today());
+        eprintln!("gemm: {gemm:?}");
+        let text =
+            std::fs::read_to_string(&table_path).unwrap_or_else(|_| SHIPPED_TABLE.to_string());
+        let mut file = TuningFile::parse(&text)?;
+        match file.entries.iter_mut().find(|e| e.adapter == pattern) {
+            Some(e) => e.gemm = Some(gemm),
+            None => file.entries.push(TuningEntry {
+                adapter: pattern.clone(),
+                produced_by: "tune --gemm (no thresholds measured)".into(),
+                date: today(),
+                measured_on: Some(format!("{} ({:?}, {})", info.name, info.backend, info.driver)),
+                thresholds: Default::default(),
+                gemm: Some(gemm),
+            }),
+        }
+        std::fs::write(&out, serde_json::to_string_pretty(&file)? + "\n")?;
+        eprintln!("wrote {out}");
+        return Ok(());
+    }
     let cpu = ctx.with_route(Route::Cpu);
     let gpu = ctx.with_route(Route::Gpu);
-    let mut rng = Lcg(7);
     let mut thresholds = std::collections::BTreeMap::new();
     let ladder: Vec<usize> = [
         8usize, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
@@ -208,6 +244,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             info.name, info.backend, info.driver
         )),
         thresholds,
+        gemm: None,
     };
     match file.entries.iter_mut().find(|e| e.adapter == pattern) {
         // with --ops, the other ops keep their earlier measurements
@@ -217,13 +254,124 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             *e = TuningEntry {
                 thresholds: merged,
                 produced_by: format!("{} (earlier: {})", entry.produced_by, e.produced_by),
+                gemm: e.gemm.take(),
                 ..entry
             };
         }
-        Some(e) => *e = entry,
+        // the GEMM choices are measured apart (--gemm) and kept
+        Some(e) => {
+            *e = TuningEntry {
+                gemm: e.gemm.take(),
+                ..entry
+            }
+        }
         None => file.entries.push(entry),
     }
     std::fs::write(&out, serde_json::to_string_pretty(&file)? + "\n")?;
     eprintln!("wrote {out}");
     Ok(())
+}
+
+/// Median time of `f` on the GPU (each sample synchronized).
+fn gpu_ms(ctx: &Context, quick: bool, mut f: impl FnMut() -> GpuMatrix) -> f64 {
+    median_ms(quick, || drop(f()), || ctx.synchronize().expect("synchronize"))
+}
+
+/// Whether C holds A·B on three sampled columns: every entry within
+/// k·ε(f32)·(|A||B|)ᵢⱼ in f64 (A and B as given, in f32).
+fn product_ok(a: &DMatrix<f32>, b: &DMatrix<f32>, c: &DMatrix<f32>) -> bool {
+    let (m, k) = a.shape();
+    let n = b.ncols();
+    let eps = f64::from(f32::EPSILON);
+    [0, n / 2, n - 1].iter().all(|&j| {
+        (0..m).all(|i| {
+            let (mut exact, mut abs) = (0.0f64, 0.0f64);
+            for l in 0..k {
+                let p = f64::from(a[(i, l)]) * f64::from(b[(l, j)]);
+                exact += p;
+                abs += p.abs();
+            }
+            (f64::from(c[(i, j)]) - exact).abs() <= k as f64 * eps * abs
+        })
+    })
+}
+
+/// `--gemm`: the GEMM kernel choices on this adapter (module docs).
+fn tune_gemm(
+    ctx: &Context,
+    quick: bool,
+    n: usize,
+    rng: &mut Lcg,
+) -> Result<GemmTuning, Box<dyn std::error::Error>> {
+    let mut t = GemmTuning::default();
+    let (a, b) = (rng.matrix(n, n), rng.matrix(n, n));
+    let (ga, gb) = (ctx.upload(&a)?, ctx.upload(&b)?);
+    // the f32 kernel's slab depth (never the split path here)
+    let mut best = (f64::INFINITY, 0usize);
+    for d in [0usize, 8, 16] {
+        let ms = wgpu_linalg::with_split_f16(false, || {
+            wgpu_linalg::with_gemm_depth(d, || gpu_ms(ctx, quick, || ga.matmul(&gb).expect("matmul")))
+        });
+        eprintln!("  f32 {n}³ slab depth {d}: {ms:.3} ms");
+        if ms < best.0 {
+            best = (ms, d);
+        }
+    }
+    t.tiled_depth = Some(best.1);
+    if !ctx.coop_f16() {
+        eprintln!("  no cooperative f16 GEMM: no shape, no split-f16 path");
+        return Ok(t);
+    }
+    let sg = ctx.adapter_info().map_or(32, |i| i.subgroup_min_size);
+    // the cooperative shape, each checked
+    let (a16, b16) = (a.map(half::f16::from_f32), b.map(half::f16::from_f32));
+    let (ga16, gb16) = (ctx.upload_f16(&a16)?, ctx.upload_f16(&b16)?);
+    let (aw, bw) = (a16.map(|x| x.to_f32()), b16.map(|x| x.to_f32()));
+    let mut best: Option<(f64, &str)> = None;
+    for shape in ["2x4x2x0", "2x4x2x1", "4x2x4x0", "4x2x4x1", "2x2x4x0", "2x2x4x1", "4x2x2x0"] {
+        let Some(cp) = CoopParams::parse(shape).filter(|cp| cp.valid_for(sg)) else {
+            continue;
+        };
+        let (ms, ok) = wgpu_linalg::with_coop_params(Some(cp), || {
+            let ms = gpu_ms(ctx, quick, || ga16.matmul(&gb16).expect("matmul_f16"));
+            let c = ga16.matmul(&gb16).expect("matmul_f16").download().expect("download");
+            (ms, product_ok(&aw, &bw, &c))
+        });
+        eprintln!("  f16 {n}³ shape {shape}: {ms:.3} ms{}", if ok { "" } else { " WRONG, left out" });
+        if ok && best.is_none_or(|(b, _)| ms < b) {
+            best = Some((ms, shape));
+        }
+    }
+    t.coop = best.map(|(_, s)| s.to_string());
+    // the split-f16 path against the f32 kernel (its best depth)
+    let mut wins: Vec<(usize, bool)> = Vec::new();
+    let mut size = 1024;
+    while size <= n {
+        let (a, b) = (rng.matrix(size, size), rng.matrix(size, size));
+        let (ga, gb) = (ctx.upload(&a)?, ctx.upload(&b)?);
+        let depth = t.tiled_depth.unwrap_or(0);
+        let f32_ms = wgpu_linalg::with_split_f16(false, || {
+            wgpu_linalg::with_gemm_depth(depth, || gpu_ms(ctx, quick, || ga.matmul(&gb).expect("matmul")))
+        });
+        let (split_ms, ok) = wgpu_linalg::with_split_f16(true, || {
+            let ms = gpu_ms(ctx, quick, || ga.matmul(&gb).expect("matmul"));
+            let c = ga.matmul(&gb).expect("matmul").download().expect("download");
+            (ms, product_ok(&a, &b, &c))
+        });
+        eprintln!(
+            "  f32 {size}³: f32 kernel {f32_ms:.3} ms, split-f16 {split_ms:.3} ms{}",
+            if ok { "" } else { " WRONG" }
+        );
+        wins.push((size, ok && split_ms < f32_ms));
+        size *= 2;
+    }
+    // the smallest size from which the split path wins at every larger one
+    t.split_f16_min = None;
+    for &(size, win) in wins.iter().rev() {
+        if !win {
+            break;
+        }
+        t.split_f16_min = Some(size);
+    }
+    Ok(t)
 }

@@ -142,6 +142,10 @@ impl ContextBuilder {
             name.as_deref(),
             gpu.as_ref().map(|g| g.info.device_type),
         )?;
+        let mut gpu = gpu;
+        if let Some(g) = gpu.as_mut() {
+            g.gemm = tuning.gemm.clone();
+        }
         Ok(Context {
             shared: Arc::new(Shared { gpu, tuning }),
             route,
@@ -243,8 +247,13 @@ impl Context {
     /// fixed subgroup size, and `WGPU_LINALG_COOP` neither turns them off
     /// nor names a shape the kernel cannot run ([`crate::CoopParams`]).
     pub fn coop_f16(&self) -> bool {
-        let sg = self.gpu().and_then(|g| g.coop_f16_subgroup);
-        match (sg, crate::ops::matmul::CoopParams::from_env()) {
+        let Some(gpu) = self.gpu() else {
+            return false;
+        };
+        match (
+            gpu.coop_f16_subgroup,
+            crate::ops::matmul::CoopParams::for_gpu(gpu),
+        ) {
             (Some(sg), Some(cp)) => cp.valid_for(sg),
             _ => false,
         }

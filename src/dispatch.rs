@@ -43,6 +43,36 @@ pub struct TuningEntry {
     pub measured_on: Option<String>,
     /// Per-op GPU thresholds in flops; `None` (null) means never the GPU.
     pub thresholds: BTreeMap<String, Option<f64>>,
+    /// GEMM kernel choices for the adapter (`examples/tune --gemm`);
+    /// absent: the built-in defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gemm: Option<GemmTuning>,
+}
+
+/// GEMM kernel choices of one adapter family, measured by
+/// `examples/tune --gemm` (or reasoned). The environment variables named
+/// below override them for experiments.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GemmTuning {
+    /// The cooperative f16 GEMM's shape as `WGPU_LINALG_COOP` spells it
+    /// (`SGMxSGNxW[xP]`, e.g. `2x4x2x0`); `None`: the built-in default.
+    #[serde(default)]
+    pub coop: Option<String>,
+    /// The smallest m, n and k from which f32 `matmul` takes the split-f16
+    /// path (where the adapter has the cooperative f16 GEMM); `None`:
+    /// never (`WGPU_LINALG_SPLIT_F16`).
+    #[serde(default)]
+    pub split_f16_min: Option<usize>,
+    /// Slab depth of the tiled f32 kernel's vector-load form (8 or 16), 0
+    /// or `None` for its element loads (`WGPU_LINALG_GEMM_BK`).
+    #[serde(default)]
+    pub tiled_depth: Option<usize>,
+    /// The command that produced these choices (or "reasoned default").
+    #[serde(default)]
+    pub produced_by: Option<String>,
+    /// When they were produced.
+    #[serde(default)]
+    pub date: Option<String>,
 }
 
 /// The thresholds in force for one context.
@@ -51,6 +81,8 @@ pub struct Tuning {
     /// The entry's pattern, or "heuristic".
     pub source: String,
     pub thresholds: BTreeMap<String, Option<f64>>,
+    /// The entry's GEMM choices (defaults where it has none).
+    pub gemm: GemmTuning,
     heuristic: Option<f64>,
 }
 
@@ -113,11 +145,13 @@ impl Tuning {
             Some(e) => Tuning {
                 source: e.adapter.clone(),
                 thresholds: e.thresholds.clone(),
+                gemm: e.gemm.clone().unwrap_or_default(),
                 heuristic,
             },
             None => Tuning {
                 source: "heuristic".into(),
                 thresholds: BTreeMap::new(),
+                gemm: GemmTuning::default(),
                 heuristic,
             },
         })

@@ -32,6 +32,8 @@ pub(crate) struct Gpu {
     /// (16×16×16 f16×f16→f32 cooperative matrices and one fixed subgroup
     /// size); `None` otherwise.
     pub(crate) coop_f16_subgroup: Option<u32>,
+    /// The tuning table's GEMM choices for this adapter.
+    pub(crate) gemm: crate::dispatch::GemmTuning,
     pipelines: PipelineCache,
     pool: Pool,
     /// Errors no scope caught (raised on another thread, or asynchronously).
@@ -114,6 +116,7 @@ impl Gpu {
             limits: device.limits(),
             features: device.features(),
             coop_f16_subgroup: None,
+            gemm: Default::default(),
             device,
             queue,
             info,

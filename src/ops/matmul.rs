@@ -53,8 +53,8 @@
 //! one above (k·ε·|A|·|B|), whatever order the hardware sums a fragment in.
 //!
 //! Split-f16 path for f32 products (Ootomo and Yokota's scheme): on the
-//! same adapters, `matmul` of f32 operands with m, n, k ≥
-//! [`SPLIT_F16_MIN`] (or any eligible product with
+//! same adapters, `matmul` of f32 operands with m, n, k at least the
+//! tuning table's `gemm.split_f16_min` (or any eligible product with
 //! `WGPU_LINALG_SPLIT_F16=1`) scales each row of A and each column of B by
 //! a power of two that brings its largest magnitude into [2^14, 2^15),
 //! splits each scaled entry v into hi = v cut to 11 significant bits (f16,
@@ -237,6 +237,22 @@ fn tiled_depth(d: usize) -> usize {
 }
 
 impl GemmParams {
+    /// [`GemmParams::default`] with the adapter's tuned slab depth of the
+    /// vector-load form (the tuning table's `gemm.tiled_depth`) where
+    /// neither `WGPU_LINALG_GEMM_BK` nor [`with_gemm_depth`] sets it.
+    pub(crate) fn for_gpu(gpu: &Gpu) -> GemmParams {
+        let p = GemmParams::default();
+        let chosen =
+            FORCED_DEPTH.with(|d| d.get()).is_some() || env_usize("WGPU_LINALG_GEMM_BK").is_some();
+        match (chosen, gpu.gemm.tiled_depth) {
+            (false, Some(d)) => GemmParams {
+                tiled_depth: tiled_depth(d),
+                ..p
+            },
+            _ => p,
+        }
+    }
+
     fn from_env() -> GemmParams {
         let env = |name: &str, default: usize| env_usize(name).unwrap_or(default);
         GemmParams {
@@ -384,10 +400,31 @@ impl CoopParams {
         *FROM_ENV.get_or_init(CoopParams::read_env)
     }
 
+    /// The shape for this adapter: [`with_coop_params`], else
+    /// `WGPU_LINALG_COOP`, else the tuning table's `gemm.coop`, else the
+    /// default.
+    pub(crate) fn for_gpu(gpu: &Gpu) -> Option<CoopParams> {
+        if let Some(forced) = FORCED_COOP.with(|c| c.get()) {
+            return forced;
+        }
+        if std::env::var_os("WGPU_LINALG_COOP").is_some() {
+            return CoopParams::from_env();
+        }
+        match &gpu.gemm.coop {
+            Some(v) => CoopParams::parse(v),
+            None => Some(CoopParams::default()),
+        }
+    }
+
     fn read_env() -> Option<CoopParams> {
-        let Ok(v) = std::env::var("WGPU_LINALG_COOP") else {
-            return Some(CoopParams::default());
-        };
+        match std::env::var("WGPU_LINALG_COOP") {
+            Ok(v) => CoopParams::parse(&v),
+            Err(_) => Some(CoopParams::default()),
+        }
+    }
+
+    /// A shape spelled as `WGPU_LINALG_COOP` spells it ([`CoopParams::from_env`]).
+    pub fn parse(v: &str) -> Option<CoopParams> {
         let v = v.trim();
         if v == "off" || v == "0" {
             return None;
@@ -547,6 +584,18 @@ struct SplitKUniform {
 }
 
 thread_local! {
+    static FORCED_COOP: std::cell::Cell<Option<Option<CoopParams>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with the cooperative f16 GEMM's shape on this thread forced to
+/// `params` (`None`: no cooperative path), whatever the environment and
+/// the tuning table say (for `examples/tune --gemm`).
+#[doc(hidden)]
+pub fn with_coop_params<T>(params: Option<CoopParams>, f: impl FnOnce() -> T) -> T {
+    with_override(&FORCED_COOP, params, f)
+}
+
+thread_local! {
     static FORCED_SPLIT_F16: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
 }
 
@@ -558,14 +607,6 @@ thread_local! {
 pub fn with_split_f16<T>(on: bool, f: impl FnOnce() -> T) -> T {
     with_override(&FORCED_SPLIT_F16, on, f)
 }
-
-/// Smallest m, n and k for which `matmul` takes the split-f16 path by
-/// default (where the adapter has the cooperative f16 GEMM): on the H200
-/// it took 29.27 ms at n = 8192 against 32.66 ms for the f32 kernel, and
-/// 4.39 against 4.45 ms at 4096, about even; 0.47 against 0.21 ms for
-/// 8192×32×8192 (benches/RESULTS.md, 2026-12-01, run 6 of the section on
-/// lstsq through the Gram matrix).
-pub(crate) const SPLIT_F16_MIN: usize = 8192;
 
 /// The split-f16 switch: `Some(on)` from [`with_split_f16`] or
 /// `WGPU_LINALG_SPLIT_F16` (`1` on, `0` off), `None` for the default rule.
@@ -607,13 +648,21 @@ fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
 }
 
 /// Whether a `matmul` product runs on the split-f16 path: when switched
-/// on, and by default where it was measured faster than the f32 kernel
-/// (m, n and k all at least [`SPLIT_F16_MIN`]). In both it meets the f32
+/// on, and by default where it was measured faster than the f32 kernel:
+/// m, n and k all at least the tuning table's `gemm.split_f16_min` (8192
+/// in the NVIDIA entry: 29.27 against 32.66 ms at n = 8192 on the H200,
+/// 4.39 against 4.45 ms at 4096, 0.47 against 0.21 ms for 8192×32×8192;
+/// benches/RESULTS.md, 2026-12-01, run 6 of the section on lstsq through
+/// the Gram matrix); never where the entry has none. In both it meets the f32
 /// kernel's normwise bound ‖C − AB‖_F ≤ k·ε·‖|A||B|‖_F (bench
 /// `--split-check`: 1.5e-7 to 2.4e-6 of ‖|A||B|‖_F on random, badly scaled
 /// and wide-range inputs, against bounds of 9.3e-5 to 4.9e-4).
 fn split_f16_for_matmul(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
-    let on = split_f16_forced().unwrap_or(g.m.min(g.n).min(g.k) >= SPLIT_F16_MIN);
+    let on = split_f16_forced().unwrap_or_else(|| {
+        gpu.gemm
+            .split_f16_min
+            .is_some_and(|min| g.m.min(g.n).min(g.k) >= min)
+    });
     if !on {
         return None;
     }
@@ -964,14 +1013,14 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
         return Ok(());
     }
     if g.half && !g.ta && !g.tb && !g.lower_only {
-        if let (Some(sg), Some(cp)) = (gpu.coop_f16_subgroup, CoopParams::from_env()) {
+        if let (Some(sg), Some(cp)) = (gpu.coop_f16_subgroup, CoopParams::for_gpu(gpu)) {
             if cp.valid_for(sg) {
                 return encode_coop(gpu, enc, g, cp, sg);
             }
         }
     }
     // f16 storage has only the 128×128 kernel; lower_only needs its LOWER
-    let params = GemmParams::default();
+    let params = GemmParams::for_gpu(gpu);
     let variant = match params.variant(g.m, g.n) {
         _ if g.half => GemmVariant::Tiled,
         GemmVariant::Narrow if g.lower_only => GemmVariant::Tiled,
