@@ -293,4 +293,33 @@ mod tests {
         assert!(t.find("NVIDIA H100 80GB HBM3").is_some());
         assert!(t.find("Apple M3 Pro").is_some());
     }
+
+    /// Every shipped adapter family has GEMM choices, each with the
+    /// command (or reasoning) and date behind it; the NVIDIA one names a
+    /// cooperative shape the kernel runs on 32-wide subgroups and the
+    /// split-f16 threshold measured on the H200.
+    #[test]
+    fn shipped_table_has_gemm_choices() {
+        let t = TuningFile::parse(SHIPPED_TABLE).unwrap();
+        for name in [
+            "llvmpipe (LLVM 15.0.6, 256 bits)",
+            "NVIDIA H200",
+            "Apple M3 Pro",
+        ] {
+            let e = t.find(name).expect(name);
+            let g = e
+                .gemm
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: no gemm choices"));
+            assert!(
+                g.produced_by.as_deref().is_some_and(|p| !p.is_empty()) && g.date.is_some(),
+                "{name}: {g:?}"
+            );
+            assert!(matches!(g.tiled_depth, Some(0 | 8 | 16)), "{name}: {g:?}");
+        }
+        let nv = t.find("NVIDIA H200").unwrap().gemm.clone().unwrap();
+        let cp = crate::ops::matmul::CoopParams::parse(nv.coop.as_deref().unwrap()).unwrap();
+        assert!(cp.valid_for(32), "{cp:?}");
+        assert_eq!(nv.split_f16_min, Some(8192));
+    }
 }
