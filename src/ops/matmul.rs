@@ -719,28 +719,55 @@ pub(crate) fn encode_split_parts(
         ..Default::default()
     };
     let pb = params_bytes(&u);
-    let (scale, split, groups) = match by_rows {
-        true => (
+    let shape = format!("{rows}x{cols}");
+    let split = if by_rows {
+        // the rows' maxima from a 2-D grid (one row per invocation and
+        // column chunk; a loop over every column per row left 16
+        // workgroups to read all of a 4096-row A), then the scales
+        let mx = gpu.storage(op, (rows.max(1) * 4) as u64, "split row maxima")?;
+        enc.clear_buffer(mx.buffer(), 0, None);
+        gpu.launch(
+            enc,
+            &format!("gemm.split.max {shape}"),
+            Kernel::GemmSplitPrep,
+            "row_max",
+            &[],
+            &pb,
+            &[(1, x.buf), (5, mx.buffer())],
+            [
+                rows.div_ceil(256) as u32,
+                u32_of(op, cols.div_ceil(64).max(1))?,
+                1,
+            ],
+        );
+        gpu.launch(
+            enc,
+            &format!("gemm.split.scale {shape}"),
+            Kernel::GemmSplitPrep,
             "scale_rows",
-            "split_rows",
+            &[],
+            &pb,
+            &[(5, mx.buffer()), (2, scales.buffer())],
             [rows.div_ceil(256) as u32, 1, 1],
-        ),
-        false => ("scale_cols", "split_cols", [cols as u32, 1, 1]),
+        );
+        enc.keep(mx);
+        "split_rows"
+    } else {
+        gpu.launch(
+            enc,
+            &format!("gemm.split.scale {shape}"),
+            Kernel::GemmSplitPrep,
+            "scale_cols",
+            &[],
+            &pb,
+            &[(1, x.buf), (2, scales.buffer())],
+            [cols as u32, 1, 1],
+        );
+        "split_cols"
     };
-    let label = format!("gemm.split {rows}x{cols}");
     gpu.launch(
         enc,
-        &format!("{label} scale"),
-        Kernel::GemmSplitPrep,
-        scale,
-        &[],
-        &pb,
-        &[(1, x.buf), (2, scales.buffer())],
-        groups,
-    );
-    gpu.launch(
-        enc,
-        &format!("{label} parts"),
+        &format!("gemm.split.parts {shape}"),
         Kernel::GemmSplitPrep,
         split,
         &[],
@@ -780,7 +807,7 @@ fn encode_split_f16(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, subgroup: u32) 
     };
     gpu.launch(
         enc,
-        &format!("gemm.split {m}x{k}x{n} products"),
+        &format!("gemm.split.products {m}x{k}x{n}"),
         Kernel::GemmCoopSplit,
         "main",
         &[("SG", f64::from(subgroup))],

@@ -33,19 +33,40 @@ fn scale_of(mx: f32) -> vec2<f32> {
     return vec2<f32>(bitcast<f32>(u32(e + 127) << 23u), bitcast<f32>(u32(127 - e) << 23u));
 }
 
-// One invocation per row: the rows are contiguous, so neighbouring
-// invocations read neighbouring addresses.
+// Largest magnitude of each row as the bits of a non-negative f32 (which
+// order as u32), gathered with atomicMax (cleared to 0 first).
+@group(0) @binding(5) var<storage, read_write> mxbits: array<atomic<u32>>;
+
+// Columns per invocation of row_max.
+const ROW_CHUNK: u32 = 64u;
+
+// One invocation per row and chunk of ROW_CHUNK columns (the rows are
+// contiguous, so neighbouring invocations read neighbouring addresses); a
+// grid of (rows / 256) × (cols / ROW_CHUNK) workgroups, so that a matrix of
+// few rows still fills the GPU.
+@compute @workgroup_size(256, 1, 1)
+fn row_max(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= q.rows) {
+        return;
+    }
+    let l0 = gid.y * ROW_CHUNK;
+    let l1 = min(l0 + ROW_CHUNK, q.cols);
+    var mx = 0.0;
+    for (var l = l0; l < l1; l++) {
+        mx = max(mx, abs(x[q.off + i + l * q.ld]));
+    }
+    atomicMax(&mxbits[i], bitcast<u32>(mx));
+}
+
+// (s, 1/s) per row from row_max's maxima.
 @compute @workgroup_size(256, 1, 1)
 fn scale_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= q.rows) {
         return;
     }
-    var mx = 0.0;
-    for (var l = 0u; l < q.cols; l++) {
-        mx = max(mx, abs(x[q.off + i + l * q.ld]));
-    }
-    sc[i] = scale_of(mx);
+    sc[i] = scale_of(bitcast<f32>(atomicLoad(&mxbits[i])));
 }
 
 var<workgroup> red: array<f32, 256>;
