@@ -649,11 +649,12 @@ fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
 
 /// Whether a `matmul` product runs on the split-f16 path: when switched
 /// on, and by default where it was measured faster than the f32 kernel:
-/// m, n and k all at least the tuning table's `gemm.split_f16_min` (8192
-/// in the NVIDIA entry: 29.27 against 32.66 ms at n = 8192 on the H200,
-/// 4.39 against 4.45 ms at 4096, 0.47 against 0.21 ms for 8192×32×8192;
-/// benches/RESULTS.md, 2026-12-01, run 6 of the section on lstsq through
-/// the Gram matrix); never where the entry has none. In both it meets the f32
+/// m, n and k all at least the tuning table's `gemm.split_f16_min` (2048
+/// in the NVIDIA entry, from `tune --gemm` on the H200: 0.602 against
+/// 0.619 ms at n = 2048, 4.11 against 4.31 at 4096, 28.9 against 32.6 at
+/// 8192, but 0.16 against 0.12 at 1024; benches/RESULTS.md, 2026-12-01,
+/// run 10 of the section on lstsq through the Gram matrix); never where
+/// the entry has none. In both it meets the f32
 /// kernel's normwise bound ‖C − AB‖_F ≤ k·ε·‖|A||B|‖_F (bench
 /// `--split-check`: 1.5e-7 to 2.4e-6 of ‖|A||B|‖_F on random, badly scaled
 /// and wide-range inputs, against bounds of 9.3e-5 to 4.9e-4).
