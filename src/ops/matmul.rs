@@ -784,10 +784,10 @@ pub(crate) fn encode_split_parts(
     Ok(SplitParts { hi, lo, scales })
 }
 
-/// The split-f16 path of an f32 product (`split_f16_subgroup`): A split by
-/// rows and B by columns into scaled f16 high and low parts (padded to
-/// multiples of 4), then one cooperative GEMM of the three significant
-/// products (`wgsl/gemm/coop_split.wgsl`).
+/// The split-f16 path of an f32 product (`split_f16_for_matmul`,
+/// `split_f16_subgroup`): A split by rows and B by columns into scaled f16
+/// high and low parts (padded to multiples of 4), then one cooperative GEMM
+/// of the three significant products (`wgsl/gemm/coop_split.wgsl`).
 fn encode_split_f16(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, subgroup: u32) -> Result<()> {
     let op = "matmul";
     let (m, n, k) = (g.m, g.n, g.k);
