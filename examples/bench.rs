@@ -57,7 +57,7 @@ impl Case {
             "qr" | "qr_batched" => {
                 2.0 * (4.0 * m * n * n - 2.0 * (m + n) * n * n + 4.0 * n * n * n / 3.0)
             }
-            "geqrf_batched" | "lstsq" => {
+            "geqrf_batched" | "lstsq" | "lstsq_cond100" => {
                 4.0 * m * n * n - 2.0 * (m + n) * n * n + 4.0 * n * n * n / 3.0
             }
             // nominal: Golub–Kahan with vectors, LAPACK syevd, 4 iterations
@@ -166,6 +166,15 @@ fn cases() -> Vec<Case> {
         n: 2048,
         batch: 1,
     });
+    // the same system with its columns scaled from 1 down to 1/100
+    // (κ about 100 · 1.7): past the Gram route's κ ≤ 4
+    v.push(Case {
+        op: "lstsq_cond100",
+        m: 32768,
+        k: 1,
+        n: 2048,
+        batch: 1,
+    });
     v.push(Case {
         op: "svd_topk",
         m: 8192,
@@ -257,6 +266,16 @@ fn inputs(c: &Case, rng: &mut Lcg) -> Inputs {
             a: vec![rng.matrix(c.m, c.n)],
             b: vec![rng.matrix(c.m, c.k)],
         },
+        "lstsq_cond100" => {
+            let mut a = rng.matrix(c.m, c.n);
+            for (j, mut col) in a.column_iter_mut().enumerate() {
+                col *= 100f32.powf(-(j as f32) / (c.n - 1).max(1) as f32);
+            }
+            Inputs {
+                a: vec![a],
+                b: vec![rng.matrix(c.m, c.k)],
+            }
+        }
         "solve" | "solve_batched" | "lu" | "solve_triangular" => {
             let a = (0..c.batch)
                 .map(|_| {
@@ -594,7 +613,7 @@ fn resident_call(
         "svd" | "svd_batched" => ga.svd().map(|f| f.u),
         "eigh" | "eigh_batched" => ga.eigh().map(|(_, v)| v),
         "svd_topk" => ga.svd_topk(c.k, topk_opts()).map(|f| f.u),
-        "lstsq" => ga.lstsq(gb.expect("rhs"), None).map(|l| l.solution),
+        "lstsq" | "lstsq_cond100" => ga.lstsq(gb.expect("rhs"), None).map(|l| l.solution),
         _ => ga.matmul(gb.expect("second operand")),
     }
 }
@@ -620,7 +639,7 @@ fn host_call(
             .map(|_| ()),
         "qr_batched" => ctx.qr_batched(&x.a).map(|_| ()),
         "geqrf_batched" => ctx.geqrf_batched(&x.a).map(|_| ()),
-        "lstsq" => ctx.lstsq(&x.a[0], &x.b[0], None).map(|_| ()),
+        "lstsq" | "lstsq_cond100" => ctx.lstsq(&x.a[0], &x.b[0], None).map(|_| ()),
         "lu" => ctx.lu(&x.a[0]).map(|_| ()),
         "solve" => ctx.solve(&x.a[0], &x.b[0]).map(|_| ()),
         "solve_triangular" => ctx.solve_triangular(&x.a[0], &x.b[0], false).map(|_| ()),
@@ -862,7 +881,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                     accuracy = Some(json!({"backward_error": berr}));
                 }
-                if c.op == "lstsq" {
+                if c.op.starts_with("lstsq") {
                     // optimality of the first column in f64: r = b − A·x is
                     // orthogonal to the columns of A, ‖Aᵀr‖ / (‖A‖_F·‖r‖)
                     // (NaN fails)

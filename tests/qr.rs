@@ -642,11 +642,12 @@ fn assert_lstsq(what: &str, a: &DMatrix<f32>, b: &DMatrix<f32>, rcond: Option<f3
 /// solves through the Gram matrix (κ ≤ 4), next to the same systems on
 /// the Householder route; κ just under and over the limit, an rcond that
 /// puts σ_min near the threshold (Householder again), tall, wide and
-/// square, host-level and device-resident.
+/// square, host-level and device-resident; tall ones with 4 < κ ≤ 300
+/// (CholeskyQR2, one of them truncated by rcond) and κ = 1e4 (Householder).
 #[test]
 fn lstsq_through_the_gram_matrix() {
-    // (m, n, κ, nrhs, rcond)
-    let cases: [(usize, usize, f64, usize, Option<f32>); 7] = [
+    // (m, n, κ, nrhs, rcond); tall ones with 4 < κ ≤ 300 take CholeskyQR2
+    let cases: [(usize, usize, f64, usize, Option<f32>); 10] = [
         (300, 100, 2.0, 3, None),
         (1000, 65, 3.9, 1, None),
         (129, 129, 1.5, 2, None),
@@ -654,6 +655,9 @@ fn lstsq_through_the_gram_matrix() {
         (257, 80, 4.3, 2, None),
         (400, 96, 1.2, 1, Some(0.6)),
         (70, 300, 3.99, 4, Some(1e-3)),
+        (600, 90, 100.0, 2, None),
+        (500, 70, 200.0, 1, Some(0.02)),
+        (300, 129, 1e4, 1, None),
     ];
     let ctx = ctx().with_route(Route::Gpu);
     for (ci, &(m, n, kappa, nrhs, rcond)) in cases.iter().enumerate() {

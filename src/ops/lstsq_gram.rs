@@ -36,6 +36,12 @@ use crate::ops::{with_override, Override};
 /// Largest κ(A) = σ_max/σ_min the Gram route takes.
 pub(crate) const KAPPA_MAX: f64 = 4.0;
 
+/// Largest κ(A) for which a tall system the Gram route turns down gets its
+/// Q and R by CholeskyQR2 from the Gram matrix already formed (κ²·ε about
+/// 1e-2: the first pass leaves Q₁ close to orthonormal, the second makes it
+/// so), instead of by Householder QR.
+pub(crate) const KAPPA_CHOLQR: f64 = 300.0;
+
 /// Smallest min(m, n) the Gram route takes: smaller Gram matrices would
 /// leave the tridiagonal route (the small eigensolver has no
 /// eigenvalues-only form), and the CPU route serves them anyway.
@@ -68,20 +74,34 @@ pub(crate) struct GramSolution {
     pub s: Vec<f64>,
 }
 
-/// Least squares of `A·X ≈ B` through the Gram matrix (module docs), or
-/// `None` where the route does not apply (small, ill-conditioned or
-/// near the rank threshold, a failed Cholesky, or a non-finite value on
-/// the way: the Householder route then decides).
+/// What [`lstsq_gram`] gives its caller.
+pub(crate) enum GramRoute {
+    /// The solution by the Gram route.
+    Solved(GramSolution),
+    /// A tall A too ill-conditioned for that (4 < κ ≤ [`KAPPA_CHOLQR`]):
+    /// its thin Q (m×n, orthonormal to the measured bound) and R (n×n,
+    /// upper triangular with exact zeros below) by CholeskyQR2, for the
+    /// caller to finish as after a Householder QR.
+    CholQr { q: GpuMatrix, r: GpuMatrix },
+    /// Neither: the Householder route decides.
+    Neither,
+}
+
+/// Least squares of `A·X ≈ B` through the Gram matrix (module docs); for
+/// a tall A with 4 < κ ≤ [`KAPPA_CHOLQR`], its QR by CholeskyQR2 instead;
+/// `Neither` where no route applies (small, very ill-conditioned or near
+/// the rank threshold, a failed Cholesky, or a non-finite value on the
+/// way: the Householder route then decides).
 pub(crate) fn lstsq_gram(
     op: &'static str,
     a: &GpuMatrix,
     b: &GpuMatrix,
     rcond: f64,
-) -> Result<Option<GramSolution>> {
+) -> Result<GramRoute> {
     let (m, n) = a.shape();
     let k = m.min(n);
     if k < MIN_K || !gram_allowed() {
-        return Ok(None);
+        return Ok(GramRoute::Neither);
     }
     let tall = m >= n;
     // phase timings in the debug log (each adds a synchronization)
@@ -98,24 +118,31 @@ pub(crate) fn lstsq_gram(
     lap("Gram matrix", &g)?;
     let lam = match eigvalsh_large_gpu(op, &g) {
         Ok(l) => l,
-        Err(Error::NonFinite { .. }) => return Ok(None),
+        Err(Error::NonFinite { .. }) => return Ok(GramRoute::Neither),
         Err(e) => return Err(e),
     };
     let (lmin, lmax) = (f64::from(lam[0]), f64::from(lam[k - 1]));
     if !(lmin > 0.0 && lmax.is_finite()) || lmax > KAPPA_MAX * KAPPA_MAX * lmin {
+        let cholqr = tall && lmin > 0.0 && lmax <= KAPPA_CHOLQR * KAPPA_CHOLQR * lmin;
+        if cholqr {
+            if let Some((q, r)) = cholqr2(a, &g)? {
+                log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: Gram eigenvalues {lmin:.3e}..{lmax:.3e}, CholeskyQR2");
+                return Ok(GramRoute::CholQr { q, r });
+            }
+        }
         log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: Gram eigenvalues {lmin:.3e}..{lmax:.3e}, Householder route");
-        return Ok(None);
+        return Ok(GramRoute::Neither);
     }
     let s: Vec<f64> = lam.iter().rev().map(|&l| f64::from(l).sqrt()).collect();
     if s[k - 1] <= 2.0 * rcond * s[0] {
         log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: σ_min near the rank threshold, Householder route");
-        return Ok(None);
+        return Ok(GramRoute::Neither);
     }
     lap("eigenvalues", &g)?;
     let l = g.cholesky()?;
     drop(g);
     if l.check().is_err() {
-        return Ok(None);
+        return Ok(GramRoute::Neither);
     }
     lap("Cholesky", &l)?;
     // G⁻¹·c by the two triangular solves with L
@@ -150,14 +177,56 @@ pub(crate) fn lstsq_gram(
                 .map(|c| c.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>()),
         );
         if sums.iter().any(|v| !v.is_finite()) {
-            return Ok(None);
+            return Ok(GramRoute::Neither);
         }
         Some(sums)
     } else {
         None
     };
     log::debug!(target: "wgpu_linalg::lstsq", "{op} {m}x{n}: Gram route, κ {:.3}", s[0] / s[k - 1]);
-    Ok(Some(GramSolution { x, residuals, s }))
+    Ok(GramRoute::Solved(GramSolution { x, residuals, s }))
+}
+
+/// Thin QR of a tall A (m×n) by CholeskyQR2 from its Gram matrix G = AᵀA:
+/// L₁ = chol(G), Q₁ = A·L₁⁻ᵀ, L₂ = chol(Q₁ᵀQ₁), Q = Q₁·L₂⁻ᵀ and
+/// R = L₂ᵀ·L₁ᵀ, the triangular inverses formed on the GPU and applied as
+/// GEMMs. `None` where a Cholesky factorization fails or the measured
+/// ‖QᵀQ − I‖_F exceeds max(m, n)·ε (half the bound of the QR tests). Cost:
+/// three m·n² GEMMs besides G, two n³/3 Cholesky factorizations and two
+/// triangular inverses.
+fn cholqr2(a: &GpuMatrix, g: &GpuMatrix) -> Result<Option<(GpuMatrix, GpuMatrix)>> {
+    let (m, n) = a.shape();
+    let eye = a.ctx.upload(&nalgebra::DMatrix::<f32>::identity(n, n))?;
+    // X·L⁻ᵀ and L for the Gram matrix h of X, or None
+    let pass = |x: &GpuMatrix, h: &GpuMatrix| -> Result<Option<(GpuMatrix, GpuMatrix)>> {
+        let l = h.cholesky()?;
+        if l.check().is_err() {
+            return Ok(None);
+        }
+        let linv = l.solve_triangular(&eye, TriFlags::default())?;
+        Ok(Some((x.matmul_t(false, &linv, true)?, l)))
+    };
+    let Some((q1, l1)) = pass(a, g)? else {
+        return Ok(None);
+    };
+    let Some((q, l2)) = pass(&q1, &q1.matmul_t(true, &q1, false)?)? else {
+        return Ok(None);
+    };
+    let qtq = q.matmul_t(true, &q, false)?.download()?;
+    let defect = qtq
+        .iter()
+        .enumerate()
+        .map(|(e, &v)| {
+            let d = f64::from(v) - if e % n == e / n { 1.0 } else { 0.0 };
+            d * d
+        })
+        .sum::<f64>()
+        .sqrt();
+    // (a NaN defect fails too)
+    if !(defect <= m.max(n) as f64 * f64::from(f32::EPSILON)) {
+        return Ok(None);
+    }
+    Ok(Some((q, l2.matmul_t(true, &l1, true)?)))
 }
 
 #[cfg(test)]
@@ -190,7 +259,9 @@ mod tests {
     /// Which systems the route takes: well-conditioned ones beyond 64
     /// columns (rows), tall and wide; not κ > 4, not σ_min near the rank
     /// threshold, not 64 or fewer columns, not when switched off. Where it
-    /// is taken, its singular values match the f64 SVD's.
+    /// is taken, its singular values match the f64 SVD's. Tall systems
+    /// with 4 < κ ≤ 300 get Q and R by CholeskyQR2 (checked against f64);
+    /// wide ones and κ = 1e4 get neither.
     #[test]
     fn the_route_is_taken_where_it_applies() {
         let Some(ctx) = crate::context::test_gpu_context(wgpu::Features::empty(), "the Gram route")
@@ -198,22 +269,52 @@ mod tests {
             return;
         };
         let eps = f64::from(f32::EPSILON);
-        // (m, n, κ, rcond, taken)
+        // (m, n, κ, rcond, route): 'g' Gram, 'c' CholeskyQR2, 'n' neither
         let cases = [
-            (300, 100, 2.0, 1e-4, true),
-            (100, 300, 3.5, 1e-4, true),
-            (129, 129, 1.1, 1e-4, true),
-            (300, 100, 6.0, 1e-4, false),
-            (300, 100, 2.0, 0.3, false),
-            (300, 64, 1.5, 1e-4, false),
+            (300, 100, 2.0, 1e-4, 'g'),
+            (100, 300, 3.5, 1e-4, 'g'),
+            (129, 129, 1.1, 1e-4, 'g'),
+            (300, 100, 6.0, 1e-4, 'c'),
+            (1000, 70, 250.0, 1e-4, 'c'),
+            (100, 300, 6.0, 1e-4, 'n'),
+            (400, 100, 1e4, 1e-4, 'n'),
+            (300, 100, 2.0, 0.3, 'n'),
+            (300, 64, 1.5, 1e-4, 'n'),
         ];
-        for (i, &(m, n, kappa, rcond, taken)) in cases.iter().enumerate() {
+        for (i, &(m, n, kappa, rcond, route)) in cases.iter().enumerate() {
             let a = with_kappa(i as u64 + 1, m, n, kappa);
             let b = with_kappa(i as u64 + 101, m, 2, 1.0);
             let (ga, gb) = (ctx.upload(&a).unwrap(), ctx.upload(&b).unwrap());
+            let what = format!("{m}x{n} κ {kappa} rcond {rcond}");
             let got = lstsq_gram("lstsq", &ga, &gb, rcond).unwrap();
-            assert_eq!(got.is_some(), taken, "{m}x{n} κ {kappa} rcond {rcond}");
-            let Some(g) = got else { continue };
+            assert!(
+                matches!(
+                    (&got, route),
+                    (GramRoute::Solved(_), 'g')
+                        | (GramRoute::CholQr { .. }, 'c')
+                        | (GramRoute::Neither, 'n')
+                ),
+                "{what}: not route {route}"
+            );
+            if let GramRoute::CholQr { q, r } = &got {
+                // A = QR, QᵀQ = I, R upper triangular with exact zeros
+                let (q, r) = (q.download().unwrap(), r.download().unwrap());
+                let (q, r) = (q.map(f64::from), r.map(f64::from));
+                let a64 = a.map(f64::from);
+                let res = (&a64 - &q * &r).norm() / a64.norm();
+                let orth = (q.transpose() * &q - DMatrix::<f64>::identity(n, n)).norm();
+                assert!(
+                    res <= 2.0 * m as f64 * eps,
+                    "{what}: ‖A − QR‖/‖A‖ {res:.3e}"
+                );
+                assert!(orth <= 2.0 * m as f64 * eps, "{what}: ‖QᵀQ − I‖ {orth:.3e}");
+                for jj in 0..n {
+                    for ii in jj + 1..n {
+                        assert_eq!(r[(ii, jj)], 0.0, "{what}: R below the diagonal");
+                    }
+                }
+            }
+            let GramRoute::Solved(g) = got else { continue };
             let s64 = a.map(f64::from).singular_values();
             let mut s64: Vec<f64> = s64.iter().copied().collect();
             s64.sort_by(|x, y| y.total_cmp(x));
@@ -225,9 +326,10 @@ mod tests {
             }
             assert_eq!(g.residuals.is_some(), m > n, "{m}x{n}: residuals");
             assert!(
-                with_lstsq_gram(false, || lstsq_gram("lstsq", &ga, &gb, rcond))
-                    .unwrap()
-                    .is_none(),
+                matches!(
+                    with_lstsq_gram(false, || lstsq_gram("lstsq", &ga, &gb, rcond)).unwrap(),
+                    GramRoute::Neither
+                ),
                 "{m}x{n}: switched off"
             );
         }

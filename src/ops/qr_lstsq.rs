@@ -29,7 +29,7 @@ use crate::context::{Context, Route};
 use crate::dispatch::{decide, nominal_flops};
 use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
-use crate::ops::lstsq_gram::lstsq_gram;
+use crate::ops::lstsq_gram::{lstsq_gram, GramRoute};
 use crate::ops::qr::{check_finite, record_apply_q, record_extract_r, record_geqrf, QrRec};
 
 /// The result of [`Context::lstsq`] (as `numpy.linalg.lstsq`).
@@ -254,23 +254,68 @@ struct Parts {
     thr: f64,
 }
 
+/// The tall system's finish on the host from R (n×n, upper triangular),
+/// c = (Qᵀ·B)[..n] and the residual block (the rest of Qᵀ·B, or B − Q·c):
+/// the singular values of R, x = R⁻¹·c at full rank or the truncated SVD
+/// of R otherwise, and the residuals (m > n).
+fn finish_tall(
+    ctx: &Context,
+    r32: &DMatrix<f32>,
+    c: DMatrix<f64>,
+    rest: Option<DMatrix<f64>>,
+    rcond: f64,
+) -> Result<Parts> {
+    let s = r_singular_values(ctx, r32)?;
+    let r = r32.map(f64::from);
+    let thr = threshold(&s, rcond);
+    let x = match s.iter().all(|&x| x > thr) {
+        true => r.solve_upper_triangular(&c),
+        false => None,
+    }
+    .unwrap_or_else(|| svd_solve(r, &c, thr, false));
+    Ok(Parts {
+        x: Sol::Host(x),
+        residuals: rest.map(|r| col_sumsq(&r)),
+        s,
+        thr,
+    })
+}
+
 /// Least squares of device-resident A and B (inputs known finite or
 /// checked by the caller): the Gram route where it applies
-/// ([`lstsq_gram`]), otherwise the Householder route.
+/// ([`lstsq_gram`]); for a tall A it turns down but that is not too
+/// ill-conditioned, R and Q from its CholeskyQR2; otherwise the
+/// Householder route.
 fn lstsq_parts(op: &'static str, ga: &GpuMatrix, gb: &GpuMatrix, rcond: f64) -> Result<Parts> {
-    if let Some(g) = lstsq_gram(op, ga, gb, rcond)? {
-        let thr = threshold(&g.s, rcond);
-        return Ok(Parts {
-            x: Sol::Gpu(g.x),
-            residuals: g.residuals,
-            s: g.s,
-            thr,
-        });
-    }
     let gpu = ga.gpu();
     let ctx = &ga.ctx;
     let (m, n) = ga.shape();
     let nrhs = gb.cols();
+    match lstsq_gram(op, ga, gb, rcond)? {
+        GramRoute::Solved(g) => {
+            let thr = threshold(&g.s, rcond);
+            return Ok(Parts {
+                x: Sol::Gpu(g.x),
+                residuals: g.residuals,
+                s: g.s,
+                thr,
+            });
+        }
+        GramRoute::CholQr { q, r } => {
+            // c = Qᵀ·B; the residual block B − Q·c
+            let c = q.matmul_t(true, gb, false)?;
+            let rest = (m > n)
+                .then(|| q.gemm(-1.0, false, &c, false, 1.0, gb))
+                .transpose()?;
+            let c = c.download()?.map(f64::from);
+            let rest = rest
+                .map(|x| x.download())
+                .transpose()?
+                .map(|x| x.map(f64::from));
+            return finish_tall(ctx, &r.download()?, c, rest, rcond);
+        }
+        GramRoute::Neither => {}
+    }
     if m >= n {
         // A = Q·R; Qᵀ·B by the block reflectors (B copied first)
         let qtb = gb.scale(1.0)?;
@@ -280,24 +325,10 @@ fn lstsq_parts(op: &'static str, ga: &GpuMatrix, gb: &GpuMatrix, rcond: f64) -> 
         record_apply_q(gpu, &mut rec, &f, true, qtb.buffer(), m, nrhs, None, op)?;
         rec.submit(gpu);
         let r32 = r.download()?;
-        let s = r_singular_values(ctx, &r32)?;
-        let r = r32.map(f64::from);
         let qtb = qtb.download()?.map(f64::from);
         let c = qtb.rows(0, n).into_owned();
-        let thr = threshold(&s, rcond);
-        // full rank: x = R⁻¹·c; otherwise the truncated SVD of R
-        let x = match s.iter().all(|&x| x > thr) {
-            true => r.solve_upper_triangular(&c),
-            false => None,
-        }
-        .unwrap_or_else(|| svd_solve(r, &c, thr, false));
-        let residuals = (m > n).then(|| col_sumsq(&qtb.rows(n, m - n).into_owned()));
-        Ok(Parts {
-            x: Sol::Host(x),
-            residuals,
-            s,
-            thr,
-        })
+        let rest = (m > n).then(|| qtb.rows(n, m - n).into_owned());
+        finish_tall(ctx, &r32, c, rest, rcond)
     } else {
         // Aᵀ = Q·R, A = Rᵀ·Qᵀ: x = Q·[(Rᵀ)⁺·B; 0]
         let gat = ga.transpose()?;
