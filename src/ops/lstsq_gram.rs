@@ -222,8 +222,7 @@ fn cholqr2(a: &GpuMatrix, g: &GpuMatrix) -> Result<Option<(GpuMatrix, GpuMatrix)
         })
         .sum::<f64>()
         .sqrt();
-    // (a NaN defect fails too)
-    if !(defect <= m.max(n) as f64 * f64::from(f32::EPSILON)) {
+    if defect.is_nan() || defect > m.max(n) as f64 * f64::from(f32::EPSILON) {
         return Ok(None);
     }
     Ok(Some((q, l2.matmul_t(true, &l1, true)?)))
