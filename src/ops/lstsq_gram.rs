@@ -12,6 +12,11 @@
 //! - wide (minimum norm): y = G⁻¹·b, x = Aᵀy, one refinement step
 //!   (r = b − A·x, x += Aᵀ·G⁻¹·r), so x stays in the row space of A.
 //!
+//! A tall system turned down with 4 < κ ≤ [`KAPPA_CHOLQR`] gets its thin
+//! QR by CholeskyQR2 from the same G instead (`cholqr2`: Q₁ = A·L₁⁻ᵀ,
+//! then once more on Q₁), kept where ‖QᵀQ − I‖_F ≤ max(m, n)·ε; the caller
+//! finishes it as after a Householder QR (the singular values of R).
+//!
 //! Cost: m·k² flops for G (k = min(m, n)), 4mk·r for the right-hand
 //! sides, the tridiagonal reduction of G (4k³/3, memory bound, 2k
 //! dispatches) and k³/3 for its Cholesky; no QR of A. Against the
