@@ -35,6 +35,7 @@ use nalgebra::DVector;
 use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::factor::TriFlags;
+use crate::ops::qr::orth_defect;
 use crate::ops::svd_route::eigvalsh_large_gpu;
 use crate::ops::{with_override, Override};
 
@@ -217,16 +218,7 @@ fn cholqr2(a: &GpuMatrix, g: &GpuMatrix) -> Result<Option<(GpuMatrix, GpuMatrix)
     let Some((q, l2)) = pass(&q1, &q1.matmul_t(true, &q1, false)?)? else {
         return Ok(None);
     };
-    let qtq = q.matmul_t(true, &q, false)?.download()?;
-    let defect = qtq
-        .iter()
-        .enumerate()
-        .map(|(e, &v)| {
-            let d = f64::from(v) - if e % n == e / n { 1.0 } else { 0.0 };
-            d * d
-        })
-        .sum::<f64>()
-        .sqrt();
+    let defect = orth_defect(&q)?;
     if defect.is_nan() || defect > m.max(n) as f64 * f64::from(f32::EPSILON) {
         return Ok(None);
     }

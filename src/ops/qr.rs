@@ -1085,20 +1085,26 @@ fn cholqr(a: &GpuMatrix, op: &'static str) -> Result<Option<(GpuMatrix, GpuMatri
         gpu.submit(rec);
         (q, r)
     };
-    let g = q.matmul_t(true, &q, false)?.download()?;
-    let defect = g
-        .iter()
+    let defect = orth_defect(&q)?;
+    let bound = 4.0 * n as f64 * f64::from(f32::EPSILON);
+    log::debug!(target: "wgpu_linalg::qr", "{op} {m}x{n}: CholeskyQR3 defect {defect:.3e} (bound {bound:.3e})");
+    // (a NaN defect fails too)
+    Ok((defect <= bound).then_some((q, r)))
+}
+
+/// ‖QᵀQ − I‖_F of q's columns, with QᵀQ formed as an f32 GEMM on the GPU
+/// and read back (NaN where q holds one).
+pub(crate) fn orth_defect(q: &GpuMatrix) -> Result<f64> {
+    let n = q.cols;
+    let g = q.matmul_t(true, q, false)?.download()?;
+    Ok(g.iter()
         .enumerate()
         .map(|(e, &v)| {
             let d = f64::from(v) - if e % n == e / n { 1.0 } else { 0.0 };
             d * d
         })
         .sum::<f64>()
-        .sqrt();
-    let bound = 4.0 * n as f64 * f64::from(f32::EPSILON);
-    log::debug!(target: "wgpu_linalg::qr", "{op} {m}x{n}: CholeskyQR3 defect {defect:.3e} (bound {bound:.3e})");
-    // (a NaN defect fails too)
-    Ok((defect <= bound).then_some((q, r)))
+        .sqrt())
 }
 
 fn mgs_shape(m: usize, n: usize) -> Error {
