@@ -241,9 +241,10 @@ impl GemmParams {
     /// vector-load form (the tuning table's `gemm.tiled_depth`) where
     /// neither `WGPU_LINALG_GEMM_BK` nor [`with_gemm_depth`] sets it.
     pub(crate) fn for_gpu(gpu: &Gpu) -> GemmParams {
+        static ENV_SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         let p = GemmParams::default();
-        let chosen =
-            FORCED_DEPTH.with(|d| d.get()).is_some() || env_usize("WGPU_LINALG_GEMM_BK").is_some();
+        let chosen = FORCED_DEPTH.with(|d| d.get()).is_some()
+            || *ENV_SET.get_or_init(|| env_usize("WGPU_LINALG_GEMM_BK").is_some());
         match (chosen, gpu.gemm.tiled_depth) {
             (false, Some(d)) => GemmParams {
                 tiled_depth: tiled_depth(d),
@@ -407,7 +408,8 @@ impl CoopParams {
         if let Some(forced) = FORCED_COOP.with(|c| c.get()) {
             return forced;
         }
-        if std::env::var_os("WGPU_LINALG_COOP").is_some() {
+        static ENV_SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if *ENV_SET.get_or_init(|| std::env::var_os("WGPU_LINALG_COOP").is_some()) {
             return CoopParams::from_env();
         }
         match &gpu.gemm.coop {
@@ -609,17 +611,21 @@ pub fn with_split_f16<T>(on: bool, f: impl FnOnce() -> T) -> T {
 }
 
 /// The split-f16 switch: `Some(on)` from [`with_split_f16`] or
-/// `WGPU_LINALG_SPLIT_F16` (`1` on, `0` off), `None` for the default rule.
+/// `WGPU_LINALG_SPLIT_F16` (`1` on, `0` off; read once per process, as
+/// every GEMM asks), `None` for the default rule.
 fn split_f16_forced() -> Option<bool> {
+    static FROM_ENV: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
     FORCED_SPLIT_F16.with(|v| v.get()).or_else(|| {
-        match std::env::var("WGPU_LINALG_SPLIT_F16")
-            .as_deref()
-            .map(str::trim)
-        {
-            Ok("1") => Some(true),
-            Ok("0") => Some(false),
-            _ => None,
-        }
+        *FROM_ENV.get_or_init(|| {
+            match std::env::var("WGPU_LINALG_SPLIT_F16")
+                .as_deref()
+                .map(str::trim)
+            {
+                Ok("1") => Some(true),
+                Ok("0") => Some(false),
+                _ => None,
+            }
+        })
     })
 }
 
