@@ -36,8 +36,9 @@ use crate::error::{Error, Result};
 use crate::gpu::GpuMatrix;
 use crate::ops::factor::TriFlags;
 use crate::ops::qr::orth_defect;
+use crate::ops::qr_lstsq::col_sumsq;
 use crate::ops::svd_route::eigvalsh_large_gpu;
-use crate::ops::{with_override, Override};
+use crate::ops::with_override;
 
 /// Largest κ(A) = σ_max/σ_min the Gram route takes.
 pub(crate) const KAPPA_MAX: f64 = 4.0;
@@ -58,12 +59,12 @@ thread_local! {
 }
 
 /// Runs `f` with every `lstsq` and `pinv` on this thread allowed (`true`)
-/// or not allowed (`false`) to take the Gram route, whatever the
-/// environment says (`WGPU_LINALG_LSTSQ=householder` turns it off). For
-/// tests and comparisons of both routes.
+/// or not allowed (`false`) to take the Gram route and its CholeskyQR2
+/// branch, whatever the environment says (`WGPU_LINALG_LSTSQ=householder`
+/// turns both off). For tests and comparisons with the Householder route.
 #[doc(hidden)]
 pub fn with_lstsq_gram<R>(allowed: bool, f: impl FnOnce() -> R) -> R {
-    with_override(&GRAM_ALLOWED as &'static Override<bool>, allowed, f)
+    with_override(&GRAM_ALLOWED, allowed, f)
 }
 
 fn gram_allowed() -> bool {
@@ -176,12 +177,7 @@ pub(crate) fn lstsq_gram(
     };
     lap("solution", &x)?;
     let residuals = if tall && m > n {
-        let r = residual(&x)?.download()?;
-        let sums = DVector::from_iterator(
-            r.ncols(),
-            r.column_iter()
-                .map(|c| c.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>()),
-        );
+        let sums = col_sumsq(&residual(&x)?.download()?.map(f64::from));
         if sums.iter().any(|v| !v.is_finite()) {
             return Ok(GramRoute::Neither);
         }

@@ -134,7 +134,8 @@ fn finish(
     }
 }
 
-fn col_sumsq(r: &DMatrix<f64>) -> DVector<f64> {
+/// The squared norm of each column (the residuals of a tall system).
+pub(crate) fn col_sumsq(r: &DMatrix<f64>) -> DVector<f64> {
     DVector::from_iterator(r.ncols(), r.column_iter().map(|c| c.norm_squared()))
 }
 
