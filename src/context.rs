@@ -332,22 +332,3 @@ impl Context {
         &self.shared.tuning
     }
 }
-
-/// For the crate's unit tests: a context whose GPU has `features`, or
-/// `None` where there is none (after saying that `what` is not
-/// exercised); with `WGPU_LINALG_REQUIRE_GPU=1` a missing adapter fails
-/// the test instead.
-#[cfg(test)]
-pub(crate) fn test_gpu_context(features: wgpu::Features, what: &str) -> Option<Context> {
-    match Context::new() {
-        Ok(c) if c.gpu().is_some_and(|g| g.features.contains(features)) => Some(c),
-        _ => {
-            assert!(
-                std::env::var("WGPU_LINALG_REQUIRE_GPU").as_deref() != Ok("1"),
-                "no GPU adapter with {features:?}"
-            );
-            eprintln!("no GPU adapter with {features:?}: {what} is not exercised here");
-            None
-        }
-    }
-}

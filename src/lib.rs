@@ -22,6 +22,8 @@ pub mod dispatch;
 pub mod error;
 pub mod gpu;
 pub(crate) mod ops;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use context::{Context, ContextBuilder, Route};
 pub use error::{Error, Result};

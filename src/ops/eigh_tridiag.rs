@@ -487,7 +487,7 @@ mod tests {
     #[test]
     fn tridiagonal_route_on_random_symmetric_matrices() {
         let Some(ctx) =
-            crate::context::test_gpu_context(wgpu::Features::empty(), "the tridiagonal route")
+            crate::testing::gpu_context(wgpu::Features::empty(), "the tridiagonal route")
         else {
             return;
         };

@@ -224,29 +224,8 @@ fn cholqr2(a: &GpuMatrix, g: &GpuMatrix) -> Result<Option<(GpuMatrix, GpuMatrix)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::with_kappa;
     use nalgebra::DMatrix;
-
-    /// m×n with singular values spaced geometrically from 1 to 1/κ.
-    fn with_kappa(seed: u64, m: usize, n: usize, kappa: f64) -> DMatrix<f32> {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
-        let k = m.min(n);
-        let u = DMatrix::<f64>::from_fn(m, k, |_, _| next()).qr().q();
-        let v = DMatrix::<f64>::from_fn(n, k, |_, _| next()).qr().q();
-        let d = DMatrix::from_fn(k, k, |i, j| {
-            if i == j {
-                kappa.powf(-(i as f64) / (k - 1) as f64)
-            } else {
-                0.0
-            }
-        });
-        (u * d * v.transpose()).map(|x| x as f32)
-    }
 
     /// Which systems the route takes: well-conditioned ones beyond 64
     /// columns (rows), tall and wide; not κ > 4, not σ_min near the rank
@@ -256,7 +235,7 @@ mod tests {
     /// wide ones and κ = 1e4 get neither.
     #[test]
     fn the_route_is_taken_where_it_applies() {
-        let Some(ctx) = crate::context::test_gpu_context(wgpu::Features::empty(), "the Gram route")
+        let Some(ctx) = crate::testing::gpu_context(wgpu::Features::empty(), "the Gram route")
         else {
             return;
         };
@@ -274,8 +253,8 @@ mod tests {
             (300, 64, 1.5, 1e-4, 'n'),
         ];
         for (i, &(m, n, kappa, rcond, route)) in cases.iter().enumerate() {
-            let a = with_kappa(i as u64 + 1, m, n, kappa);
-            let b = with_kappa(i as u64 + 101, m, 2, 1.0);
+            let a = with_kappa(i as u64 + 1, m, n, kappa).map(|x| x as f32);
+            let b = with_kappa(i as u64 + 101, m, 2, 1.0).map(|x| x as f32);
             let (ga, gb) = (ctx.upload(&a).unwrap(), ctx.upload(&b).unwrap());
             let what = format!("{m}x{n} κ {kappa} rcond {rcond}");
             let got = lstsq_gram("lstsq", &ga, &gb, rcond).unwrap();

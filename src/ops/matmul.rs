@@ -1530,18 +1530,13 @@ mod split_tests {
     /// shape with an offset and a leading dimension.
     #[test]
     fn split_parts_reconstruct_the_scaled_operand() {
-        let Some(ctx) = crate::context::test_gpu_context(wgpu::Features::SHADER_F16, "the split")
-        else {
+        let Some(ctx) = crate::testing::gpu_context(wgpu::Features::SHADER_F16, "the split") else {
             return;
         };
         let gpu = ctx.gpu().expect("gpu");
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        };
+        let mut half = crate::testing::xorshift(1);
+        // in [-1, 1)
+        let mut next = move || 2.0 * half();
         // (rows, cols, ld, off, kind)
         for &(rows, cols, ld, off, kind) in &[
             (37usize, 29usize, 41usize, 3usize, "random"),

@@ -1332,17 +1332,11 @@ mod cholqr_tests {
     /// (the caller then runs MGS); where kept, A = QR and Q is orthonormal.
     #[test]
     fn cholqr_keeps_well_conditioned_and_refuses_rank_deficient() {
-        let Some(ctx) = crate::context::test_gpu_context(wgpu::Features::empty(), "CholeskyQR3")
-        else {
+        let Some(ctx) = crate::testing::gpu_context(wgpu::Features::empty(), "CholeskyQR3") else {
             return;
         };
-        let mut s = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        // the stream that starts from the state 0x2545_f491_4f6c_dd1d
+        let mut next = crate::testing::xorshift(0x4232_db54_aa7f_b6e9);
         let eps = f64::from(f32::EPSILON);
         // (m, n, cond, kept)
         let cases = [
@@ -1358,16 +1352,7 @@ mod cholqr_tests {
                 let x = DMatrix::<f64>::from_fn(m, 5, |_, _| next());
                 x * DMatrix::<f64>::from_fn(5, n, |_, _| next())
             } else {
-                let u = DMatrix::<f64>::from_fn(m, n, |_, _| next()).qr().q();
-                let v = DMatrix::<f64>::from_fn(n, n, |_, _| next()).qr().q();
-                let d = DMatrix::from_fn(n, n, |i, j| {
-                    if i == j {
-                        cond.powf(-(i as f64) / (n.max(2) - 1) as f64)
-                    } else {
-                        0.0
-                    }
-                });
-                u * d * v.transpose()
+                crate::testing::with_kappa_from(&mut next, m, n, cond)
             };
             let a = a64.map(|x| x as f32);
             let ga = ctx.upload(&a).unwrap();
