@@ -395,61 +395,6 @@ fn check_f16_product(
     check_product(&a.map(f32::from), &b.map(f32::from), c, cols)
 }
 
-/// Checks a product `c` ≈ A·B (f32 accumulation) against float64, for
-/// every row and the columns `cols`: |C − AB|ᵢⱼ ≤ k·ε(f32)·(|A||B|)ᵢⱼ.
-/// Returns the largest error relative to its bound and the normwise error
-/// ‖C − AB‖_F / ‖|A||B|‖_F over the checked columns; `Err` names the worst
-/// element where the bound fails.
-fn check_product(
-    a32: &DMatrix<f32>,
-    b: &DMatrix<f32>,
-    c: &DMatrix<f32>,
-    cols: &[usize],
-) -> Result<(f64, f64), String> {
-    let (m, k) = a32.shape();
-    let eps = f32::EPSILON as f64;
-    let (mut worst, mut at) = (0.0f64, (0, 0));
-    let (mut err2, mut ref2) = (0.0f64, 0.0f64);
-    for &j in cols {
-        let mut exact = vec![0.0f64; m];
-        let mut abs = vec![0.0f64; m];
-        for l in 0..k {
-            let blj = f64::from(b[(l, j)]);
-            if blj == 0.0 {
-                continue;
-            }
-            for (i, &x) in a32.column(l).iter().enumerate() {
-                exact[i] += f64::from(x) * blj;
-                abs[i] += (f64::from(x) * blj).abs();
-            }
-        }
-        for i in 0..m {
-            let err = (f64::from(c[(i, j)]) - exact[i]).abs();
-            let bound = k as f64 * eps * abs[i] + f64::from(f32::MIN_POSITIVE);
-            // a NaN counts as an infinite error
-            let ratio = if err.is_nan() {
-                f64::INFINITY
-            } else {
-                err / bound
-            };
-            if ratio > worst {
-                worst = ratio;
-                at = (i, j);
-            }
-            err2 += err * err;
-            ref2 += abs[i] * abs[i];
-        }
-    }
-    let normwise = err2.sqrt() / ref2.sqrt().max(f64::MIN_POSITIVE);
-    if worst > 1.0 {
-        return Err(format!(
-            "C[{}, {}] is off by {worst:.3} times the bound k·ε·(|A||B|)ᵢⱼ (normwise {normwise:.3e})",
-            at.0, at.1
-        ));
-    }
-    Ok((worst, normwise))
-}
-
 /// Columns to check of an n-column product: all of them up to 1024,
 /// otherwise the tile edges at both ends, the middle and 16 more.
 fn check_columns(n: usize, rng: &mut Lcg) -> Vec<usize> {

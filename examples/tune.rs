@@ -29,7 +29,6 @@ mod common;
 
 use common::*;
 use half::f16;
-use nalgebra::DMatrix;
 use wgpu_linalg::dispatch::{nominal_flops, GemmTuning, TuningEntry, TuningFile, SHIPPED_TABLE};
 use wgpu_linalg::{Context, CoopParams, GpuMatrix, Norm, Route};
 
@@ -285,25 +284,6 @@ fn gpu_ms(ctx: &Context, quick: bool, mut f: impl FnMut() -> GpuMatrix) -> f64 {
     )
 }
 
-/// Whether C holds A·B on three sampled columns: every entry within
-/// k·ε(f32)·(|A||B|)ᵢⱼ in f64 (A and B as given, in f32).
-fn product_ok(a: &DMatrix<f32>, b: &DMatrix<f32>, c: &DMatrix<f32>) -> bool {
-    let (m, k) = a.shape();
-    let n = b.ncols();
-    let eps = f64::from(f32::EPSILON);
-    [0, n / 2, n - 1].iter().all(|&j| {
-        (0..m).all(|i| {
-            let (mut exact, mut abs) = (0.0f64, 0.0f64);
-            for l in 0..k {
-                let p = f64::from(a[(i, l)]) * f64::from(b[(l, j)]);
-                exact += p;
-                abs += p.abs();
-            }
-            (f64::from(c[(i, j)]) - exact).abs() <= k as f64 * eps * abs
-        })
-    })
-}
-
 /// `--gemm`: the GEMM kernel choices on this adapter (module docs).
 fn tune_gemm(
     ctx: &Context,
@@ -366,7 +346,7 @@ fn tune_gemm(
                 .expect("matmul_f16")
                 .download()
                 .expect("download");
-            (ms, product_ok(&aw, &bw, &c))
+            (ms, check_product(&aw, &bw, &c, &[0, n / 2, n - 1]).is_ok())
         });
         eprintln!(
             "  f16 {n}³ shape {shape}: {ms:.3} ms{}",
@@ -396,7 +376,10 @@ fn tune_gemm(
                 .expect("matmul")
                 .download()
                 .expect("download");
-            (ms, product_ok(&a, &b, &c))
+            (
+                ms,
+                check_product(&a, &b, &c, &[0, size / 2, size - 1]).is_ok(),
+            )
         });
         eprintln!(
             "  f32 {size}³: f32 kernel {f32_ms:.3} ms, split-f16 {split_ms:.3} ms{}",
