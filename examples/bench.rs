@@ -409,13 +409,15 @@ fn check_columns(n: usize, rng: &mut Lcg) -> Vec<usize> {
     cols
 }
 
-/// The f16 product on the device at shapes with partial tiles (the vector
-/// and the scalar operand loads of the cooperative kernel, where the
-/// adapter has it), each checked in full by [`check_f16_product`].
+/// The f16 product on the device at shapes with partial tiles (the
+/// cooperative kernel's operand loads by runs of eight, of four and one
+/// at a time, where the adapter has it), each checked in full by
+/// [`check_f16_product`].
 fn check_f16_edges(ctx: &Context, rng: &mut Lcg) -> Result<(), Box<dyn std::error::Error>> {
     for (m, k, n) in [
         (1000, 777, 513),
         (1000, 776, 520),
+        (1004, 780, 516),
         (1, 1, 1),
         (7, 9, 5),
         (129, 36, 200),

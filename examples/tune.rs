@@ -20,7 +20,7 @@
 //! update (another depth than 0 only where it saves 2% over both), and where the adapter
 //! has the cooperative f16 GEMM, its shape (the fastest checked one on an
 //! N³ f16 product) and the size from which f32 `matmul` takes the
-//! split-f16 path (the smallest n of 1024, 2048, … N from which it beats
+//! split-f16 path (the smallest n of 256, 512, … N from which it beats
 //! the f32 kernel at every larger n, its result checked). N defaults to
 //! 4096.
 
@@ -359,7 +359,7 @@ fn tune_gemm(
     t.coop = best.map(|(_, s)| s.to_string());
     // the split-f16 path against the f32 kernel (its best depth)
     let mut wins: Vec<(usize, bool)> = Vec::new();
-    let mut size = 1024;
+    let mut size = 256;
     while size <= n {
         let (a, b) = (rng.matrix(size, size), rng.matrix(size, size));
         let (ga, gb) = (ctx.upload(&a)?, ctx.upload(&b)?);

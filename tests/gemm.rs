@@ -662,17 +662,23 @@ fn coop_shapes_fit_the_kernel() {
     assert!(shape(4, 2, false).valid_for(32));
     assert!(!shape(4, 4, true).valid_for(32), "256×256 tile");
     assert!(!shape(8, 1, true).valid_for(32), "512 rows");
+    // slabs move in runs of eight f16: one to eight per invocation
     assert!(
-        !shape(2, 1, true).valid_for(32),
-        "16 runs of A per invocation"
+        shape(2, 1, true).valid_for(32),
+        "8 runs of A per invocation"
     );
-    assert!(!shape(2, 2, true).valid_for(16), "16 runs per invocation");
+    assert!(!shape(2, 2, true).valid_for(8), "16 runs per invocation");
     assert!(shape(2, 2, true).valid_for(64));
-    let db = CoopParams {
+    let db = |s: CoopParams| CoopParams {
         double_buffer: true,
-        ..shape(2, 4, false)
+        ..s
     };
-    assert!(db.valid_for(32));
+    assert!(db(shape(2, 4, false)).valid_for(32));
+    assert!(db(shape(1, 4, false)).valid_for(32));
+    assert!(
+        !db(shape(1, 4, false)).valid_for(64),
+        "half a run of A per invocation"
+    );
 }
 
 #[test]

@@ -33,9 +33,12 @@ pub enum Kernel {
     /// 128×128-tile GEMM with f16 storage and f32 accumulation.
     GemmTiledF16,
     /// Cooperative-matrix GEMM (16×16×16, f16 multiplicands, f32
-    /// accumulation) with f16 operands read four at a time (aligned
-    /// operands, see `wgsl/gemm/coop_io_vec.wgsl`). Needs
+    /// accumulation) with f16 operands read eight at a time (operands
+    /// aligned to 8, see `wgsl/gemm/coop_io_v8.wgsl`). Needs
     /// `EXPERIMENTAL_COOPERATIVE_MATRIX` and `SHADER_F16`.
+    GemmCoopV8,
+    /// The cooperative-matrix GEMM with f16 operands read four at a time
+    /// (operands aligned to 4, see `wgsl/gemm/coop_io_vec.wgsl`).
     GemmCoop,
     /// The cooperative-matrix GEMM with every f16 operand element read and
     /// guarded on its own (any shape, leading dimension and offset).
@@ -44,8 +47,10 @@ pub enum Kernel {
     /// split-f16 GEMM: per-row / per-column power-of-two scales, then the
     /// parts (`wgsl/gemm/split.wgsl`).
     GemmSplitPrep,
-    /// Split-f16 GEMM: f32 product from the three significant products of
-    /// the f16 parts on cooperative matrices (`wgsl/gemm/coop_split.wgsl`).
+    /// Split-f16 GEMM: the f32 product from the three significant products
+    /// of the interleaved f16 parts, on the cooperative-matrix GEMM
+    /// (`wgsl/gemm/coop.wgsl`) with the parts' scales undone on the way out
+    /// (`wgsl/gemm/coop_out_split.wgsl`).
     GemmCoopSplit,
     /// Split-K reduction: sums the partial products of a GEMM whose k was
     /// cut into chunks, plus beta·C (`wgsl/gemm/splitk.wgsl`).
@@ -125,12 +130,13 @@ const GEMM_SLAB4: &str = include_str!("../../wgsl/gemm/slab4.wgsl");
 const GEMM_TILED: &str = include_str!("../../wgsl/gemm/tiled.wgsl");
 const GEMM_NARROW: &str = include_str!("../../wgsl/gemm/narrow.wgsl");
 const GEMM_SMALL: &str = include_str!("../../wgsl/gemm/small.wgsl");
+const GEMM_COOP_IO_V8: &str = include_str!("../../wgsl/gemm/coop_io_v8.wgsl");
 const GEMM_COOP_IO_VEC: &str = include_str!("../../wgsl/gemm/coop_io_vec.wgsl");
 const GEMM_COOP_IO_F16: &str = include_str!("../../wgsl/gemm/coop_io_f16.wgsl");
 const GEMM_COOP: &str = include_str!("../../wgsl/gemm/coop.wgsl");
 const GEMM_SPLIT_PREP: &str = include_str!("../../wgsl/gemm/split.wgsl");
-const GEMM_COOP_SPLIT_IO: &str = include_str!("../../wgsl/gemm/coop_split_io.wgsl");
-const GEMM_COOP_SPLIT: &str = include_str!("../../wgsl/gemm/coop_split.wgsl");
+const GEMM_COOP_OUT: &str = include_str!("../../wgsl/gemm/coop_out.wgsl");
+const GEMM_COOP_OUT_SPLIT: &str = include_str!("../../wgsl/gemm/coop_out_split.wgsl");
 const GEMM_SPLITK: &str = include_str!("../../wgsl/gemm/splitk.wgsl");
 const ELEMENTWISE: &str = include_str!("../../wgsl/common/elementwise.wgsl");
 const TWOSUM: &str = include_str!("../../wgsl/common/twosum.wgsl");
@@ -161,7 +167,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 33] = [
+    pub const ALL: [Kernel; 34] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
@@ -170,6 +176,7 @@ impl Kernel {
         Kernel::GemmNarrowMap,
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
+        Kernel::GemmCoopV8,
         Kernel::GemmCoop,
         Kernel::GemmCoopScalar,
         Kernel::GemmSplitPrep,
@@ -258,21 +265,30 @@ impl Kernel {
                 ("gemm/slab_b.wgsl", GEMM_SLAB_B),
                 ("gemm/tiled.wgsl", GEMM_TILED),
             ],
+            Kernel::GemmCoopV8 => &[
+                ("gemm/coop_io_v8.wgsl", GEMM_COOP_IO_V8),
+                ("gemm/coop_out.wgsl", GEMM_COOP_OUT),
+                ("gemm/params.wgsl", GEMM_PARAMS),
+                ("gemm/coop.wgsl", GEMM_COOP),
+            ],
             Kernel::GemmCoop => &[
                 ("gemm/coop_io_vec.wgsl", GEMM_COOP_IO_VEC),
+                ("gemm/coop_out.wgsl", GEMM_COOP_OUT),
                 ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
             ],
             Kernel::GemmCoopScalar => &[
                 ("gemm/coop_io_f16.wgsl", GEMM_COOP_IO_F16),
+                ("gemm/coop_out.wgsl", GEMM_COOP_OUT),
                 ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
             ],
             Kernel::GemmSplitPrep => &[("gemm/split.wgsl", GEMM_SPLIT_PREP)],
             Kernel::GemmCoopSplit => &[
-                ("gemm/coop_split_io.wgsl", GEMM_COOP_SPLIT_IO),
+                ("gemm/coop_io_v8.wgsl", GEMM_COOP_IO_V8),
+                ("gemm/coop_out_split.wgsl", GEMM_COOP_OUT_SPLIT),
                 ("gemm/params.wgsl", GEMM_PARAMS),
-                ("gemm/coop_split.wgsl", GEMM_COOP_SPLIT),
+                ("gemm/coop.wgsl", GEMM_COOP),
             ],
             Kernel::GemmSplitK => &[("gemm/splitk.wgsl", GEMM_SPLITK)],
             Kernel::Elementwise => &[("common/elementwise.wgsl", ELEMENTWISE)],
@@ -397,7 +413,10 @@ impl Kernel {
     pub fn required_features(self) -> wgpu::Features {
         match self {
             Kernel::GemmTiledF16 | Kernel::GemmSplitPrep => wgpu::Features::SHADER_F16,
-            Kernel::GemmCoop | Kernel::GemmCoopScalar | Kernel::GemmCoopSplit => {
+            Kernel::GemmCoopV8
+            | Kernel::GemmCoop
+            | Kernel::GemmCoopScalar
+            | Kernel::GemmCoopSplit => {
                 wgpu::Features::SHADER_F16 | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
             }
             Kernel::FactorSubgroup
@@ -420,6 +439,7 @@ impl Kernel {
             Kernel::GemmNarrowMap => "gemm_narrow_map",
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
+            Kernel::GemmCoopV8 => "gemm_coop_v8",
             Kernel::GemmCoop => "gemm_coop",
             Kernel::GemmCoopScalar => "gemm_coop_scalar",
             Kernel::GemmSplitPrep => "gemm_split_prep",

@@ -13,7 +13,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Idle bytes kept for reuse; beyond this, returned buffers are dropped.
-const MAX_IDLE_BYTES: u64 = 1 << 30;
+/// 4 GiB: an f32 `matmul` at n = 8192 on the split-f16 path takes two
+/// 384 MiB buffers of parts and a 256 MiB result per call. Under a 1 GiB
+/// cap, each call evicted and created one of them again, and the call took
+/// 36.4 ms on an H200 against 17.9 ms of GPU time (benches/RESULTS.md,
+/// 2026-12-01, the section on 16-byte loads in the cooperative GEMM).
+const MAX_IDLE_BYTES: u64 = 4 << 30;
 
 /// Rounds a request up to a bucket: powers of two and 1.5× powers of two, at
 /// least 256 bytes, so at most a third of a buffer is slack.

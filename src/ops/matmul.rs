@@ -58,10 +58,12 @@
 //! `WGPU_LINALG_SPLIT_F16=1`) scales each row of A and each column of B by
 //! a power of two that brings its largest magnitude into [2^14, 2^15),
 //! splits each scaled entry v into hi = v cut to 11 significant bits (f16,
-//! exact) and lo = f16(v − hi), and runs one cooperative GEMM of the three
-//! significant products Al·Bh + Ah·Bl + Ah·Bh (`wgsl/gemm/split.wgsl`,
-//! `wgsl/gemm/coop_split.wgsl`), unscaled on the way out. Cost: 6mnk flops
-//! on the f16 units, plus one pass over A and B. Accuracy: hi + lo carry 22
+//! exact) and lo = f16(v − hi), and sums the three significant products
+//! Al·Bh + Ah·Bl + Ah·Bh as one cooperative GEMM, 3k deep, of the parts
+//! interleaved by 16-deep chunks ([Al Ah Ah] times [Bh; Bl; Bh],
+//! `wgsl/gemm/split.wgsl`), unscaled on the way out
+//! (`wgsl/gemm/coop_out_split.wgsl`). Cost: 6mnk flops on the f16 units,
+//! plus one pass over A and B and parts 1.5× the size of the f32 operands. Accuracy: hi + lo carry 22
 //! to 24 bits of v, so the error is about 2^-22·|A||B| from the split plus
 //! the accumulation's; the bench's `--split-check` measured 1.5e-7 to
 //! 2.4e-6 of ‖|A||B|‖_F (the f32 kernel 1e-8 to 1.5e-7) on random, badly
@@ -345,16 +347,17 @@ pub struct CoopParams {
 }
 
 impl Default for CoopParams {
-    /// 128×128 tiles, eight subgroups of 64×32, no prefetch: the fastest
-    /// of the shapes measured on an H200 (benches/RESULTS.md, 2026-12-01,
-    /// runs 3 and 4 of the section on lstsq through the Gram matrix: 7.50
-    /// ms at n = 8192 against 8.45–8.50 for 256×128 tiles and 10.6 with
-    /// prefetch).
+    /// 128×128 tiles, four subgroups of 64×64, no prefetch: the fastest
+    /// of the shapes measured on an H200 since the operands load in runs
+    /// of eight (benches/RESULTS.md, 2026-12-01, the section on 16-byte
+    /// loads in the cooperative GEMM: 5.75 ms at n = 8192 in `tune --gemm`
+    /// against 5.99 for eight subgroups of 64×32, 6.01–6.86 for 256×128
+    /// tiles, 6.37 with prefetch).
     fn default() -> Self {
         CoopParams {
             sgm: 2,
-            sgn: 4,
-            wn4: false,
+            sgn: 2,
+            wn4: true,
             prefetch: false,
             double_buffer: false,
         }
@@ -372,22 +375,25 @@ impl CoopParams {
 
     /// Whether the kernel runs this shape on subgroups of `subgroup`
     /// invocations: tiles of at most 256×128 (its workgroup memory), at
-    /// most 8 subgroups, and slabs that the workgroup
-    /// loads in at most 8 runs of four per invocation and operand, evenly
-    /// (its registers).
+    /// most 8 subgroups, and slabs (32 deep, 16 with double buffering)
+    /// that the workgroup loads in one to eight runs of eight per
+    /// invocation and operand, evenly (its registers).
     pub fn valid_for(&self, subgroup: u32) -> bool {
         let (bm, bn) = self.tile();
         let wg = (subgroup * self.sgm * self.sgn) as usize;
+        let depth = if self.double_buffer { 16 } else { 32 };
+        let runs = |rows: usize| {
+            let r = rows * depth / 8;
+            r.is_multiple_of(wg) && (1..=8).contains(&(r / wg))
+        };
         [1, 2, 4].contains(&self.sgm)
             && [1, 2, 4, 8].contains(&self.sgn)
             && bm <= 256
             && bn <= 128
             && self.sgm * self.sgn <= 8
             && wg <= 1024
-            && (bm * 8).is_multiple_of(wg)
-            && (bn * 8).is_multiple_of(wg)
-            && bm * 8 / wg <= 8
-            && bn * 8 / wg <= 8
+            && runs(bm)
+            && runs(bn)
     }
 
     /// The shape in force: `WGPU_LINALG_COOP` = `SGMxSGNxW` (W = 4 for
@@ -629,24 +635,31 @@ fn split_f16_forced() -> Option<bool> {
     })
 }
 
-/// The subgroup size of the split-f16 path, where it can run this
-/// product: an adapter with the cooperative f16 GEMM, a single
-/// non-transposed f32 product the split kernels' dispatch sizes allow.
-fn split_f16_eligible(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
+/// The subgroup size and cooperative shape of the split-f16 path, where
+/// it can run this product: an adapter with the cooperative f16 GEMM, a
+/// single non-transposed f32 product whose interleaved parts fit one
+/// binding and whose passes the dispatch limit allows.
+fn split_f16_eligible(gpu: &Gpu, g: &Gemm<'_>) -> Option<(u32, CoopParams)> {
+    let sg = gpu.coop_f16_subgroup?;
+    let cp = CoopParams::for_gpu(gpu).filter(|cp| cp.valid_for(sg))?;
+    let (tm, tn) = cp.tile();
     let max = gpu.max_groups() as usize;
+    let (m8, k16) = (g.m.next_multiple_of(8), g.k.next_multiple_of(16));
     let fits = g.n <= max
-        && g.k.div_ceil(4) <= max
-        && g.m.div_ceil(128) <= max
-        && g.n.div_ceil(128) <= max
-        && g.m.next_multiple_of(4).div_ceil(64) <= max;
+        && k16.div_ceil(4) <= max
+        && g.n.div_ceil(4) <= max
+        && m8.div_ceil(64) <= max
+        && k16.div_ceil(64) <= max
+        && g.m.div_ceil(tm) <= max
+        && g.n.div_ceil(tn) <= max
+        && (6 * k16 * m8.max(g.n)) as u64 <= gpu.max_binding();
     (fits && !g.half && !g.ta && !g.tb && !g.lower_only && g.batch == 1 && g.k > 0)
-        .then_some(gpu.coop_f16_subgroup)
-        .flatten()
+        .then_some((sg, cp))
 }
 
 /// Whether a GEMM inside another op runs on the split-f16 path: only when
 /// switched on (for experiments); the factorizations keep the f32 kernel.
-fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
+fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<(u32, CoopParams)> {
     if split_f16_forced() != Some(true) {
         return None;
     }
@@ -656,15 +669,15 @@ fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
 /// Whether a `matmul` product runs on the split-f16 path: when switched
 /// on, and by default where it was measured faster than the f32 kernel:
 /// m, n and k all at least the tuning table's `gemm.split_f16_min` (2048
-/// in the NVIDIA entry, from `tune --gemm` on the H200: 0.602 against
-/// 0.619 ms at n = 2048, 4.11 against 4.31 at 4096, 28.9 against 32.6 at
-/// 8192, but 0.16 against 0.12 at 1024; benches/RESULTS.md, 2026-12-01,
-/// run 10 of the section on lstsq through the Gram matrix); never where
-/// the entry has none. In both it meets the f32
+/// in the NVIDIA entry, from `tune --gemm` on the H200: 0.423 against
+/// 0.575 ms at n = 2048, 2.70 against 4.32 at 4096, 18.3 against 32.6 at
+/// 8192, but 0.184 against 0.119 at 1024; benches/RESULTS.md, 2026-12-01,
+/// run 4 of the section on 16-byte loads in the cooperative GEMM); never
+/// where the entry has none. In both it meets the f32
 /// kernel's normwise bound ‖C − AB‖_F ≤ k·ε·‖|A||B|‖_F (bench
 /// `--split-check`: 1.5e-7 to 2.4e-6 of ‖|A||B|‖_F on random, badly scaled
 /// and wide-range inputs, against bounds of 9.3e-5 to 4.9e-4).
-fn split_f16_for_matmul(gpu: &Gpu, g: &Gemm<'_>) -> Option<u32> {
+fn split_f16_for_matmul(gpu: &Gpu, g: &Gemm<'_>) -> Option<(u32, CoopParams)> {
     let on = split_f16_forced().unwrap_or_else(|| {
         gpu.gemm
             .split_f16_min
@@ -691,17 +704,18 @@ struct SplitUniform {
     pad1: u32,
 }
 
-/// The scaled f16 parts of one f32 operand (`split.wgsl`): hi and lo,
-/// padded to prow × pcol, and the (s, 1/s) scales per row or column.
+/// The scaled f16 parts of one f32 operand (`split.wgsl`): hi and lo
+/// interleaved for the products (A: prow × 3·pcol; B: 3·prow × pcol), and
+/// the (s, 1/s) scales per row or column.
 pub(crate) struct SplitParts {
-    pub hi: PooledBuffer,
-    pub lo: PooledBuffer,
+    pub parts: PooledBuffer,
     pub scales: PooledBuffer,
 }
 
 /// Records the split of op.buf (rows × cols at op.off, leading dimension
-/// op.ld) into scaled f16 parts padded to prow × pcol: scaled by rows
-/// (`by_rows`, A) or by columns (B).
+/// op.ld) into scaled f16 parts, padded to prow × pcol and interleaved
+/// (`wgsl/gemm/split.wgsl`): scaled by rows (`by_rows`, A) or by columns
+/// (B).
 pub(crate) fn encode_split_parts(
     gpu: &Gpu,
     enc: &mut Recorder,
@@ -711,9 +725,7 @@ pub(crate) fn encode_split_parts(
     by_rows: bool,
 ) -> Result<SplitParts> {
     let op = "matmul";
-    let part = |what: &str| gpu.storage(op, (prow * pcol * 2) as u64, what);
-    let hi = part("split hi")?;
-    let lo = part("split lo")?;
+    let parts = gpu.storage(op, (3 * prow * pcol * 2) as u64, "split parts")?;
     let nsc = if by_rows { rows } else { cols };
     let scales = gpu.storage(op, (nsc.max(1) * 8) as u64, "split scales")?;
     let u = SplitUniform {
@@ -779,60 +791,58 @@ pub(crate) fn encode_split_parts(
         split,
         &[],
         &pb,
-        &[
-            (1, x.buf),
-            (2, scales.buffer()),
-            (3, hi.buffer()),
-            (4, lo.buffer()),
-        ],
+        &[(1, x.buf), (2, scales.buffer()), (3, parts.buffer())],
         [prow.div_ceil(64) as u32, pcol.div_ceil(4) as u32, 1],
     );
-    Ok(SplitParts { hi, lo, scales })
+    Ok(SplitParts { parts, scales })
 }
 
 /// The split-f16 path of an f32 product (`split_f16_for_matmul`,
 /// `split_f16_subgroup`): A split by rows and B by columns into scaled f16
-/// high and low parts (padded to multiples of 4), then one cooperative GEMM
-/// of the three significant products (`wgsl/gemm/coop_split.wgsl`).
-fn encode_split_f16(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, subgroup: u32) -> Result<()> {
-    let op = "matmul";
+/// high and low parts, interleaved (`wgsl/gemm/split.wgsl`; m padded to a
+/// multiple of 8, k to 16), then the cooperative GEMM of the two results,
+/// 3k deep, which sums the three significant products, and unscales on
+/// the way out (`wgsl/gemm/coop_out_split.wgsl`).
+fn encode_split_f16(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    g: &Gemm<'_>,
+    cp: CoopParams,
+    subgroup: u32,
+) -> Result<()> {
     let (m, n, k) = (g.m, g.n, g.k);
-    let (m4, k4) = (m.next_multiple_of(4), k.next_multiple_of(4));
-    let pa = encode_split_parts(gpu, enc, &g.a, (m, k), (m4, k4), true)?;
-    let pb = encode_split_parts(gpu, enc, &g.b, (k, n), (k4, n), false)?;
-    let u = GemmUniform {
-        m: u32_of(op, m)?,
-        n: u32_of(op, n)?,
-        k: u32_of(op, k4)?,
-        lda: u32_of(op, m4)?,
-        ldb: u32_of(op, k4)?,
-        ldc: u32_of(op, g.c.ld.max(1))?,
-        c_off: u32_of(op, g.c.off)?,
+    let (m8, k16) = (m.next_multiple_of(8), k.next_multiple_of(16));
+    let pa = encode_split_parts(gpu, enc, &g.a, (m, k), (m8, k16), true)?;
+    let pb = encode_split_parts(gpu, enc, &g.b, (k, n), (k16, n), false)?;
+    let products = Gemm {
+        m,
+        n,
+        k: 3 * k16,
+        batch: 1,
+        a: Operand {
+            buf: pa.parts.buffer(),
+            off: 0,
+            ld: m8,
+            stride: 0,
+        },
+        ta: false,
+        b: Operand {
+            buf: pb.parts.buffer(),
+            off: 0,
+            ld: 3 * k16,
+            stride: 0,
+        },
+        tb: false,
+        c: g.c,
         alpha: g.alpha,
         beta: g.beta,
-        ..Default::default()
+        half: true,
+        lower_only: false,
     };
-    gpu.launch(
-        enc,
-        &format!("gemm.split.products {m}x{k}x{n}"),
-        Kernel::GemmCoopSplit,
-        "main",
-        &[("SG", f64::from(subgroup))],
-        &params_bytes(&u),
-        &[
-            (1, pa.hi.buffer()),
-            (2, pa.lo.buffer()),
-            (3, pb.hi.buffer()),
-            (4, pb.lo.buffer()),
-            (5, pa.scales.buffer()),
-            (6, pb.scales.buffer()),
-            (7, g.c.buf),
-        ],
-        [m.div_ceil(128) as u32, n.div_ceil(128) as u32, 1],
-    );
+    let scales = [pa.scales.buffer(), pb.scales.buffer()];
+    encode_coop(gpu, enc, &products, cp, subgroup, Some(scales))?;
     for p in [pa, pb] {
-        enc.keep(p.hi);
-        enc.keep(p.lo);
+        enc.keep(p.parts);
         enc.keep(p.scales);
     }
     Ok(())
@@ -844,8 +854,8 @@ pub(crate) fn encode_gemm(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result
     if g.m == 0 || g.n == 0 || g.batch == 0 {
         return Ok(());
     }
-    if let Some(sg) = split_f16_subgroup(gpu, g) {
-        return encode_split_f16(gpu, enc, g, sg);
+    if let Some((sg, cp)) = split_f16_subgroup(gpu, g) {
+        return encode_split_f16(gpu, enc, g, cp, sg);
     }
     if !g.half && !g.lower_only {
         if let Some(plan) = GemmParams::default().split_k(g.m, g.n, g.k, g.batch) {
@@ -941,31 +951,43 @@ fn encode_split_k(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, plan: SplitK) -> 
     Ok(())
 }
 
-/// Whether an f16 problem's operands suit the vector loads of
-/// `wgsl/gemm/coop_io_vec.wgsl`: runs of four along the columns of A and
-/// B (rows of A, k of B) aligned and wholly inside or outside.
-fn coop_vec_ok(g: &Gemm<'_>) -> bool {
-    [
+/// The widest runs along the columns of A (rows) and B (k) an f16
+/// problem's operands let the cooperative GEMM read as vectors: 8
+/// (`wgsl/gemm/coop_io_v8.wgsl`) or 4 (`coop_io_vec.wgsl`) when m, k, the
+/// leading dimensions, offsets and batch strides of A and B are all
+/// multiples of it (runs aligned and wholly inside or outside), else 1
+/// (`coop_io_f16.wgsl`).
+fn coop_run_width(g: &Gemm<'_>) -> usize {
+    let dims = [
         g.m, g.k, g.a.ld, g.b.ld, g.a.off, g.b.off, g.a.stride, g.b.stride,
-    ]
-    .iter()
-    .all(|x| x.is_multiple_of(4))
+    ];
+    [8, 4]
+        .into_iter()
+        .find(|w| dims.iter().all(|x| x.is_multiple_of(*w)))
+        .unwrap_or(1)
 }
 
 /// The cooperative-matrix f16 GEMM (module docs), one launch per chunk of
 /// the batch the dispatch limit allows.
+///
+/// With `split_scales` (the (s, 1/s) per row of A and per column of B), it
+/// runs the split-f16 products: A and B are interleaved parts padded so
+/// that every run of eight loads whole (`encode_split_f16`), and C is
+/// unscaled on the way out.
 fn encode_coop(
     gpu: &Gpu,
     enc: &mut Recorder,
     g: &Gemm<'_>,
     cp: CoopParams,
     subgroup: u32,
+    split_scales: Option<[&wgpu::Buffer; 2]>,
 ) -> Result<()> {
     let op = "matmul";
-    let kernel = if coop_vec_ok(g) {
-        Kernel::GemmCoop
-    } else {
-        Kernel::GemmCoopScalar
+    let kernel = match (split_scales, coop_run_width(g)) {
+        (Some(_), _) => Kernel::GemmCoopSplit,
+        (None, 8) => Kernel::GemmCoopV8,
+        (None, 4) => Kernel::GemmCoop,
+        _ => Kernel::GemmCoopScalar,
     };
     let (tm, tn) = cp.tile();
     let mut u = GemmUniform::of(g)?;
@@ -987,24 +1009,31 @@ fn encode_coop(
         ("PF", cp.prefetch as u32 as f64),
         ("DB", cp.double_buffer as u32 as f64),
     ];
-    let label = format!(
-        "gemm.coop {}x{}x{} batch {} tile {tm}x{tn}{}",
-        g.m,
-        g.k,
-        g.n,
-        g.batch,
-        if kernel == Kernel::GemmCoop {
-            ""
-        } else {
-            " scalar loads"
-        }
-    );
+    let label = match kernel {
+        Kernel::GemmCoopSplit => format!("gemm.split.products {}x{}x{}", g.m, g.k / 3, g.n),
+        _ => format!(
+            "gemm.coop {}x{}x{} batch {} tile {tm}x{tn}{}",
+            g.m,
+            g.k,
+            g.n,
+            g.batch,
+            match kernel {
+                Kernel::GemmCoopV8 => "",
+                Kernel::GemmCoop => " runs of four",
+                _ => " scalar loads",
+            }
+        ),
+    };
+    let mut binds = vec![(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)];
+    if let Some([sa, sb]) = split_scales {
+        binds.extend([(4, sa), (5, sb)]);
+    }
     launch_batch(
         gpu,
         enc,
         (&label, kernel, &constants),
         &mut u,
-        &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
+        &binds,
         [gx as u32, gy as u32],
         g.batch,
     );
@@ -1049,7 +1078,7 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.half && !g.ta && !g.tb && !g.lower_only {
         if let (Some(sg), Some(cp)) = (gpu.coop_f16_subgroup, CoopParams::for_gpu(gpu)) {
             if cp.valid_for(sg) {
-                return encode_coop(gpu, enc, g, cp, sg);
+                return encode_coop(gpu, enc, g, cp, sg, None);
             }
         }
     }
@@ -1508,7 +1537,7 @@ impl GpuMatrix {
                 lower_only: false,
             };
             match split_f16_for_matmul(gpu, &g) {
-                Some(sg) => encode_split_f16(gpu, &mut enc, &g, sg)?,
+                Some((sg, cp)) => encode_split_f16(gpu, &mut enc, &g, cp, sg)?,
                 None => encode_gemm(gpu, &mut enc, &g)?,
             }
             gpu.submit(enc);
@@ -1565,23 +1594,37 @@ mod split_tests {
                 ld,
                 stride: 0,
             };
-            let (prow, pcol) = (rows.next_multiple_of(4), cols.next_multiple_of(4));
             for by_rows in [true, false] {
+                // A (by rows): k along the columns, padded to 16; B: k
+                // along the rows
+                let (prow, pcol) = match by_rows {
+                    true => (rows.next_multiple_of(8), cols.next_multiple_of(16)),
+                    false => (rows.next_multiple_of(16), cols),
+                };
                 let mut enc = gpu.encoder("test");
                 let parts =
                     encode_split_parts(gpu, &mut enc, &xop, (rows, cols), (prow, pcol), by_rows)
                         .unwrap();
                 gpu.submit(enc);
-                let half = |b: &PooledBuffer| -> Vec<f64> {
-                    let bytes = gpu
-                        .read_bytes(b.buffer(), 0, (prow * pcol * 2) as u64)
-                        .unwrap();
-                    bytemuck::pod_collect_to_vec::<u8, u16>(&bytes)
-                        .into_iter()
-                        .map(|h| f64::from(f16::from_bits(h).to_f32()))
-                        .collect()
+                let bytes = gpu
+                    .read_bytes(parts.parts.buffer(), 0, (3 * prow * pcol * 2) as u64)
+                    .unwrap();
+                let all: Vec<f64> = bytemuck::pod_collect_to_vec::<u8, u16>(&bytes)
+                    .into_iter()
+                    .map(|h| f64::from(f16::from_bits(h).to_f32()))
+                    .collect();
+                // (hi, lo) of padded entry (i, l), both copies of hi equal
+                let at = |i: usize, l: usize| -> (f64, f64) {
+                    let [lo, hi, hi2] = if by_rows {
+                        let col = 48 * (l / 16) + l % 16;
+                        [col, col + 16, col + 32].map(|c| all[i + c * prow])
+                    } else {
+                        let row = 48 * (i / 16) + i % 16 + l * 3 * prow;
+                        [row + 16, row, row + 32].map(|r| all[r])
+                    };
+                    assert_eq!(hi, hi2, "({i}, {l}): the two copies of hi");
+                    (hi, lo)
                 };
-                let (hi, lo) = (half(&parts.hi), half(&parts.lo));
                 let nsc = if by_rows { rows } else { cols };
                 let sc = gpu
                     .read_f32(parts.scales.buffer(), 0, (2 * nsc) as u64)
@@ -1605,21 +1648,18 @@ mod split_tests {
                     );
                     for &(i, l) in &entries {
                         let want = f64::from(x[off + i + l * ld]) * sv;
-                        let e = i + l * prow;
-                        let err = (hi[e] + lo[e] - want).abs();
+                        let (hi, lo) = at(i, l);
+                        let err = (hi + lo - want).abs();
                         assert!(
                             err <= mx * 2f64.powi(-22),
-                            "{what}: ({i}, {l}): {} + {} vs {want}",
-                            hi[e],
-                            lo[e]
+                            "{what}: ({i}, {l}): {hi} + {lo} vs {want}"
                         );
                     }
                 }
                 for l in 0..pcol {
                     for i in 0..prow {
                         if i >= rows || l >= cols {
-                            let e = i + l * prow;
-                            assert_eq!((hi[e], lo[e]), (0.0, 0.0), "{what}: padding");
+                            assert_eq!(at(i, l), (0.0, 0.0), "{what}: padding");
                         }
                     }
                 }

@@ -1,26 +1,33 @@
 // C = alpha·A·B + beta·C with A and B in f16 and C in f32, on cooperative
 // matrices (16×16×16, f16 multiplicands, f32 accumulator), column-major,
-// batched over z. The operand loads fetch_a4 / fetch_b4 and the bindings of
-// p, a and b come from coop_io_vec.wgsl or coop_io_f16.wgsl.
+// batched over z. The operand loads fetch_a8 / fetch_b8 and the bindings of
+// a and b come from coop_io_v8.wgsl, coop_io_vec.wgsl or coop_io_f16.wgsl;
+// out_scale, which maps each accumulated entry to C's scale, from
+// coop_out.wgsl (the identity) or coop_out_split.wgsl (the split-f16
+// GEMM's unscaling); the uniform block p from params.wgsl.
 //
 // A workgroup computes a BM×BN tile of C with SGM×SGN subgroups of SG
 // invocations; subgroup s owns the 64×WNC block at rows (s % SGM)·64 and
 // columns (s / SGM)·WNC of the tile, as 4×(WNC/16) accumulators (WNC = 64
 // when WN4, else 32), held in named variables. The k loop moves through
 // 32-deep slabs: the whole workgroup copies the BM×32 slab of A and the
-// 32×BN slab of B into workgroup memory (four f16 per load, zero outside
-// the matrices, so edge tiles need no other guard), then every subgroup
-// multiplies its fragments out of workgroup memory while the global loads
-// of the next slab are in flight (PF; or, with DB, 16-deep slabs take
-// turns in the two halves of the tiles). The tiles in
-// workgroup memory are column-major with padded columns (BM + 8 halves
-// for A, 40 for B) so that the fragment loads of neighbouring columns fall in
-// different banks. The strides of coopLoad and coopStore are literals:
-// naga 30.0.1's SPIR-V writer panics on runtime strides, and a literal
-// stride is all a staged tile needs. C leaves through workgroup memory as
-// well (one 16×16 fragment per subgroup at a time), so partial tiles are
-// stored element by element with guards, and alpha and beta are applied
-// there.
+// 32×BN slab of B into workgroup memory, read from global memory in runs
+// of eight f16 (one 16-byte vec4<u32> load each where the operands are
+// aligned to 8; zero outside the matrices, so edge tiles need no other
+// guard), then every subgroup multiplies its fragments out of workgroup
+// memory while the global loads of the next slab are in flight (PF; or,
+// with DB, 16-deep slabs take turns in the two halves of the tiles). The
+// tiles in workgroup memory are f16, column-major with padded columns
+// (BM + 8 halves for A, 40 for B) so that the fragment loads of
+// neighbouring columns fall in different banks. (Tiles of u32 or
+// vec4<u32> read by coopLoad as f16 would store a run in one instruction,
+// but NVIDIA's driver (580.159) fails to compile such loads: "NVVM
+// compilation failed".) The strides of coopLoad and coopStore are
+// constants: naga 30.0.1's SPIR-V writer panics on runtime strides, and a
+// constant stride is all a staged tile needs. C leaves through workgroup
+// memory as well (one 16×16 fragment per subgroup at a time), so partial
+// tiles are stored element by element with guards, and alpha and beta are
+// applied there.
 
 override SG: u32 = 32u; // subgroup size (the adapter's, fixed)
 override SGM: u32 = 2u; // subgroups along the rows of the tile (1, 2 or 4)
@@ -38,8 +45,8 @@ override PF: bool = true;
 // (one barrier per slab), and the one after is read into registers.
 override DB: bool = false;
 override DEPTH: u32 = 32u - 16u * u32(DB); // k per slab
-override NAD: u32 = BM * DEPTH / 4u / WG; // runs of four of A per invocation and slab (≤ 8)
-override NBD: u32 = BN * DEPTH / 4u / WG; // runs of four of B (≤ 8)
+override NAD: u32 = BM * DEPTH / 8u / WG; // runs of eight of A per invocation and slab (≤ 8)
+override NBD: u32 = BN * DEPTH / 8u / WG; // runs of eight of B (≤ 8)
 
 override SA: u32 = BM + 8u; // column stride of As (BM rows + 8)
 const SB: u32 = 40u; // column stride of Bs (32 k + 8)
@@ -69,7 +76,7 @@ fn store_frag(acc: coop_mat16x16<f32, C>, sg: u32, lane: u32, i0: u32, j0: u32, 
                 let j = j0 + (e >> 4u);
                 if (i < p.m && j < p.n) {
                     let idx = c_base + i + j * p.ldc;
-                    var r = p.alpha * Cs[slot + e];
+                    var r = p.alpha * out_scale(Cs[slot + e], i, j);
                     if (p.beta != 0.0) {
                         r = fma(p.beta, c[idx], r);
                     }
@@ -82,47 +89,48 @@ fn store_frag(acc: coop_mat16x16<f32, C>, sg: u32, lane: u32, i0: u32, j0: u32, 
 }
 
 // Reads this invocation's runs of the DEPTH-deep slab at k0 into ra, rb:
-// run s of A is rows i..i+4 of column l of the slab, of B k l..l+4 of
+// run s of A is rows i..i+8 of column l of the slab, of B k l..l+8 of
 // column j, numbered so that neighbouring invocations read neighbouring
 // addresses.
 fn fetch_slab(
-    ra: ptr<function, array<vec4<f16>, 8>>,
-    rb: ptr<function, array<vec4<f16>, 8>>,
+    ra: ptr<function, array<vec4<u32>, 8>>,
+    rb: ptr<function, array<vec4<u32>, 8>>,
     a_base: u32, b_base: u32, bi: u32, bj: u32, k0: u32, t: u32,
 ) {
     for (var s = 0u; s < NAD; s++) {
         let ch = t + s * WG;
-        (*ra)[s] = fetch_a4(a_base, bi + (ch % (BM / 4u)) * 4u, k0 + ch / (BM / 4u));
+        (*ra)[s] = fetch_a8(a_base, bi + (ch % (BM / 8u)) * 8u, k0 + ch / (BM / 8u));
     }
     for (var s = 0u; s < NBD; s++) {
         let ch = t + s * WG;
-        (*rb)[s] = fetch_b4(b_base, k0 + (ch % (DEPTH / 4u)) * 4u, bj + ch / (DEPTH / 4u));
+        (*rb)[s] = fetch_b8(b_base, k0 + (ch % (DEPTH / 8u)) * 8u, bj + ch / (DEPTH / 8u));
     }
 }
 
-// Stores the runs of fetch_slab into As and Bs, k shifted by loff.
+// Stores the runs of fetch_slab into As and Bs, k shifted by loff (0 or
+// 16): each f16 on its own (see the top of the file).
 fn stash_slab(
-    ra: ptr<function, array<vec4<f16>, 8>>,
-    rb: ptr<function, array<vec4<f16>, 8>>,
+    ra: ptr<function, array<vec4<u32>, 8>>,
+    rb: ptr<function, array<vec4<u32>, 8>>,
     loff: u32, t: u32,
 ) {
     for (var s = 0u; s < NAD; s++) {
         let ch = t + s * WG;
-        let o = (loff + ch / (BM / 4u)) * SA + (ch % (BM / 4u)) * 4u;
-        let v = (*ra)[s];
-        As[o] = v.x;
-        As[o + 1u] = v.y;
-        As[o + 2u] = v.z;
-        As[o + 3u] = v.w;
+        let o = (loff + ch / (BM / 8u)) * SA + (ch % (BM / 8u)) * 8u;
+        for (var h = 0u; h < 4u; h++) {
+            let w = unpack2x16float((*ra)[s][h]);
+            As[o + 2u * h] = f16(w.x);
+            As[o + 2u * h + 1u] = f16(w.y);
+        }
     }
     for (var s = 0u; s < NBD; s++) {
         let ch = t + s * WG;
-        let o = (ch / (DEPTH / 4u)) * SB + loff + (ch % (DEPTH / 4u)) * 4u;
-        let v = (*rb)[s];
-        Bs[o] = v.x;
-        Bs[o + 1u] = v.y;
-        Bs[o + 2u] = v.z;
-        Bs[o + 3u] = v.w;
+        let o = (ch / (DEPTH / 8u)) * SB + loff + (ch % (DEPTH / 8u)) * 8u;
+        for (var h = 0u; h < 4u; h++) {
+            let w = unpack2x16float((*rb)[s][h]);
+            Bs[o + 2u * h] = f16(w.x);
+            Bs[o + 2u * h + 1u] = f16(w.y);
+        }
     }
 }
 
@@ -153,11 +161,11 @@ fn main(
     var c20 = zero; var c21 = zero; var c22 = zero; var c23 = zero;
     var c30 = zero; var c31 = zero; var c32 = zero; var c33 = zero;
 
-    // This invocation's share of a slab: NAD runs of four rows of A and NBD
-    // runs of four k of B, held in registers between the global loads and
-    // the stores into workgroup memory.
-    var ra: array<vec4<f16>, 8>;
-    var rb: array<vec4<f16>, 8>;
+    // This invocation's share of a slab: NAD runs of eight rows of A and
+    // NBD runs of eight k of B, held in registers between the global loads
+    // and the stores into workgroup memory.
+    var ra: array<vec4<u32>, 8>;
+    var rb: array<vec4<u32>, 8>;
     let steps = (p.k + DEPTH - 1u) / DEPTH;
     if (PF || DB) {
         fetch_slab(&ra, &rb, a_base, b_base, bi, bj, 0u, t);
