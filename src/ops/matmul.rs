@@ -350,9 +350,9 @@ impl Default for CoopParams {
     /// 128×128 tiles, four subgroups of 64×64, no prefetch: the fastest
     /// of the shapes measured on an H200 since the operands load in runs
     /// of eight (benches/RESULTS.md, 2026-12-01, the section on 16-byte
-    /// loads in the cooperative GEMM: 5.75 ms at n = 8192 in `tune --gemm`
-    /// against 5.99 for eight subgroups of 64×32, 6.01–6.86 for 256×128
-    /// tiles, 6.37 with prefetch).
+    /// loads in the cooperative GEMM, run 7: 5.36 ms at n = 8192 in
+    /// `tune --gemm` against 5.73 for eight subgroups of 64×32, 6.57–6.86
+    /// for 256×128 tiles, 6.32 with prefetch).
     fn default() -> Self {
         CoopParams {
             sgm: 2,
@@ -669,10 +669,10 @@ fn split_f16_subgroup(gpu: &Gpu, g: &Gemm<'_>) -> Option<(u32, CoopParams)> {
 /// Whether a `matmul` product runs on the split-f16 path: when switched
 /// on, and by default where it was measured faster than the f32 kernel:
 /// m, n and k all at least the tuning table's `gemm.split_f16_min` (2048
-/// in the NVIDIA entry, from `tune --gemm` on the H200: 0.423 against
-/// 0.575 ms at n = 2048, 2.70 against 4.32 at 4096, 18.3 against 32.6 at
-/// 8192, but 0.184 against 0.119 at 1024; benches/RESULTS.md, 2026-12-01,
-/// run 4 of the section on 16-byte loads in the cooperative GEMM); never
+/// in the NVIDIA entry, from `tune --gemm` on the H200: 0.409 against
+/// 0.610 ms at n = 2048, 2.46 against 4.33 at 4096, 16.7 against 32.7 at
+/// 8192, but 0.181 against 0.112 at 1024; benches/RESULTS.md, 2026-12-01,
+/// run 7 of the section on 16-byte loads in the cooperative GEMM); never
 /// where the entry has none. In both it meets the f32
 /// kernel's normwise bound ‖C − AB‖_F ≤ k·ε·‖|A||B|‖_F (bench
 /// `--split-check`: 1.5e-7 to 2.4e-6 of ‖|A||B|‖_F on random, badly scaled
