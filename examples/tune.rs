@@ -17,18 +17,21 @@
 //! With `--gemm [--gemm-max N]` it measures the GEMM kernel choices
 //! instead (the entry's `gemm`, its thresholds kept): the tiled f32
 //! kernel's slab depth (0, 8, 16) on an N³ product and an N×64×N panel
-//! update (another depth than 0 only where it saves 2% over both), and where the adapter
-//! has the cooperative f16 GEMM, its shape (the fastest checked one on an
-//! N³ f16 product) and the size from which f32 `matmul` takes the
-//! split-f16 path (the smallest n of 256, 512, … N from which it beats
-//! the f32 kernel at every larger n, its result checked). N defaults to
-//! 4096.
+//! update (another depth than 0 only where it saves 2% over both); where
+//! the adapter has 8×8 f32 cooperative matrices (Apple GPUs), the shape of
+//! the f32 cooperative GEMM (the fastest checked one on the N³ product,
+//! kept only where it beats the tiled kernel); and where the adapter has
+//! the cooperative f16 GEMM, its shape (the fastest checked one on an N³
+//! f16 product) and the size from which f32 `matmul` takes the split-f16
+//! path (the smallest n of 256, 512, … N from which it beats the f32
+//! kernel at every larger n, its result checked). N defaults to 4096.
 
 #[path = "common/mod.rs"]
 mod common;
 
 use common::*;
 use half::f16;
+use nalgebra::DMatrix;
 use wgpu_linalg::dispatch::{nominal_flops, GemmTuning, TuningEntry, TuningFile, SHIPPED_TABLE};
 use wgpu_linalg::{Context, CoopParams, GpuMatrix, Norm, Route};
 
@@ -284,6 +287,52 @@ fn gpu_ms(ctx: &Context, quick: bool, mut f: impl FnMut() -> GpuMatrix) -> f64 {
     )
 }
 
+/// The device product ga·gb timed, and whether its result matches a·b
+/// (the operands' values in f32) on the first, middle and last columns.
+fn timed_checked(
+    ctx: &Context,
+    quick: bool,
+    (ga, gb): (&GpuMatrix, &GpuMatrix),
+    (a, b): (&DMatrix<f32>, &DMatrix<f32>),
+) -> (f64, bool) {
+    let ms = gpu_ms(ctx, quick, || ga.matmul(gb).expect("matmul"));
+    let c = ga.matmul(gb).expect("matmul").download().expect("download");
+    let n = c.ncols();
+    (ms, check_product(a, b, &c, &[0, n / 2, n - 1]).is_ok())
+}
+
+/// The fastest of the cooperative `shapes` the kernel runs (`valid`),
+/// each measured by `run` (time in ms, whether its result checked out);
+/// a shape whose result is wrong is left out.
+fn fastest_checked<'s>(
+    what: &str,
+    shapes: &[&'s str],
+    valid: impl Fn(&CoopParams) -> bool,
+    run: impl Fn(CoopParams) -> (f64, bool),
+) -> Option<(f64, &'s str)> {
+    let mut best: Option<(f64, &str)> = None;
+    for &shape in shapes {
+        let Some(cp) = CoopParams::parse(shape).filter(|cp| valid(cp)) else {
+            continue;
+        };
+        let (ms, ok) = run(cp);
+        eprintln!(
+            "  {what} shape {shape}: {ms:.3} ms{}",
+            if ok { "" } else { " WRONG, left out" }
+        );
+        if ok && best.is_none_or(|(b, _)| ms < b) {
+            best = Some((ms, shape));
+        }
+    }
+    best
+}
+
+/// Runs `f` with f32 products on the tiled kernel: neither the split-f16
+/// path nor the 8×8 f32 cooperative GEMM.
+fn tiled_only<T>(f: impl FnOnce() -> T) -> T {
+    wgpu_linalg::with_split_f16(false, || wgpu_linalg::with_coop_f32_params(None, f))
+}
+
 /// `--gemm`: the GEMM kernel choices on this adapter (module docs).
 fn tune_gemm(
     ctx: &Context,
@@ -303,7 +352,7 @@ fn tune_gemm(
     let mut base = (0.0, 0.0);
     let mut best = (2.0 * 0.98, 0usize);
     for d in [0usize, 8, 16] {
-        let (sq, panel) = wgpu_linalg::with_split_f16(false, || {
+        let (sq, panel) = tiled_only(|| {
             wgpu_linalg::with_gemm_depth(d, || {
                 (
                     gpu_ms(ctx, quick, || ga.matmul(&gb).expect("matmul")),
@@ -323,39 +372,57 @@ fn tune_gemm(
         }
     }
     t.tiled_depth = Some(best.1);
+    let sg = ctx.adapter_info().map_or(32, |i| i.subgroup_min_size);
+    // the 8×8 f32 cooperative GEMM (Apple GPUs), each shape checked, kept
+    // where the fastest beats the tiled kernel at its depth
+    if ctx.coop_f32() {
+        let depth = best.1;
+        let tiled = tiled_only(|| {
+            wgpu_linalg::with_gemm_depth(depth, || {
+                gpu_ms(ctx, quick, || ga.matmul(&gb).expect("matmul"))
+            })
+        });
+        eprintln!("  f32 {n}³ tiled kernel: {tiled:.3} ms");
+        let shapes = [
+            "2x2x4x0", "2x2x2x0", "4x2x4x0", "2x4x4x0", "4x1x4x0", "1x4x4x0",
+        ];
+        let fastest = fastest_checked(
+            &format!("f32 {n}³ 8×8 cooperative"),
+            &shapes,
+            |cp| cp.valid_for_f32(sg),
+            |cp| {
+                wgpu_linalg::with_split_f16(false, || {
+                    wgpu_linalg::with_coop_f32_params(Some(cp), || {
+                        timed_checked(ctx, quick, (&ga, &gb), (&a, &b))
+                    })
+                })
+            },
+        );
+        t.coop_f32 = fastest
+            .filter(|&(ms, _)| ms < tiled)
+            .map(|(_, s)| s.to_string());
+    }
     if !ctx.coop_f16() {
         eprintln!("  no cooperative f16 GEMM: no shape, no split-f16 path");
         return Ok(t);
     }
-    let sg = ctx.adapter_info().map_or(32, |i| i.subgroup_min_size);
     // the cooperative shape, each checked
     let (a16, b16) = (a.map(half::f16::from_f32), b.map(half::f16::from_f32));
     let (ga16, gb16) = (ctx.upload_f16(&a16)?, ctx.upload_f16(&b16)?);
     let (aw, bw) = (a16.map(|x| x.to_f32()), b16.map(|x| x.to_f32()));
-    let mut best: Option<(f64, &str)> = None;
-    for shape in [
+    let shapes = [
         "2x4x2x0", "2x4x2x1", "4x2x4x0", "4x2x4x1", "2x2x4x0", "2x2x4x1", "4x2x2x0",
-    ] {
-        let Some(cp) = CoopParams::parse(shape).filter(|cp| cp.valid_for(sg)) else {
-            continue;
-        };
-        let (ms, ok) = wgpu_linalg::with_coop_params(Some(cp), || {
-            let ms = gpu_ms(ctx, quick, || ga16.matmul(&gb16).expect("matmul_f16"));
-            let c = ga16
-                .matmul(&gb16)
-                .expect("matmul_f16")
-                .download()
-                .expect("download");
-            (ms, check_product(&aw, &bw, &c, &[0, n / 2, n - 1]).is_ok())
-        });
-        eprintln!(
-            "  f16 {n}³ shape {shape}: {ms:.3} ms{}",
-            if ok { "" } else { " WRONG, left out" }
-        );
-        if ok && best.is_none_or(|(b, _)| ms < b) {
-            best = Some((ms, shape));
-        }
-    }
+    ];
+    let best = fastest_checked(
+        &format!("f16 {n}³"),
+        &shapes,
+        |cp| cp.valid_for(sg),
+        |cp| {
+            wgpu_linalg::with_coop_params(Some(cp), || {
+                timed_checked(ctx, quick, (&ga16, &gb16), (&aw, &bw))
+            })
+        },
+    );
     t.coop = best.map(|(_, s)| s.to_string());
     // the split-f16 path against the f32 kernel (its best depth)
     let mut wins: Vec<(usize, bool)> = Vec::new();
@@ -364,7 +431,7 @@ fn tune_gemm(
         let (a, b) = (rng.matrix(size, size), rng.matrix(size, size));
         let (ga, gb) = (ctx.upload(&a)?, ctx.upload(&b)?);
         let depth = t.tiled_depth.unwrap_or(0);
-        let f32_ms = wgpu_linalg::with_split_f16(false, || {
+        let f32_ms = tiled_only(|| {
             wgpu_linalg::with_gemm_depth(depth, || {
                 gpu_ms(ctx, quick, || ga.matmul(&gb).expect("matmul"))
             })

@@ -198,18 +198,24 @@ fn open_gpu(backends: wgpu::Backends, without: wgpu::Features) -> std::result::R
     // The cooperative GEMM (wgsl/gemm/coop.wgsl) needs 16×16×16 matrices
     // with f16 multiplicands and an f32 accumulator, and one fixed subgroup
     // size (it maps invocation t to subgroup t / size).
-    let coop_f16 = features
-        .contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX | wgpu::Features::SHADER_F16)
+    // The 8×8 f32 one (wgsl/gemm/coop8.wgsl) needs 8×8×8 f32 matrices.
+    let coop = features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
         && info.subgroup_min_size == info.subgroup_max_size
-        && (8..=128).contains(&info.subgroup_min_size)
-        && adapter.cooperative_matrix_properties().iter().any(|p| {
-            (p.m_size, p.n_size, p.k_size) == (16, 16, 16)
-                && p.ab_type == wgpu::CooperativeScalarType::F16
+        && (8..=128).contains(&info.subgroup_min_size);
+    let offers = |size: u32, ab: wgpu::CooperativeScalarType| {
+        coop && adapter.cooperative_matrix_properties().iter().any(|p| {
+            (p.m_size, p.n_size, p.k_size) == (size, size, size)
+                && p.ab_type == ab
                 && p.cr_type == wgpu::CooperativeScalarType::F32
-        });
+        })
+    };
+    let coop_f16 = features.contains(wgpu::Features::SHADER_F16)
+        && offers(16, wgpu::CooperativeScalarType::F16);
+    let coop_f32 = offers(8, wgpu::CooperativeScalarType::F32);
     let subgroup = info.subgroup_min_size;
     let mut gpu = Gpu::new(device, queue, info);
     gpu.coop_f16_subgroup = coop_f16.then_some(subgroup);
+    gpu.coop_f32_subgroup = coop_f32.then_some(subgroup);
     Ok(gpu)
 }
 
@@ -257,6 +263,14 @@ impl Context {
             (Some(sg), Some(cp)) => cp.valid_for(sg),
             _ => false,
         }
+    }
+
+    /// Whether the adapter has 8×8×8 f32 cooperative matrices (Apple GPUs
+    /// through Metal) for the f32 cooperative GEMM (`wgsl/gemm/coop8.wgsl`)
+    /// and one fixed subgroup size. f32 products use it where the tuning
+    /// table's `gemm.coop_f32` (or `WGPU_LINALG_COOP_F32`) names a shape.
+    pub fn coop_f32(&self) -> bool {
+        self.gpu().is_some_and(|g| g.coop_f32_subgroup.is_some())
     }
 
     /// A clone that forces `route`.

@@ -58,6 +58,12 @@ pub struct GemmTuning {
     /// (`SGMxSGNxW[xP]`, e.g. `2x4x2x0`); `None`: the built-in default.
     #[serde(default)]
     pub coop: Option<String>,
+    /// The 8×8 f32 cooperative GEMM's shape (`wgsl/gemm/coop8.wgsl`, where
+    /// the adapter offers 8×8×8 f32 cooperative matrices: Apple GPUs) for
+    /// f32 products, spelled as `WGPU_LINALG_COOP_F32` spells it
+    /// (`SGMxSGNxW`); `None`: never, the tiled f32 kernel.
+    #[serde(default)]
+    pub coop_f32: Option<String>,
     /// The smallest m, n and k from which f32 `matmul` takes the split-f16
     /// path (where the adapter has the cooperative f16 GEMM); `None`:
     /// never (`WGPU_LINALG_SPLIT_F16`).
@@ -317,6 +323,9 @@ mod tests {
             );
             assert!(matches!(g.tiled_depth, Some(0 | 8 | 16)), "{name}: {g:?}");
         }
+        // the 8×8 f32 cooperative GEMM: off until measured on a Mac
+        let apple = t.find("Apple M3 Pro").unwrap().gemm.clone().unwrap();
+        assert_eq!(apple.coop_f32, None, "{apple:?}");
         let nv = t.find("NVIDIA H200").unwrap().gemm.clone().unwrap();
         let cp = crate::ops::matmul::CoopParams::parse(nv.coop.as_deref().unwrap()).unwrap();
         assert!(cp.valid_for(32), "{cp:?}");

@@ -36,7 +36,9 @@ pub use ops::linsolve::GpuLu;
 pub use ops::lstsq_gram::with_lstsq_gram;
 pub use ops::lu::Lu;
 #[doc(hidden)]
-pub use ops::matmul::{with_coop_params, with_gemm_depth, with_gemm_variant, with_split_f16};
+pub use ops::matmul::{
+    with_coop_f32_params, with_coop_params, with_gemm_depth, with_gemm_variant, with_split_f16,
+};
 pub use ops::matmul::{CoopParams, GemmParams, GemmVariant, SplitK};
 #[doc(hidden)]
 pub use ops::qr::{with_cholqr, with_qr_params};

@@ -681,6 +681,55 @@ fn coop_shapes_fit_the_kernel() {
     );
 }
 
+/// The 8×8 f32 cooperative kernel's shapes (Apple GPUs: 32-wide
+/// subgroups): 64×64 and 128×64 tiles run; prefetch and double buffering
+/// (which it lacks), more than 32 KiB of workgroup memory, or slabs needing
+/// more than 8 loads per invocation do not. On an adapter without 8×8 f32
+/// cooperative matrices (lavapipe) the path is off whatever is asked.
+#[test]
+fn coop_f32_shapes_fit_the_kernel() {
+    use wgpu_linalg::CoopParams;
+    let shape = |sgm, sgn, wn4| CoopParams {
+        sgm,
+        sgn,
+        wn4,
+        prefetch: false,
+        double_buffer: false,
+    };
+    assert!(shape(2, 2, true).valid_for_f32(32));
+    assert_eq!(shape(2, 2, true).tile_f32(), (64, 64));
+    assert!(shape(4, 2, true).valid_for_f32(32));
+    assert_eq!(shape(4, 2, true).tile_f32(), (128, 64));
+    assert!(shape(2, 2, false).valid_for_f32(32));
+    assert_eq!(shape(2, 2, false).tile_f32(), (64, 32));
+    assert!(
+        !CoopParams {
+            prefetch: true,
+            ..shape(2, 2, true)
+        }
+        .valid_for_f32(32),
+        "no prefetch in the kernel"
+    );
+    assert!(!shape(4, 4, true).valid_for_f32(32), "128×128: 35 KiB");
+    assert!(shape(1, 1, true).valid_for_f32(32), "8 runs per invocation");
+    assert!(
+        !shape(1, 1, true).valid_for_f32(16),
+        "16 runs per invocation"
+    );
+    let gpu = ctx();
+    if !gpu.coop_f32() {
+        let a = DMatrix::from_fn(96, 80, |i, j| ((i * 7 + j * 3) % 11) as f32 - 5.0);
+        let b = DMatrix::from_fn(80, 72, |i, j| ((i * 5 + j) % 13) as f32 - 6.0);
+        let want = a.map(f64::from) * b.map(f64::from);
+        let got = wgpu_linalg::with_coop_f32_params(Some(shape(2, 2, true)), || {
+            gpu.with_route(Route::Gpu).matmul(&a, &b)
+        })
+        .unwrap();
+        // small integers: every product and sum exact in f32
+        assert_eq!(got.map(f64::from), want, "the tiled kernel's exact result");
+    }
+}
+
 #[test]
 fn tiled_vector_loads_every_transpose_and_depth() {
     // Shapes whose runs of four are aligned for every transpose (m, k, n

@@ -201,10 +201,11 @@ fn every_kernel_translates_to_msl_spirv_and_hlsl() {
         }
     }
     assert!(checked >= 12, "only {checked} translations checked");
-    // the four cooperative GEMM kernels (loads by runs of eight, four and
-    // one; the split-f16 products), each with WN4, PF and DB on and off,
-    // 128 and 256 rows per tile
-    assert_eq!(coop, 64, "cooperative-matrix translations");
+    // the four f16 cooperative GEMM kernels (loads by runs of eight, four
+    // and one; the split-f16 products), each with WN4, PF and DB on and
+    // off, 128 and 256 rows per tile; the 8×8 f32 one with WN4 on and off,
+    // 64 and 128 rows
+    assert_eq!(coop, 68, "cooperative-matrix translations");
     // Every size class of the batched kernels (LOGS = 3 … 6), every entry.
     assert_eq!(per_kernel.get("Jacobi"), Some(&8), "{per_kernel:?}");
     assert_eq!(per_kernel.get("QrBatched"), Some(&8), "{per_kernel:?}");

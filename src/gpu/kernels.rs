@@ -37,6 +37,10 @@ pub enum Kernel {
     /// aligned to 8, see `wgsl/gemm/coop_io_v8.wgsl`). Needs
     /// `EXPERIMENTAL_COOPERATIVE_MATRIX` and `SHADER_F16`.
     GemmCoopV8,
+    /// Cooperative-matrix GEMM of f32 operands on 8×8×8 f32 matrices (Apple
+    /// GPUs' simdgroup matrices, `wgsl/gemm/coop8.wgsl`). Needs
+    /// `EXPERIMENTAL_COOPERATIVE_MATRIX`.
+    GemmCoop8,
     /// The cooperative-matrix GEMM with f16 operands read four at a time
     /// (operands aligned to 4, see `wgsl/gemm/coop_io_vec.wgsl`).
     GemmCoop,
@@ -135,6 +139,9 @@ const GEMM_COOP_IO_VEC: &str = include_str!("../../wgsl/gemm/coop_io_vec.wgsl");
 const GEMM_COOP_IO_F16: &str = include_str!("../../wgsl/gemm/coop_io_f16.wgsl");
 const GEMM_COOP: &str = include_str!("../../wgsl/gemm/coop.wgsl");
 const GEMM_SPLIT_PREP: &str = include_str!("../../wgsl/gemm/split.wgsl");
+const GEMM_COOP8: &str = include_str!("../../wgsl/gemm/coop8.wgsl");
+const GEMM_COOP8_IO: &str = include_str!("../../wgsl/gemm/coop8_io.wgsl");
+const GEMM_COOP_STORE: &str = include_str!("../../wgsl/gemm/coop_store.wgsl");
 const GEMM_COOP_OUT: &str = include_str!("../../wgsl/gemm/coop_out.wgsl");
 const GEMM_COOP_OUT_SPLIT: &str = include_str!("../../wgsl/gemm/coop_out_split.wgsl");
 const GEMM_SPLITK: &str = include_str!("../../wgsl/gemm/splitk.wgsl");
@@ -167,7 +174,7 @@ const JACOBI_ROT64: &str = include_str!("../../wgsl/eig/rot64.wgsl");
 
 impl Kernel {
     /// Every kernel, for validation and pre-compilation.
-    pub const ALL: [Kernel; 34] = [
+    pub const ALL: [Kernel; 35] = [
         Kernel::GemmTiled,
         Kernel::GemmTiledC4,
         Kernel::GemmTiledV4,
@@ -177,6 +184,7 @@ impl Kernel {
         Kernel::GemmSmall,
         Kernel::GemmTiledF16,
         Kernel::GemmCoopV8,
+        Kernel::GemmCoop8,
         Kernel::GemmCoop,
         Kernel::GemmCoopScalar,
         Kernel::GemmSplitPrep,
@@ -270,18 +278,28 @@ impl Kernel {
                 ("gemm/coop_out.wgsl", GEMM_COOP_OUT),
                 ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
+                ("gemm/coop_store.wgsl", GEMM_COOP_STORE),
+            ],
+            Kernel::GemmCoop8 => &[
+                ("gemm/coop8_io.wgsl", GEMM_COOP8_IO),
+                ("gemm/coop_out.wgsl", GEMM_COOP_OUT),
+                ("gemm/params.wgsl", GEMM_PARAMS),
+                ("gemm/coop8.wgsl", GEMM_COOP8),
+                ("gemm/coop_store.wgsl", GEMM_COOP_STORE),
             ],
             Kernel::GemmCoop => &[
                 ("gemm/coop_io_vec.wgsl", GEMM_COOP_IO_VEC),
                 ("gemm/coop_out.wgsl", GEMM_COOP_OUT),
                 ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
+                ("gemm/coop_store.wgsl", GEMM_COOP_STORE),
             ],
             Kernel::GemmCoopScalar => &[
                 ("gemm/coop_io_f16.wgsl", GEMM_COOP_IO_F16),
                 ("gemm/coop_out.wgsl", GEMM_COOP_OUT),
                 ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
+                ("gemm/coop_store.wgsl", GEMM_COOP_STORE),
             ],
             Kernel::GemmSplitPrep => &[("gemm/split.wgsl", GEMM_SPLIT_PREP)],
             Kernel::GemmCoopSplit => &[
@@ -289,6 +307,7 @@ impl Kernel {
                 ("gemm/coop_out_split.wgsl", GEMM_COOP_OUT_SPLIT),
                 ("gemm/params.wgsl", GEMM_PARAMS),
                 ("gemm/coop.wgsl", GEMM_COOP),
+                ("gemm/coop_store.wgsl", GEMM_COOP_STORE),
             ],
             Kernel::GemmSplitK => &[("gemm/splitk.wgsl", GEMM_SPLITK)],
             Kernel::Elementwise => &[("common/elementwise.wgsl", ELEMENTWISE)],
@@ -413,6 +432,7 @@ impl Kernel {
     pub fn required_features(self) -> wgpu::Features {
         match self {
             Kernel::GemmTiledF16 | Kernel::GemmSplitPrep => wgpu::Features::SHADER_F16,
+            Kernel::GemmCoop8 => wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX,
             Kernel::GemmCoopV8
             | Kernel::GemmCoop
             | Kernel::GemmCoopScalar
@@ -440,6 +460,7 @@ impl Kernel {
             Kernel::GemmSmall => "gemm_small",
             Kernel::GemmTiledF16 => "gemm_tiled_f16",
             Kernel::GemmCoopV8 => "gemm_coop_v8",
+            Kernel::GemmCoop8 => "gemm_coop8",
             Kernel::GemmCoop => "gemm_coop",
             Kernel::GemmCoopScalar => "gemm_coop_scalar",
             Kernel::GemmSplitPrep => "gemm_split_prep",

@@ -32,6 +32,9 @@ pub(crate) struct Gpu {
     /// (16×16×16 f16×f16→f32 cooperative matrices and one fixed subgroup
     /// size); `None` otherwise.
     pub(crate) coop_f16_subgroup: Option<u32>,
+    /// The subgroup size, where the adapter runs the 8×8 f32 cooperative
+    /// GEMM (8×8×8 f32 cooperative matrices and one fixed subgroup size).
+    pub(crate) coop_f32_subgroup: Option<u32>,
     /// The tuning table's GEMM choices for this adapter.
     pub(crate) gemm: crate::dispatch::GemmTuning,
     pipelines: PipelineCache,
@@ -116,6 +119,7 @@ impl Gpu {
             limits: device.limits(),
             features: device.features(),
             coop_f16_subgroup: None,
+            coop_f32_subgroup: None,
             gemm: Default::default(),
             device,
             queue,

@@ -364,6 +364,12 @@ impl Default for CoopParams {
     }
 }
 
+/// Whether `runs` loads of a slab split evenly over a workgroup of `wg`
+/// invocations, one to eight each (the cooperative kernels' registers).
+fn even_runs(runs: usize, wg: usize) -> bool {
+    runs.is_multiple_of(wg) && (1..=8).contains(&(runs / wg))
+}
+
 impl CoopParams {
     /// Rows and columns of C per workgroup.
     pub fn tile(&self) -> (usize, usize) {
@@ -382,10 +388,7 @@ impl CoopParams {
         let (bm, bn) = self.tile();
         let wg = (subgroup * self.sgm * self.sgn) as usize;
         let depth = if self.double_buffer { 16 } else { 32 };
-        let runs = |rows: usize| {
-            let r = rows * depth / 8;
-            r.is_multiple_of(wg) && (1..=8).contains(&(r / wg))
-        };
+        let runs = |rows| even_runs(rows * depth / 8, wg);
         [1, 2, 4].contains(&self.sgm)
             && [1, 2, 4, 8].contains(&self.sgn)
             && bm <= 256
@@ -453,6 +456,63 @@ impl CoopParams {
             }
             _ => CoopParams::default(),
         })
+    }
+
+    /// Rows and columns of C per workgroup of the 8×8 f32 cooperative
+    /// GEMM (`wgsl/gemm/coop8.wgsl`): subgroup blocks of 32×32 (`wn4`) or
+    /// 32×16.
+    pub fn tile_f32(&self) -> (usize, usize) {
+        (
+            32 * self.sgm as usize,
+            self.sgn as usize * if self.wn4 { 32 } else { 16 },
+        )
+    }
+
+    /// Whether the 8×8 f32 kernel runs this shape on subgroups of
+    /// `subgroup` invocations: no prefetch or double buffering (it has
+    /// neither), at most 8 subgroups, 32-deep slabs loaded in one to eight
+    /// runs of four f32 per invocation and operand, evenly, and at most 32
+    /// KiB of workgroup memory (A's and B's tiles, four 8×8 C slots).
+    pub fn valid_for_f32(&self, subgroup: u32) -> bool {
+        let (bm, bn) = self.tile_f32();
+        let wg = (subgroup * self.sgm * self.sgn) as usize;
+        let runs = |rows| even_runs(rows * 32 / 4, wg);
+        let bytes = 4 * (32 * (bm + 4) + bn * 36 + 4 * 64);
+        !self.prefetch
+            && !self.double_buffer
+            && [1, 2, 4].contains(&self.sgm)
+            && [1, 2, 4].contains(&self.sgn)
+            && self.sgm * self.sgn <= 8
+            && wg <= 1024
+            && runs(bm)
+            && runs(bn)
+            && bytes <= 32 << 10
+    }
+
+    /// The 8×8 f32 GEMM's shape for this adapter, where it has 8×8 f32
+    /// cooperative matrices: [`with_coop_f32_params`], else
+    /// `WGPU_LINALG_COOP_F32` (a shape, or `off`), else the tuning table's
+    /// `gemm.coop_f32`; `None`: the tiled f32 kernel. A shape the kernel
+    /// cannot run is `None` too.
+    pub(crate) fn for_gpu_f32(gpu: &Gpu) -> Option<(u32, CoopParams)> {
+        let sg = gpu.coop_f32_subgroup?;
+        let cp = match FORCED_COOP_F32.with(|c| c.get()) {
+            Some(forced) => forced,
+            None => {
+                static ENV: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+                match ENV.get_or_init(|| std::env::var("WGPU_LINALG_COOP_F32").ok()) {
+                    Some(v) => CoopParams::parse(v),
+                    None => gpu.gemm.coop_f32.as_deref().and_then(CoopParams::parse),
+                }
+            }
+        }?;
+        // the f16 spelling's prefetch flag defaults to on; this kernel has none
+        let cp = CoopParams {
+            prefetch: false,
+            double_buffer: false,
+            ..cp
+        };
+        cp.valid_for_f32(sg).then_some((sg, cp))
     }
 }
 
@@ -593,6 +653,19 @@ struct SplitKUniform {
 
 thread_local! {
     static FORCED_COOP: std::cell::Cell<Option<Option<CoopParams>>> = const { std::cell::Cell::new(None) };
+}
+
+thread_local! {
+    static FORCED_COOP_F32: std::cell::Cell<Option<Option<CoopParams>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with the 8×8 f32 cooperative GEMM's shape on this thread forced
+/// to `params` (`None`: the tiled f32 kernel), whatever the environment and
+/// the tuning table say (for `examples/tune --gemm`); it still runs only
+/// where the adapter has 8×8 f32 cooperative matrices.
+#[doc(hidden)]
+pub fn with_coop_f32_params<T>(params: Option<CoopParams>, f: impl FnOnce() -> T) -> T {
+    with_override(&FORCED_COOP_F32, params, f)
 }
 
 /// Runs `f` with the cooperative f16 GEMM's shape on this thread forced to
@@ -1070,6 +1143,48 @@ fn launch_batch(
     }
 }
 
+/// The 8×8 f32 cooperative GEMM (`wgsl/gemm/coop8.wgsl`), one launch per
+/// chunk of the batch the dispatch limit allows.
+fn encode_coop8(
+    gpu: &Gpu,
+    enc: &mut Recorder,
+    g: &Gemm<'_>,
+    cp: CoopParams,
+    subgroup: u32,
+) -> Result<()> {
+    let (tm, tn) = cp.tile_f32();
+    let mut u = GemmUniform::of(g)?;
+    let (gx, gy) = (g.m.div_ceil(tm), g.n.div_ceil(tn));
+    let max = gpu.max_groups() as usize;
+    if gx > max || gy > max {
+        return Err(Error::TooLarge {
+            op: "matmul",
+            bytes: (g.m * g.n * 4) as u64,
+            limit: (max * tm * max * tn * 4) as u64,
+        });
+    }
+    let constants = [
+        ("SG", subgroup as f64),
+        ("SGM", cp.sgm as f64),
+        ("SGN", cp.sgn as f64),
+        ("WN4", cp.wn4 as u32 as f64),
+    ];
+    let label = format!(
+        "gemm.coop8 {}x{}x{} batch {} tile {tm}x{tn}",
+        g.m, g.k, g.n, g.batch
+    );
+    launch_batch(
+        gpu,
+        enc,
+        (&label, Kernel::GemmCoop8, &constants),
+        &mut u,
+        &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
+        [gx as u32, gy as u32],
+        g.batch,
+    );
+    Ok(())
+}
+
 /// One GEMM kernel launch per chunk of the batch the dispatch limit allows.
 fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     if g.m == 0 || g.n == 0 || g.batch == 0 {
@@ -1084,6 +1199,15 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
     }
     // f16 storage has only the 128×128 kernel; lower_only needs its LOWER
     let params = GemmParams::for_gpu(gpu);
+    // f32 products the tiled kernel would take run on 8×8 f32 cooperative
+    // matrices where the adapter has them and the table (or the
+    // environment) names a shape
+    if !g.half && !g.ta && !g.tb && !g.lower_only && params.variant(g.m, g.n) == GemmVariant::Tiled
+    {
+        if let Some((sg, cp)) = CoopParams::for_gpu_f32(gpu) {
+            return encode_coop8(gpu, enc, g, cp, sg);
+        }
+    }
     let variant = match params.variant(g.m, g.n) {
         _ if g.half => GemmVariant::Tiled,
         GemmVariant::Narrow if g.lower_only => GemmVariant::Tiled,

@@ -4,7 +4,8 @@
 // a and b come from coop_io_v8.wgsl, coop_io_vec.wgsl or coop_io_f16.wgsl;
 // out_scale, which maps each accumulated entry to C's scale, from
 // coop_out.wgsl (the identity) or coop_out_split.wgsl (the split-f16
-// GEMM's unscaling); the uniform block p from params.wgsl.
+// GEMM's unscaling); the uniform block p from params.wgsl; C and its
+// stores (store_frag) from coop_store.wgsl, joined after this file.
 //
 // A workgroup computes a BM×BN tile of C with SGM×SGN subgroups of SG
 // invocations; subgroup s owns the 64×WNC block at rows (s % SGM)·64 and
@@ -31,9 +32,7 @@
 // this kernel is checked, never run.) The
 // strides of coopLoad and coopStore are constants: naga 30.0.1's SPIR-V
 // writer panics on runtime strides, and a constant stride is all a staged
-// tile needs. C leaves through workgroup memory as well (one 16×16
-// fragment per subgroup at a time), so partial tiles are stored element
-// by element with guards, and alpha and beta are applied there.
+// tile needs.
 
 override SG: u32 = 32u; // subgroup size (the adapter's, fixed)
 override SGM: u32 = 2u; // subgroups along the rows of the tile (1, 2 or 4)
@@ -56,45 +55,13 @@ override NBD: u32 = BN * DEPTH / 8u / WG; // runs of eight of B (≤ 8)
 
 override SA: u32 = BM + 8u; // column stride of As (BM rows + 8)
 const SB: u32 = 40u; // column stride of Bs (32 k + 8)
-const CSLOTS: u32 = 4u; // staging slots for C: subgroups take turns by fours
-
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+const F: u32 = 16u; // fragment side (coop_store.wgsl)
+alias Acc = coop_mat16x16<f32, C>;
 
 // [32][SA] halves: A[bi + i, k0 + l] is half i % 4 of As[(l·SA + i) / 4]
 var<workgroup> As: array<vec4<f16>, 32u * SA / 4u>;
 // [128][SB] halves: B[k0 + l, bj + j] is half l % 4 of Bs[(j·SB + l) / 4]
 var<workgroup> Bs: array<vec4<f16>, 1280>;
-var<workgroup> Cs: array<f32, 1024>; // CSLOTS 16×16 fragments
-
-// Writes one accumulator, the 16×16 block of C at (i0, j0), through the
-// subgroup's staging slot; subgroups sg and sg + 4 share one and take
-// turns. Called the same number of times by every subgroup (uniform
-// control flow: it holds barriers). (With 256 rows of A, 4 KiB of C
-// staging keeps the workgroup within 32 KiB.)
-fn store_frag(acc: coop_mat16x16<f32, C>, sg: u32, lane: u32, i0: u32, j0: u32, c_base: u32) {
-    let slot = (sg % CSLOTS) * 256u;
-    for (var turn = 0u; turn * CSLOTS < SGM * SGN; turn++) {
-        if (sg / CSLOTS == turn) {
-            coopStore(acc, &Cs[slot], 16u);
-        }
-        workgroupBarrier();
-        if (sg / CSLOTS == turn) {
-            for (var e = lane; e < 256u; e += SG) {
-                let i = i0 + (e & 15u);
-                let j = j0 + (e >> 4u);
-                if (i < p.m && j < p.n) {
-                    let idx = c_base + i + j * p.ldc;
-                    var r = p.alpha * out_scale(Cs[slot + e], i, j);
-                    if (p.beta != 0.0) {
-                        r = fma(p.beta, c[idx], r);
-                    }
-                    c[idx] = r;
-                }
-            }
-        }
-        workgroupBarrier();
-    }
-}
 
 // Reads this invocation's runs of the DEPTH-deep slab at k0 into ra, rb:
 // run s of A is rows i..i+8 of column l of the slab, of B k l..l+8 of
@@ -158,12 +125,7 @@ fn main(
     let b_base = p.b_off + z * p.stride_b;
     let c_base = p.c_off + z * p.stride_c;
 
-    // Zero accumulators, loaded from a zeroed staging slot.
-    for (var e = t; e < 256u; e += WG) {
-        Cs[e] = 0.0;
-    }
-    workgroupBarrier();
-    let zero = coopLoad<coop_mat16x16<f32, C>>(&Cs[0], 16u);
+    let zero = zero_acc(t);
     var c00 = zero; var c01 = zero; var c02 = zero; var c03 = zero;
     var c10 = zero; var c11 = zero; var c12 = zero; var c13 = zero;
     var c20 = zero; var c21 = zero; var c22 = zero; var c23 = zero;
@@ -239,24 +201,9 @@ fn main(
         workgroupBarrier();
     }
 
-    let i0 = bi + wm;
-    let j0 = bj + wn;
-    store_frag(c00, sg, lane, i0, j0, c_base);
-    store_frag(c10, sg, lane, i0 + 16u, j0, c_base);
-    store_frag(c20, sg, lane, i0 + 32u, j0, c_base);
-    store_frag(c30, sg, lane, i0 + 48u, j0, c_base);
-    store_frag(c01, sg, lane, i0, j0 + 16u, c_base);
-    store_frag(c11, sg, lane, i0 + 16u, j0 + 16u, c_base);
-    store_frag(c21, sg, lane, i0 + 32u, j0 + 16u, c_base);
-    store_frag(c31, sg, lane, i0 + 48u, j0 + 16u, c_base);
-    if (WN4) {
-        store_frag(c02, sg, lane, i0, j0 + 32u, c_base);
-        store_frag(c12, sg, lane, i0 + 16u, j0 + 32u, c_base);
-        store_frag(c22, sg, lane, i0 + 32u, j0 + 32u, c_base);
-        store_frag(c32, sg, lane, i0 + 48u, j0 + 32u, c_base);
-        store_frag(c03, sg, lane, i0, j0 + 48u, c_base);
-        store_frag(c13, sg, lane, i0 + 16u, j0 + 48u, c_base);
-        store_frag(c23, sg, lane, i0 + 32u, j0 + 48u, c_base);
-        store_frag(c33, sg, lane, i0 + 48u, j0 + 48u, c_base);
-    }
+    store_block(
+        c00, c10, c20, c30, c01, c11, c21, c31,
+        c02, c12, c22, c32, c03, c13, c23, c33,
+        sg, lane, bi + wm, bj + wn, c_base,
+    );
 }
