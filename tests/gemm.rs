@@ -140,9 +140,10 @@ fn batched_large_tiles_and_broadcast() {
 }
 
 /// `matmul_f16` on whichever GPU path the adapter has: cooperative
-/// matrices where `Context::coop_f16` (both operand-load forms: m and k
-/// multiples of 4 take the vector loads, others the scalar ones), else the
-/// tiled f16 kernel; sizes straddle the 128×128 tiles and the 32-deep slabs.
+/// matrices where `Context::coop_f16` (all three operand-load forms: m and
+/// k multiples of 8 take runs of eight, multiples of 4 runs of four,
+/// others one element at a time), else the tiled f16 kernel; sizes
+/// straddle the 128×128 tiles and the 32-deep slabs.
 #[test]
 fn f16_storage_accumulates_in_f32() {
     let path = if ctx().coop_f16() {
@@ -159,6 +160,7 @@ fn f16_storage_accumulates_in_f32() {
         (132, 36, 260),
         (64, 100, 200),
         (257, 64, 129),
+        (136, 40, 130),
     ];
     for (case, (m, k, n)) in shapes.into_iter().enumerate() {
         let mut r = rng("f16", case as u64);
@@ -173,6 +175,45 @@ fn f16_storage_accumulates_in_f32() {
                 &a32,
                 &b32,
                 &format!("{route:?} f16 ({path}) {m}x{k}x{n}"),
+            );
+        }
+    }
+}
+
+/// f32 products with the split-f16 path switched on: where the adapter has
+/// the cooperative f16 GEMM they run on it (A and B as scaled f16 parts);
+/// elsewhere (lavapipe) on the f32 kernels. Either way the result meets
+/// the f32 kernel's normwise bound ‖C − AB‖_F ≤ k·ε·‖|A||B|‖_F, on random
+/// and on badly scaled inputs (rows of A and columns of B scaled by
+/// 2^±20), at shapes with padding (m not a multiple of 8, k not of 16)
+/// and partial tiles.
+#[test]
+fn split_f16_meets_the_normwise_bound() {
+    let gpu = ctx().with_route(Route::Gpu);
+    let path = if gpu.coop_f16() {
+        "split-f16"
+    } else {
+        "f32 kernels"
+    };
+    for (case, (m, k, n)) in [(1001, 777, 515), (136, 40, 130), (64, 64, 64)]
+        .into_iter()
+        .enumerate()
+    {
+        for scaled in [false, true] {
+            let mut r = rng("split_f16", case as u64 * 2 + scaled as u64);
+            let mut a = random(&mut r, m, k);
+            let mut b = random(&mut r, k, n);
+            if scaled {
+                let p = |x: usize| 2f32.powi((x * 7 % 41) as i32 - 20);
+                a = DMatrix::from_fn(m, k, |i, l| a[(i, l)] * p(i));
+                b = DMatrix::from_fn(k, n, |l, j| b[(l, j)] * p(j + 3));
+            }
+            let c = wgpu_linalg::with_split_f16(true, || gpu.matmul(&a, &b)).unwrap();
+            let err = (to64(&c) - to64(&a) * to64(&b)).norm();
+            let bound = k as f64 * EPS * (to64(&a).abs() * to64(&b).abs()).norm();
+            assert!(
+                err <= bound,
+                "{path} {m}x{k}x{n} scaled {scaled}: ‖C − AB‖ {err:.3e} > {bound:.3e}"
             );
         }
     }
@@ -684,8 +725,7 @@ fn coop_shapes_fit_the_kernel() {
 /// The 8×8 f32 cooperative kernel's shapes (Apple GPUs: 32-wide
 /// subgroups): 64×64 and 128×64 tiles run; prefetch and double buffering
 /// (which it lacks), more than 32 KiB of workgroup memory, or slabs needing
-/// more than 8 loads per invocation do not. On an adapter without 8×8 f32
-/// cooperative matrices (lavapipe) the path is off whatever is asked.
+/// more than 8 loads per invocation do not.
 #[test]
 fn coop_f32_shapes_fit_the_kernel() {
     use wgpu_linalg::CoopParams;
@@ -716,17 +756,22 @@ fn coop_f32_shapes_fit_the_kernel() {
         !shape(1, 1, true).valid_for_f32(16),
         "16 runs per invocation"
     );
-    let gpu = ctx();
-    if !gpu.coop_f32() {
-        let a = DMatrix::from_fn(96, 80, |i, j| ((i * 7 + j * 3) % 11) as f32 - 5.0);
-        let b = DMatrix::from_fn(80, 72, |i, j| ((i * 5 + j) % 13) as f32 - 6.0);
-        let want = a.map(f64::from) * b.map(f64::from);
-        let got = wgpu_linalg::with_coop_f32_params(Some(shape(2, 2, true)), || {
-            gpu.with_route(Route::Gpu).matmul(&a, &b)
-        })
-        .unwrap();
-        // small integers: every product and sum exact in f32
-        assert_eq!(got.map(f64::from), want, "the tiled kernel's exact result");
+    // A product across partial 64×64 tiles with the shape forced: on the
+    // 8×8 f32 kernel where the adapter has those matrices (Apple GPUs), on
+    // the tiled kernel elsewhere (lavapipe). Small integers: every product
+    // and sum is exact in f32, so both must give the exact result.
+    let gpu = ctx().with_route(Route::Gpu);
+    let a = DMatrix::from_fn(96, 80, |i, j| ((i * 7 + j * 3) % 11) as f32 - 5.0);
+    let b = DMatrix::from_fn(80, 72, |i, j| ((i * 5 + j) % 13) as f32 - 6.0);
+    let want = a.map(f64::from) * b.map(f64::from);
+    for cp in [shape(2, 2, true), shape(2, 2, false), shape(4, 2, true)] {
+        let got = wgpu_linalg::with_coop_f32_params(Some(cp), || gpu.matmul(&a, &b)).unwrap();
+        assert_eq!(
+            got.map(f64::from),
+            want,
+            "{cp:?}, 8×8 f32 cooperative matrices: {}",
+            gpu.coop_f32()
+        );
     }
 }
 
