@@ -364,6 +364,18 @@ impl Default for CoopParams {
     }
 }
 
+/// The cooperative shape `var` spells ([`CoopParams::parse`]); `None`
+/// where it is unset.
+fn env_shape(var: &str) -> Option<Option<CoopParams>> {
+    std::env::var(var).ok().map(|v| CoopParams::parse(&v))
+}
+
+/// `WGPU_LINALG_COOP` as [`env_shape`] reads it, once per process.
+fn coop_env() -> Option<Option<CoopParams>> {
+    static ENV: std::sync::OnceLock<Option<Option<CoopParams>>> = std::sync::OnceLock::new();
+    *ENV.get_or_init(|| env_shape("WGPU_LINALG_COOP"))
+}
+
 /// Whether `runs` loads of a slab split evenly over a workgroup of `wg`
 /// invocations, one to eight each (the cooperative kernels' registers).
 fn even_runs(runs: usize, wg: usize) -> bool {
@@ -406,32 +418,20 @@ impl CoopParams {
     /// cooperative path (`None`). An unparsable value keeps the default;
     /// one the kernel cannot run falls back to the tiled f16 kernel.
     pub fn from_env() -> Option<CoopParams> {
-        static FROM_ENV: std::sync::OnceLock<Option<CoopParams>> = std::sync::OnceLock::new();
-        *FROM_ENV.get_or_init(CoopParams::read_env)
+        coop_env().unwrap_or(Some(CoopParams::default()))
     }
 
     /// The shape for this adapter: [`with_coop_params`], else
     /// `WGPU_LINALG_COOP`, else the tuning table's `gemm.coop`, else the
     /// default.
     pub(crate) fn for_gpu(gpu: &Gpu) -> Option<CoopParams> {
-        if let Some(forced) = FORCED_COOP.with(|c| c.get()) {
-            return forced;
-        }
-        static ENV_SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        if *ENV_SET.get_or_init(|| std::env::var_os("WGPU_LINALG_COOP").is_some()) {
-            return CoopParams::from_env();
-        }
-        match &gpu.gemm.coop {
-            Some(v) => CoopParams::parse(v),
-            None => Some(CoopParams::default()),
-        }
-    }
-
-    fn read_env() -> Option<CoopParams> {
-        match std::env::var("WGPU_LINALG_COOP") {
-            Ok(v) => CoopParams::parse(&v),
-            Err(_) => Some(CoopParams::default()),
-        }
+        FORCED_COOP
+            .with(|c| c.get())
+            .or_else(coop_env)
+            .unwrap_or_else(|| match &gpu.gemm.coop {
+                Some(v) => CoopParams::parse(v),
+                None => Some(CoopParams::default()),
+            })
     }
 
     /// A shape spelled as `WGPU_LINALG_COOP` spells it ([`CoopParams::from_env`]).
@@ -496,16 +496,11 @@ impl CoopParams {
     /// cannot run is `None` too.
     pub(crate) fn for_gpu_f32(gpu: &Gpu) -> Option<(u32, CoopParams)> {
         let sg = gpu.coop_f32_subgroup?;
-        let cp = match FORCED_COOP_F32.with(|c| c.get()) {
-            Some(forced) => forced,
-            None => {
-                static ENV: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-                match ENV.get_or_init(|| std::env::var("WGPU_LINALG_COOP_F32").ok()) {
-                    Some(v) => CoopParams::parse(v),
-                    None => gpu.gemm.coop_f32.as_deref().and_then(CoopParams::parse),
-                }
-            }
-        }?;
+        static ENV: std::sync::OnceLock<Option<Option<CoopParams>>> = std::sync::OnceLock::new();
+        let cp = FORCED_COOP_F32
+            .with(|c| c.get())
+            .or_else(|| *ENV.get_or_init(|| env_shape("WGPU_LINALG_COOP_F32")))
+            .unwrap_or_else(|| gpu.gemm.coop_f32.as_deref().and_then(CoopParams::parse))?;
         // the f16 spelling's prefetch flag defaults to on; this kernel has none
         let cp = CoopParams {
             prefetch: false,
@@ -653,9 +648,6 @@ struct SplitKUniform {
 
 thread_local! {
     static FORCED_COOP: std::cell::Cell<Option<Option<CoopParams>>> = const { std::cell::Cell::new(None) };
-}
-
-thread_local! {
     static FORCED_COOP_F32: std::cell::Cell<Option<Option<CoopParams>>> = const { std::cell::Cell::new(None) };
 }
 
@@ -720,7 +712,6 @@ fn split_f16_eligible(gpu: &Gpu, g: &Gemm<'_>) -> Option<(u32, CoopParams)> {
     let (m8, k16) = (g.m.next_multiple_of(8), g.k.next_multiple_of(16));
     let fits = g.n <= max
         && k16.div_ceil(4) <= max
-        && g.n.div_ceil(4) <= max
         && m8.div_ceil(64) <= max
         && k16.div_ceil(64) <= max
         && g.m.div_ceil(tm) <= max
@@ -1000,16 +991,7 @@ fn encode_split_k(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, plan: SplitK) -> 
         beta: g.beta,
         ..Default::default()
     };
-    let gx = m.div_ceil(64);
-    let gy = n.div_ceil(4);
-    let max = gpu.max_groups() as usize;
-    if gx > max || gy > max {
-        return Err(Error::TooLarge {
-            op,
-            bytes: (mn * 4) as u64,
-            limit: (max * 64 * max * 4 * 4) as u64,
-        });
-    }
+    let [gx, gy] = tile_grid(gpu, m, n, (64, 4))?;
     gpu.launch(
         enc,
         &format!("splitk reduce {m}x{n} parts {}", plan.parts),
@@ -1018,7 +1000,7 @@ fn encode_split_k(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>, plan: SplitK) -> 
         &[],
         &params_bytes(&u),
         &[(1, scratch.buffer()), (2, g.c.buf)],
-        [gx as u32, gy as u32, 1],
+        [gx, gy, 1],
     );
     enc.done_with(scratch);
     Ok(())
@@ -1055,7 +1037,6 @@ fn encode_coop(
     subgroup: u32,
     split_scales: Option<[&wgpu::Buffer; 2]>,
 ) -> Result<()> {
-    let op = "matmul";
     let kernel = match (split_scales, coop_run_width(g)) {
         (Some(_), _) => Kernel::GemmCoopSplit,
         (None, 8) => Kernel::GemmCoopV8,
@@ -1064,16 +1045,7 @@ fn encode_coop(
     };
     let (tm, tn) = cp.tile();
     let mut u = GemmUniform::of(g)?;
-    let gx = g.m.div_ceil(tm);
-    let gy = g.n.div_ceil(tn);
-    let max = gpu.max_groups() as usize;
-    if gx > max || gy > max {
-        return Err(Error::TooLarge {
-            op,
-            bytes: (g.m * g.n * 4) as u64,
-            limit: (max * tm * max * tn * 4) as u64,
-        });
-    }
+    let grid = tile_grid(gpu, g.m, g.n, (tm, tn))?;
     let constants = [
         ("SG", subgroup as f64),
         ("SGM", cp.sgm as f64),
@@ -1107,10 +1079,25 @@ fn encode_coop(
         (&label, kernel, &constants),
         &mut u,
         &binds,
-        [gx as u32, gy as u32],
+        grid,
         g.batch,
     );
     Ok(())
+}
+
+/// The workgroup grid of an m×n result in tm×tn tiles, or
+/// `Error::TooLarge` where it exceeds the dispatch limit.
+fn tile_grid(gpu: &Gpu, m: usize, n: usize, (tm, tn): (usize, usize)) -> Result<[u32; 2]> {
+    let (gx, gy) = (m.div_ceil(tm), n.div_ceil(tn));
+    let max = gpu.max_groups() as usize;
+    if gx > max || gy > max {
+        return Err(Error::TooLarge {
+            op: "matmul",
+            bytes: (m * n * 4) as u64,
+            limit: (max * tm * max * tn * 4) as u64,
+        });
+    }
+    Ok([gx as u32, gy as u32])
 }
 
 /// One launch of `kernel` per chunk of the `batch` matrices the dispatch
@@ -1154,15 +1141,7 @@ fn encode_coop8(
 ) -> Result<()> {
     let (tm, tn) = cp.tile_f32();
     let mut u = GemmUniform::of(g)?;
-    let (gx, gy) = (g.m.div_ceil(tm), g.n.div_ceil(tn));
-    let max = gpu.max_groups() as usize;
-    if gx > max || gy > max {
-        return Err(Error::TooLarge {
-            op: "matmul",
-            bytes: (g.m * g.n * 4) as u64,
-            limit: (max * tm * max * tn * 4) as u64,
-        });
-    }
+    let grid = tile_grid(gpu, g.m, g.n, (tm, tn))?;
     let constants = [
         ("SG", subgroup as f64),
         ("SGM", cp.sgm as f64),
@@ -1179,7 +1158,7 @@ fn encode_coop8(
         (&label, Kernel::GemmCoop8, &constants),
         &mut u,
         &[(1, g.a.buf), (2, g.b.buf), (3, g.c.buf)],
-        [gx as u32, gy as u32],
+        grid,
         g.batch,
     );
     Ok(())
@@ -1225,18 +1204,8 @@ fn encode_direct(gpu: &Gpu, enc: &mut Recorder, g: &Gemm<'_>) -> Result<()> {
         (GemmVariant::Small, false) => Kernel::GemmSmall,
     };
     let (tm, tn) = variant.tile();
-    let op = "matmul";
     let mut u = GemmUniform::of(g)?;
-    let gx = g.m.div_ceil(tm) as u32;
-    let gy = g.n.div_ceil(tn) as u32;
-    let max = gpu.max_groups() as usize;
-    if gx as usize > max || gy as usize > max {
-        return Err(Error::TooLarge {
-            op,
-            bytes: (g.m * g.n * 4) as u64,
-            limit: (max * tm * max * tn * 4) as u64,
-        });
-    }
+    let [gx, gy] = tile_grid(gpu, g.m, g.n, (tm, tn))?;
     let mut constants = vec![("TA", g.ta as u32 as f64), ("TB", g.tb as u32 as f64)];
     if g.lower_only
         && matches!(
